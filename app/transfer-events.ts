@@ -1,0 +1,44 @@
+/**
+ * Events a backup or restore run emits, for the CLI's lines and JSON, and later the UI.
+ * Plain data only (they cross process boundaries as JSON).
+ */
+import type { CosyncErrorInfo } from './result.js';
+
+/** One event of a transfer run. */
+export type TransferEvent =
+  | { readonly type: 'run-started'; readonly direction: 'backup' | 'restore'; readonly files: number; readonly bytes: number }
+  | { readonly type: 'file-started'; readonly path: string; readonly key: string; readonly bytes: number }
+  | { readonly type: 'file-resumed'; readonly path: string; readonly key: string; readonly partsDone: number; readonly partCount: number }
+  | { readonly type: 'file-progress'; readonly path: string; readonly bytesDone: number; readonly bytes: number }
+  | {
+      readonly type: 'file-finished';
+      readonly path: string;
+      readonly key: string;
+      readonly bytes: number;
+      /** uploaded / restored, or unchanged when the restore found an identical file. */
+      readonly result: 'uploaded' | 'restored' | 'unchanged';
+      readonly detail: string;
+    }
+  | { readonly type: 'file-failed'; readonly path: string; readonly key: string; readonly error: CosyncErrorInfo }
+  | { readonly type: 'file-skipped'; readonly path: string; readonly reason: string }
+  | {
+      readonly type: 'run-finished';
+      readonly direction: 'backup' | 'restore';
+      readonly succeeded: number;
+      readonly failed: number;
+      readonly skipped: number;
+      readonly bytes: number;
+      readonly seconds: number;
+    };
+
+/** Formats a byte count for people: 0 B, 1.5 KiB, 20.0 MiB. */
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${units[unit]}`;
+}

@@ -1,0 +1,48 @@
+/**
+ * How transfer events look on a terminal or in a pipe: one line per finished, failed or skipped
+ * file and a summary (human), or one JSON object per event (`--json`).
+ */
+import { formatBytes, type TransferEvent } from '../../app/transfer-events.js';
+
+/** Where the CLI writes; injected so tests can capture it. */
+export interface CliIo {
+  readonly stdout: { write(text: string): unknown; isTTY?: boolean };
+  readonly stderr: { write(text: string): unknown };
+  readonly stdin: NodeJS.ReadableStream & { isTTY?: boolean };
+  readonly env: NodeJS.ProcessEnv;
+}
+
+/** Builds the event sink for a run. */
+export function transferPrinter(io: CliIo, json: boolean): (event: TransferEvent) => void {
+  if (json) return (event) => void io.stdout.write(`${JSON.stringify(event)}\n`);
+  return (event) => {
+    switch (event.type) {
+      case 'run-started':
+        io.stdout.write(`${event.direction === 'backup' ? 'uploading' : 'restoring'} ${event.files} file${event.files === 1 ? '' : 's'} (${formatBytes(event.bytes)})\n`);
+        return;
+      case 'file-resumed':
+        io.stdout.write(`resumed: ${event.partsDone} of ${event.partCount} parts already uploaded  ${event.path}\n`);
+        return;
+      case 'file-finished':
+        io.stdout.write(`${event.result.padEnd(9)} ${event.path} -> ${event.key}  ${formatBytes(event.bytes)}  (${event.detail})\n`);
+        return;
+      case 'file-failed':
+        io.stdout.write(`failed    ${event.path} -> ${event.key}: ${event.error.message}\n`);
+        return;
+      case 'file-skipped':
+        io.stdout.write(`skipped   ${event.path}: ${event.reason}\n`);
+        return;
+      case 'run-finished': {
+        const verb = event.direction === 'backup' ? 'uploaded' : 'restored';
+        const rate = event.seconds > 0 ? `, ${formatBytes(event.bytes / event.seconds)}/s` : '';
+        io.stdout.write(
+          `${event.direction}: ${event.succeeded} ${verb}, ${event.failed} failed${event.skipped > 0 ? `, ${event.skipped} skipped` : ''}; ${formatBytes(event.bytes)} in ${event.seconds.toFixed(1)} s${rate}\n`,
+        );
+        return;
+      }
+      case 'file-started':
+      case 'file-progress':
+        return;
+    }
+  };
+}

@@ -1,0 +1,86 @@
+/**
+ * config.json: settings and non-secret facts about keys (names, fingerprints, when a recovery
+ * kit was exported). Never a key or a credential — those live only in the OS keychain.
+ * Written atomically (temp file + rename) so a crash never leaves half a config.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { CosyncError } from '../../app/result.js';
+
+/** What cosync knows about a key without holding it. */
+export interface KeyInfo {
+  readonly fingerprint: string;
+  readonly createdAt: string;
+  readonly origin: 'generated' | 'imported';
+  readonly kitExportedAt?: string | undefined;
+}
+
+/** The whole config file. */
+export interface CosyncConfig {
+  readonly version: 1;
+  readonly keys: Readonly<Record<string, KeyInfo>>;
+}
+
+const EMPTY: CosyncConfig = { version: 1, keys: {} };
+
+/** Loads and saves config.json in one folder. */
+export class ConfigStore {
+  readonly file: string;
+
+  constructor(readonly directory: string) {
+    this.file = join(directory, 'config.json');
+  }
+
+  async load(): Promise<CosyncConfig> {
+    let text: string;
+    try {
+      text = await readFile(this.file, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return EMPTY;
+      throw new CosyncError('config-invalid', `cannot read ${this.file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (error) {
+      throw new CosyncError('config-invalid', `${this.file} is not valid JSON (${(error as Error).message}); fix or remove it`);
+    }
+    return validateConfig(parsed, this.file);
+  }
+
+  async update(change: (config: CosyncConfig) => CosyncConfig): Promise<CosyncConfig> {
+    const next = change(await this.load());
+    await mkdir(this.directory, { recursive: true, mode: 0o700 });
+    const temporary = `${this.file}.${randomBytes(4).toString('hex')}.tmp`;
+    await writeFile(temporary, `${JSON.stringify(next, null, 2)}\n`, { mode: 0o600 });
+    await rename(temporary, this.file);
+    return next;
+  }
+}
+
+function validateConfig(value: unknown, file: string): CosyncConfig {
+  const fail = (what: string): never => {
+    throw new CosyncError('config-invalid', `${file}: ${what}; fix or remove the file`);
+  };
+  if (typeof value !== 'object' || value === null) return fail('expected a JSON object');
+  const record = value as { version?: unknown; keys?: unknown };
+  if (record.version !== 1) return fail(`unsupported version ${JSON.stringify(record.version)} (this cosync reads version 1)`);
+  const keys: Record<string, KeyInfo> = {};
+  if (record.keys !== undefined) {
+    if (typeof record.keys !== 'object' || record.keys === null) return fail('"keys" must be an object');
+    for (const [name, info] of Object.entries(record.keys as Record<string, unknown>)) {
+      const item = info as Partial<KeyInfo> | null;
+      if (item === null || typeof item !== 'object' || typeof item.fingerprint !== 'string' || typeof item.createdAt !== 'string') {
+        return fail(`key ${JSON.stringify(name)} needs "fingerprint" and "createdAt" strings`);
+      }
+      keys[name] = {
+        fingerprint: item.fingerprint,
+        createdAt: item.createdAt,
+        origin: item.origin === 'imported' ? 'imported' : 'generated',
+        kitExportedAt: typeof item.kitExportedAt === 'string' ? item.kitExportedAt : undefined,
+      };
+    }
+  }
+  return { version: 1, keys };
+}

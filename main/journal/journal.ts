@@ -1,0 +1,174 @@
+/**
+ * The SQLite journal: what cosync has observed and done, durable across crashes.
+ *
+ * For now it records uploaded objects (the "remote / synced" observations) and in-flight
+ * multipart uploads with each finished part, committed before the part counts — so that after
+ * a kill the upload resumes instead of starting over. It stores observations, never a work queue.
+ * No secret is ever stored here: SSE-C keys appear only as fingerprints.
+ */
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+/** One uploaded object as last confirmed by the server. */
+export interface ObjectRecord {
+  readonly endpoint: string;
+  readonly bucket: string;
+  readonly key: string;
+  readonly localPath: string;
+  readonly sizeBytes: number;
+  readonly mtimeMs: number;
+  readonly digest: string;
+  readonly keyFingerprint: string | null;
+  readonly etag: string | null;
+  readonly uploadedAt: number;
+}
+
+/** A multipart upload in progress. */
+export interface MultipartRecord {
+  readonly endpoint: string;
+  readonly bucket: string;
+  readonly key: string;
+  readonly uploadId: string;
+  readonly localPath: string;
+  readonly sizeBytes: number;
+  readonly mtimeMs: number;
+  readonly partBytes: number;
+  readonly keyFingerprint: string | null;
+  readonly startedAt: number;
+}
+
+/** A part the server confirmed, with the MD5 of what we sent. */
+export interface PartRecord {
+  readonly partNumber: number;
+  readonly etag: string;
+  readonly md5Hex: string;
+}
+
+/** Ordered schema migrations; index + 1 is the schema version (PRAGMA user_version). */
+const MIGRATIONS: ReadonlyArray<string> = [
+  `CREATE TABLE objects (
+     endpoint TEXT NOT NULL, bucket TEXT NOT NULL, key TEXT NOT NULL,
+     local_path TEXT NOT NULL, size_bytes INTEGER NOT NULL, mtime_ms INTEGER NOT NULL,
+     digest TEXT NOT NULL, key_fingerprint TEXT, etag TEXT, uploaded_at INTEGER NOT NULL,
+     PRIMARY KEY (endpoint, bucket, key)
+   );
+   CREATE TABLE multipart_uploads (
+     endpoint TEXT NOT NULL, bucket TEXT NOT NULL, key TEXT NOT NULL, upload_id TEXT NOT NULL,
+     local_path TEXT NOT NULL, size_bytes INTEGER NOT NULL, mtime_ms INTEGER NOT NULL,
+     part_bytes INTEGER NOT NULL, key_fingerprint TEXT, started_at INTEGER NOT NULL,
+     PRIMARY KEY (endpoint, bucket, key)
+   );
+   CREATE TABLE multipart_parts (
+     upload_id TEXT NOT NULL, part_number INTEGER NOT NULL, etag TEXT NOT NULL, md5_hex TEXT NOT NULL,
+     PRIMARY KEY (upload_id, part_number)
+   );`,
+];
+
+/** The journal over one SQLite file (WAL mode). */
+export class Journal {
+  readonly #db: Database.Database;
+
+  constructor(readonly file: string) {
+    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+    this.#db = new Database(file);
+    this.#db.pragma('journal_mode = WAL');
+    // NORMAL is durable in WAL mode against process crashes (kill -9); only an OS crash can lose the last commits.
+    this.#db.pragma('synchronous = NORMAL');
+    this.#db.pragma('busy_timeout = 5000');
+    this.migrate();
+  }
+
+  private migrate(): void {
+    const current = this.#db.pragma('user_version', { simple: true }) as number;
+    if (current > MIGRATIONS.length) {
+      throw new Error(`journal ${this.file} was written by a newer cosync (schema ${current}); upgrade cosync`);
+    }
+    for (let version = current; version < MIGRATIONS.length; version++) {
+      this.#db.transaction(() => {
+        this.#db.exec(MIGRATIONS[version] as string);
+        this.#db.pragma(`user_version = ${version + 1}`);
+      })();
+    }
+  }
+
+  /** Records (or replaces) a confirmed upload and forgets its multipart progress, atomically. */
+  recordObject(record: ObjectRecord): void {
+    this.#db.transaction(() => {
+      this.#db
+        .prepare(
+          `INSERT OR REPLACE INTO objects (endpoint, bucket, key, local_path, size_bytes, mtime_ms, digest, key_fingerprint, etag, uploaded_at)
+           VALUES (@endpoint, @bucket, @key, @localPath, @sizeBytes, @mtimeMs, @digest, @keyFingerprint, @etag, @uploadedAt)`,
+        )
+        .run(record);
+      this.forgetMultipart(record.endpoint, record.bucket, record.key);
+    })();
+  }
+
+  /** The last confirmed upload of an object. */
+  getObject(endpoint: string, bucket: string, key: string): ObjectRecord | undefined {
+    const row = this.#db
+      .prepare(
+        `SELECT endpoint, bucket, key, local_path AS localPath, size_bytes AS sizeBytes, mtime_ms AS mtimeMs, digest,
+                key_fingerprint AS keyFingerprint, etag, uploaded_at AS uploadedAt
+         FROM objects WHERE endpoint = ? AND bucket = ? AND key = ?`,
+      )
+      .get(endpoint, bucket, key);
+    return row as ObjectRecord | undefined;
+  }
+
+  /** Starts tracking a multipart upload (replacing any older one for the same object). */
+  beginMultipart(record: MultipartRecord): void {
+    this.#db.transaction(() => {
+      this.forgetMultipart(record.endpoint, record.bucket, record.key);
+      this.#db
+        .prepare(
+          `INSERT INTO multipart_uploads (endpoint, bucket, key, upload_id, local_path, size_bytes, mtime_ms, part_bytes, key_fingerprint, started_at)
+           VALUES (@endpoint, @bucket, @key, @uploadId, @localPath, @sizeBytes, @mtimeMs, @partBytes, @keyFingerprint, @startedAt)`,
+        )
+        .run(record);
+    })();
+  }
+
+  /** The multipart upload in progress for an object, with its confirmed parts. */
+  getMultipart(endpoint: string, bucket: string, key: string): { upload: MultipartRecord; parts: PartRecord[] } | undefined {
+    const upload = this.#db
+      .prepare(
+        `SELECT endpoint, bucket, key, upload_id AS uploadId, local_path AS localPath, size_bytes AS sizeBytes, mtime_ms AS mtimeMs,
+                part_bytes AS partBytes, key_fingerprint AS keyFingerprint, started_at AS startedAt
+         FROM multipart_uploads WHERE endpoint = ? AND bucket = ? AND key = ?`,
+      )
+      .get(endpoint, bucket, key) as MultipartRecord | undefined;
+    if (upload === undefined) return undefined;
+    const parts = this.#db
+      .prepare('SELECT part_number AS partNumber, etag, md5_hex AS md5Hex FROM multipart_parts WHERE upload_id = ? ORDER BY part_number')
+      .all(upload.uploadId) as PartRecord[];
+    return { upload, parts };
+  }
+
+  /** Commits one finished part; only after this does the part count as done. */
+  recordPart(uploadId: string, part: PartRecord): void {
+    this.#db
+      .prepare('INSERT OR REPLACE INTO multipart_parts (upload_id, part_number, etag, md5_hex) VALUES (?, ?, ?, ?)')
+      .run(uploadId, part.partNumber, part.etag, part.md5Hex);
+  }
+
+  /** Drops a part that the server no longer has (found by ListParts reconciliation). */
+  forgetPart(uploadId: string, partNumber: number): void {
+    this.#db.prepare('DELETE FROM multipart_parts WHERE upload_id = ? AND part_number = ?').run(uploadId, partNumber);
+  }
+
+  /** Forgets a multipart upload and its parts (completed or aborted). */
+  forgetMultipart(endpoint: string, bucket: string, key: string): void {
+    const row = this.#db
+      .prepare('SELECT upload_id AS uploadId FROM multipart_uploads WHERE endpoint = ? AND bucket = ? AND key = ?')
+      .get(endpoint, bucket, key) as { uploadId: string } | undefined;
+    if (row === undefined) return;
+    this.#db.prepare('DELETE FROM multipart_parts WHERE upload_id = ?').run(row.uploadId);
+    this.#db.prepare('DELETE FROM multipart_uploads WHERE endpoint = ? AND bucket = ? AND key = ?').run(endpoint, bucket, key);
+  }
+
+  close(): void {
+    this.#db.close();
+  }
+}

@@ -1,0 +1,107 @@
+/**
+ * One place that turns what the network, TLS and the object store say into CosyncErrors with
+ * a specific code and a sentence that says what to do.
+ */
+import { CosyncError } from '../../app/result.js';
+
+/** What was being done when the error happened, for the message. */
+export interface ErrorContext {
+  readonly endpoint: string;
+  readonly bucket: string;
+  readonly key?: string | undefined;
+  readonly operation: string;
+  /** Whether the request carried an SSE-C key (a 400/403 on an object then usually means a key mismatch). */
+  readonly sentCustomerKey?: boolean;
+}
+
+interface SdkLikeError {
+  name?: string;
+  code?: string;
+  message?: string;
+  Code?: string;
+  $metadata?: { httpStatusCode?: number };
+  cause?: unknown;
+}
+
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'ECONNRESET', 'EPIPE', 'TimeoutError']);
+const TLS_CODES = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+/** The HTTP status of an SDK error, if any. */
+export function httpStatusOf(error: unknown): number | undefined {
+  return (error as SdkLikeError | undefined)?.$metadata?.httpStatusCode;
+}
+
+/** Maps any error from a store call to a CosyncError. */
+export function toCosyncError(error: unknown, context: ErrorContext): CosyncError {
+  if (error instanceof CosyncError) return error;
+  const sdk = (error ?? {}) as SdkLikeError;
+  const name = sdk.name ?? '';
+  const code = sdk.code ?? (sdk.cause as SdkLikeError | undefined)?.code ?? '';
+  const status = httpStatusOf(error);
+  const where = context.key === undefined ? `bucket ${JSON.stringify(context.bucket)}` : `${JSON.stringify(context.key)} in bucket ${JSON.stringify(context.bucket)}`;
+
+  if (name === 'AbortError' || code === 'ABORT_ERR') return new CosyncError('aborted', `${context.operation} of ${where} was cancelled`);
+  if (TLS_CODES.has(code) || TLS_CODES.has(name)) {
+    return new CosyncError(
+      'tls-untrusted',
+      `the TLS certificate of ${context.endpoint} is not trusted (${code || name}); if it is signed by your own CA, point NODE_EXTRA_CA_CERTS at that CA's certificate`,
+    );
+  }
+  if (status === undefined && (NETWORK_CODES.has(code) || NETWORK_CODES.has(name))) {
+    const why = code === 'ECONNREFUSED' ? 'connection refused' : code === 'ENOTFOUND' || code === 'EAI_AGAIN' ? 'host name not found' : (code || name).toLowerCase();
+    return new CosyncError('endpoint-unreachable', `cannot reach ${context.endpoint} (${why}): check the endpoint URL and your network, then try again`);
+  }
+  switch (name) {
+    case 'InvalidAccessKeyId':
+    case 'SignatureDoesNotMatch':
+    case 'InvalidSecretId':
+    case 'InvalidSignature':
+    case 'AuthorizationHeaderMalformed':
+    case 'ExpiredToken':
+    case 'InvalidToken':
+      return new CosyncError(
+        'credentials-rejected',
+        `${context.endpoint} rejected the credentials (${name}): check the SecretId/SecretKey with \`cosync credentials set\` or COSYNC_SECRET_ID / COSYNC_SECRET_KEY`,
+      );
+    case 'NoSuchBucket':
+      return new CosyncError('bucket-not-found', `bucket ${JSON.stringify(context.bucket)} does not exist at ${context.endpoint}: check the name (COS buckets are name-APPID) and the region`);
+    case 'NoSuchKey':
+      return new CosyncError('object-not-found', `object ${where} does not exist`);
+    case 'NoSuchUpload':
+      return new CosyncError('object-not-found', `the multipart upload of ${where} no longer exists on the server`);
+    case 'BadDigest':
+    case 'InvalidDigest':
+      return new CosyncError('integrity', `the server received different bytes than were sent for ${where} (${name}); the transfer will be retried`);
+    case 'AccessDenied':
+      return new CosyncError('access-denied', `access denied to ${where} at ${context.endpoint}: the credentials lack permission for ${context.operation}`);
+    default:
+      break;
+  }
+  if (context.sentCustomerKey === true && context.key !== undefined && (status === 400 || status === 403)) {
+    return new CosyncError(
+      'key-mismatch',
+      `the server refused the SSE-C key for ${where} (HTTP ${status}): the object was encrypted with a different key, or without SSE-C`,
+    );
+  }
+  if (context.sentCustomerKey !== true && context.key !== undefined && status === 400 && /^(get|head|restore)/i.test(context.operation)) {
+    return new CosyncError('key-mismatch', `${where} needs an SSE-C key to be read (HTTP 400): pass the key it was encrypted with (--key NAME)`);
+  }
+  if (status === 404) {
+    return context.key === undefined
+      ? new CosyncError('bucket-not-found', `bucket ${JSON.stringify(context.bucket)} does not exist at ${context.endpoint}`)
+      : new CosyncError('object-not-found', `object ${where} does not exist`);
+  }
+  if (status === 403) return new CosyncError('access-denied', `access denied to ${where} at ${context.endpoint} (HTTP 403)`);
+  if (status !== undefined && status >= 500) {
+    return new CosyncError('server', `${context.endpoint} failed during ${context.operation} of ${where} (HTTP ${status} ${name}); try again later`);
+  }
+  const detail = sdk.message && sdk.message !== 'UnknownError' ? sdk.message : name || code || 'unknown error';
+  return new CosyncError(status === undefined ? 'internal' : 'server', `${context.operation} of ${where} failed: ${detail}${status === undefined ? '' : ` (HTTP ${status})`}`);
+}

@@ -1,0 +1,89 @@
+/**
+ * The RemoteStore port: the few object-store operations the engine needs, with encryption
+ * passed per call. One implementation (S3RemoteStore) speaks to COS and S3-compatible stores;
+ * tests may use fakes for fault injection.
+ */
+import type { Readable } from 'node:stream';
+import type { SseCustomerKey } from '../secrets/secret-values.js';
+
+/** How an object is (to be) encrypted on the server. */
+export type ObjectEncryption =
+  | { readonly mode: 'none' }
+  | { readonly mode: 'cos' }
+  | { readonly mode: 'kms'; readonly kmsKeyId?: string | undefined }
+  | { readonly mode: 'c'; readonly key: SseCustomerKey };
+
+/** User metadata cosync attaches to each object (keys without the x-…-meta- prefix). */
+export type ObjectMetadata = Readonly<Record<string, string>>;
+
+/** What HEAD or a listing says about an object. */
+export interface RemoteObjectInfo {
+  readonly key: string;
+  readonly sizeBytes: number;
+  readonly etag: string | undefined;
+  readonly lastModified: Date | undefined;
+}
+
+/** HEAD/GET details, including what only the right SSE-C key reveals. */
+export interface RemoteObjectDetails extends RemoteObjectInfo {
+  readonly metadata: ObjectMetadata;
+  /** Base64 MD5 of the SSE-C key the server used, when it says so. */
+  readonly keyFingerprint: string | undefined;
+  /** `x-cos-hash-crc64ecma` when the server sends one (COS). */
+  readonly crc64: string | undefined;
+}
+
+/** A part the server holds for a multipart upload. */
+export interface RemotePart {
+  readonly partNumber: number;
+  readonly etag: string;
+  readonly sizeBytes: number;
+}
+
+/** Per-call options shared by every operation. */
+export interface CallOptions {
+  readonly signal?: AbortSignal | undefined;
+}
+
+/** The object-store port. Errors are CosyncErrors with specific codes. */
+export interface RemoteStore {
+  /** A human label for messages, e.g. "bucket photos at https://…". */
+  readonly description: string;
+  /** Checks endpoint, credentials and bucket with one cheap listing call. */
+  checkAccess(prefix: string, options?: CallOptions): Promise<void>;
+  headObject(key: string, encryption: ObjectEncryption, options?: CallOptions): Promise<RemoteObjectDetails | undefined>;
+  putObject(
+    key: string,
+    body: Buffer,
+    request: { contentMd5: string; metadata: ObjectMetadata; encryption: ObjectEncryption },
+    options?: CallOptions,
+  ): Promise<{ etag: string | undefined; keyFingerprint: string | undefined; crc64: string | undefined }>;
+  createMultipartUpload(key: string, request: { metadata: ObjectMetadata; encryption: ObjectEncryption }, options?: CallOptions): Promise<string>;
+  uploadPart(
+    key: string,
+    uploadId: string,
+    partNumber: number,
+    body: Buffer,
+    request: { contentMd5: string; encryption: ObjectEncryption },
+    options?: CallOptions,
+  ): Promise<{ etag: string; keyFingerprint: string | undefined }>;
+  /** Parts the server holds, or undefined when the upload no longer exists. */
+  listParts(key: string, uploadId: string, options?: CallOptions): Promise<RemotePart[] | undefined>;
+  completeMultipartUpload(
+    key: string,
+    uploadId: string,
+    parts: ReadonlyArray<{ partNumber: number; etag: string }>,
+    encryption: ObjectEncryption,
+    options?: CallOptions,
+  ): Promise<void>;
+  abortMultipartUpload(key: string, uploadId: string, options?: CallOptions): Promise<void>;
+  listObjects(prefix: string, options?: CallOptions): AsyncIterable<RemoteObjectInfo>;
+  getObject(
+    key: string,
+    encryption: ObjectEncryption,
+    options?: CallOptions & { range?: { start: number; end: number } },
+  ): Promise<{ body: Readable; details: RemoteObjectDetails }>;
+  deleteObject(key: string, options?: CallOptions): Promise<void>;
+  /** Releases connections. */
+  close(): void;
+}

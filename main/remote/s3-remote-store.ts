@@ -1,0 +1,363 @@
+/**
+ * RemoteStore on @aws-sdk/client-s3, for COS (S3-compatible API) and any S3-compatible store.
+ *
+ * Settings that matter on S3-compatible servers (measured, see TESTBED.md):
+ * - checksums only WHEN_REQUIRED: the SDK's default aws-chunked CRC32 trailer makes RGW answer
+ *   411 MissingContentLength;
+ * - over HTTPS the payload is sent UNSIGNED (as botocore does): Content-MD5 still protects every
+ *   body, and hashing each part with SHA-256 costs ~15 % of the client's CPU.
+ */
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  ListPartsCommand,
+  PutObjectCommand,
+  S3Client,
+  UploadPartCommand,
+  type ServerSideEncryption,
+} from '@aws-sdk/client-s3';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import type { Readable } from 'node:stream';
+import type { Target } from '../../app/target.js';
+import { assertKeySafeTransport } from '../../app/target.js';
+import type { StoreCredentials } from '../secrets/secret-values.js';
+import { httpStatusOf, toCosyncError, type ErrorContext } from './remote-errors.js';
+import type {
+  CallOptions,
+  ObjectEncryption,
+  ObjectMetadata,
+  RemoteObjectDetails,
+  RemoteObjectInfo,
+  RemotePart,
+  RemoteStore,
+} from './remote-store.js';
+
+/** Connection tuning. */
+export interface S3StoreOptions {
+  /** Sockets kept per host; should be ≥ the part concurrency. */
+  readonly maxSockets?: number;
+  /** SDK attempts per request (1 = no retry). */
+  readonly maxAttempts?: number;
+  readonly connectionTimeoutMs?: number;
+  /** Idle socket timeout for a request in flight. */
+  readonly requestTimeoutMs?: number;
+}
+
+type SsecParams = { SSECustomerAlgorithm?: string; SSECustomerKey?: string };
+type SseWriteParams = SsecParams & { ServerSideEncryption?: ServerSideEncryption; SSEKMSKeyId?: string };
+
+/** The header fields for reading an object (HEAD, GET, UploadPart, Complete): only SSE-C needs any. */
+function readEncryptionParams(encryption: ObjectEncryption): SsecParams {
+  return encryption.mode === 'c' ? { SSECustomerAlgorithm: 'AES256', SSECustomerKey: encryption.key.revealBase64() } : {};
+}
+
+/** The header fields for writing an object (PUT, CreateMultipartUpload). */
+function writeEncryptionParams(encryption: ObjectEncryption): SseWriteParams {
+  switch (encryption.mode) {
+    case 'none':
+      return {};
+    case 'cos':
+      return { ServerSideEncryption: 'AES256' };
+    case 'kms':
+      return encryption.kmsKeyId === undefined ? { ServerSideEncryption: 'aws:kms' } : { ServerSideEncryption: 'aws:kms', SSEKMSKeyId: encryption.kmsKeyId };
+    case 'c':
+      return readEncryptionParams(encryption);
+  }
+}
+
+function stripQuotes(etag: string | undefined): string | undefined {
+  return etag === undefined ? undefined : etag.replace(/^"|"$/g, '');
+}
+
+/** RemoteStore implementation over the AWS SDK v3 S3 client. */
+export class S3RemoteStore implements RemoteStore {
+  readonly description: string;
+  readonly #client: S3Client;
+  readonly #agent: HttpAgent | HttpsAgent;
+
+  constructor(
+    private readonly target: Target,
+    credentials: StoreCredentials,
+    options: S3StoreOptions = {},
+  ) {
+    assertKeySafeTransport(target.endpoint, target.sse);
+    this.description = `bucket ${JSON.stringify(target.bucket)} at ${target.endpoint.url}`;
+    const agentOptions = { keepAlive: true, maxSockets: options.maxSockets ?? 16 };
+    this.#agent = target.endpoint.protocol === 'https' ? new HttpsAgent(agentOptions) : new HttpAgent(agentOptions);
+    this.#client = new S3Client({
+      endpoint: target.endpoint.url,
+      region: target.region,
+      forcePathStyle: target.pathStyle,
+      credentials: credentials.revealForSigning(),
+      maxAttempts: options.maxAttempts ?? 3,
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+      requestHandler: new NodeHttpHandler({
+        httpAgent: this.#agent as HttpAgent,
+        httpsAgent: this.#agent as HttpsAgent,
+        connectionTimeout: options.connectionTimeoutMs ?? 10_000,
+        requestTimeout: options.requestTimeoutMs ?? 120_000,
+      }),
+    });
+    // COS sends `x-cos-hash-crc64ecma`, a header the SDK's S3 model does not know and drops.
+    this.#client.middlewareStack.add(
+      (next) => async (args) => {
+        const result = await next(args);
+        const crc64 = (result.response as { headers?: Record<string, string> }).headers?.['x-cos-hash-crc64ecma'];
+        if (crc64 !== undefined) (result.output as unknown as Record<string, unknown>)[CRC64_OUTPUT_FIELD] = crc64;
+        return result;
+      },
+      { step: 'deserialize', name: 'cosyncCrc64Header' },
+    );
+    if (target.endpoint.protocol === 'https') {
+      this.#client.middlewareStack.add(
+        (next) => async (args) => {
+          const request = args.request as { headers?: Record<string, string> };
+          if (request.headers !== undefined) request.headers['x-amz-content-sha256'] = 'UNSIGNED-PAYLOAD';
+          return next(args);
+        },
+        { step: 'build', name: 'cosyncUnsignedPayload', priority: 'low' },
+      );
+    }
+  }
+
+  private context(operation: string, key: string | undefined, encryption?: ObjectEncryption): ErrorContext {
+    return { endpoint: this.target.endpoint.url, bucket: this.target.bucket, key, operation, sentCustomerKey: encryption?.mode === 'c' };
+  }
+
+  private async call<T>(run: () => Promise<T>, context: ErrorContext): Promise<T> {
+    try {
+      return await run();
+    } catch (error) {
+      throw toCosyncError(error, context);
+    }
+  }
+
+  async checkAccess(prefix: string, options: CallOptions = {}): Promise<void> {
+    await this.call(
+      () => this.#client.send(new ListObjectsV2Command({ Bucket: this.target.bucket, Prefix: prefix, MaxKeys: 1 }), { abortSignal: options.signal }),
+      this.context('listing', undefined),
+    );
+  }
+
+  async headObject(key: string, encryption: ObjectEncryption, options: CallOptions = {}): Promise<RemoteObjectDetails | undefined> {
+    try {
+      const response = await this.#client.send(
+        new HeadObjectCommand({ Bucket: this.target.bucket, Key: key, ...readEncryptionParams(encryption) }),
+        { abortSignal: options.signal },
+      );
+      return {
+        key,
+        sizeBytes: response.ContentLength ?? 0,
+        etag: stripQuotes(response.ETag),
+        lastModified: response.LastModified,
+        metadata: response.Metadata ?? {},
+        keyFingerprint: response.SSECustomerKeyMD5,
+        crc64: crc64Of(response),
+      };
+    } catch (error) {
+      if (httpStatusOf(error) === 404) return undefined;
+      throw toCosyncError(error, this.context('head', key, encryption));
+    }
+  }
+
+  async putObject(
+    key: string,
+    body: Buffer,
+    request: { contentMd5: string; metadata: ObjectMetadata; encryption: ObjectEncryption },
+    options: CallOptions = {},
+  ): Promise<{ etag: string | undefined; keyFingerprint: string | undefined; crc64: string | undefined }> {
+    const response = await this.call(
+      () =>
+        this.#client.send(
+          new PutObjectCommand({
+            Bucket: this.target.bucket,
+            Key: key,
+            Body: body,
+            ContentLength: body.length,
+            ContentMD5: request.contentMd5,
+            Metadata: { ...request.metadata },
+            ...writeEncryptionParams(request.encryption),
+          }),
+          { abortSignal: options.signal },
+        ),
+      this.context('upload', key, request.encryption),
+    );
+    return { etag: stripQuotes(response.ETag), keyFingerprint: response.SSECustomerKeyMD5, crc64: crc64Of(response) };
+  }
+
+  async createMultipartUpload(key: string, request: { metadata: ObjectMetadata; encryption: ObjectEncryption }, options: CallOptions = {}): Promise<string> {
+    const response = await this.call(
+      () =>
+        this.#client.send(
+          new CreateMultipartUploadCommand({ Bucket: this.target.bucket, Key: key, Metadata: { ...request.metadata }, ...writeEncryptionParams(request.encryption) }),
+          { abortSignal: options.signal },
+        ),
+      this.context('multipart start', key, request.encryption),
+    );
+    if (response.UploadId === undefined) throw toCosyncError(new Error('the server returned no UploadId'), this.context('multipart start', key));
+    return response.UploadId;
+  }
+
+  async uploadPart(
+    key: string,
+    uploadId: string,
+    partNumber: number,
+    body: Buffer,
+    request: { contentMd5: string; encryption: ObjectEncryption },
+    options: CallOptions = {},
+  ): Promise<{ etag: string; keyFingerprint: string | undefined }> {
+    const response = await this.call(
+      () =>
+        this.#client.send(
+          new UploadPartCommand({
+            Bucket: this.target.bucket,
+            Key: key,
+            UploadId: uploadId,
+            PartNumber: partNumber,
+            Body: body,
+            ContentLength: body.length,
+            ContentMD5: request.contentMd5,
+            ...readEncryptionParams(request.encryption),
+          }),
+          { abortSignal: options.signal },
+        ),
+      this.context(`upload of part ${partNumber}`, key, request.encryption),
+    );
+    const etag = stripQuotes(response.ETag);
+    if (etag === undefined || etag === '') throw toCosyncError(new Error(`the server returned no ETag for part ${partNumber}`), this.context('upload', key));
+    return { etag, keyFingerprint: response.SSECustomerKeyMD5 };
+  }
+
+  async listParts(key: string, uploadId: string, options: CallOptions = {}): Promise<RemotePart[] | undefined> {
+    const parts: RemotePart[] = [];
+    let marker: string | undefined;
+    try {
+      do {
+        const response = await this.#client.send(
+          new ListPartsCommand({ Bucket: this.target.bucket, Key: key, UploadId: uploadId, PartNumberMarker: marker }),
+          { abortSignal: options.signal },
+        );
+        for (const part of response.Parts ?? []) {
+          if (part.PartNumber !== undefined && part.ETag !== undefined) {
+            parts.push({ partNumber: part.PartNumber, etag: stripQuotes(part.ETag) as string, sizeBytes: part.Size ?? 0 });
+          }
+        }
+        marker = response.IsTruncated === true ? response.NextPartNumberMarker : undefined;
+      } while (marker !== undefined);
+    } catch (error) {
+      if ((error as { name?: string }).name === 'NoSuchUpload' || httpStatusOf(error) === 404) return undefined;
+      throw toCosyncError(error, this.context('listing parts', key));
+    }
+    return parts;
+  }
+
+  async completeMultipartUpload(
+    key: string,
+    uploadId: string,
+    parts: ReadonlyArray<{ partNumber: number; etag: string }>,
+    encryption: ObjectEncryption,
+    options: CallOptions = {},
+  ): Promise<void> {
+    await this.call(
+      () =>
+        this.#client.send(
+          new CompleteMultipartUploadCommand({
+            Bucket: this.target.bucket,
+            Key: key,
+            UploadId: uploadId,
+            MultipartUpload: { Parts: parts.map((part) => ({ PartNumber: part.partNumber, ETag: `"${part.etag}"` })) },
+            ...readEncryptionParams(encryption),
+          }),
+          { abortSignal: options.signal },
+        ),
+      this.context('multipart completion', key, encryption),
+    );
+  }
+
+  async abortMultipartUpload(key: string, uploadId: string, options: CallOptions = {}): Promise<void> {
+    try {
+      await this.#client.send(new AbortMultipartUploadCommand({ Bucket: this.target.bucket, Key: key, UploadId: uploadId }), { abortSignal: options.signal });
+    } catch (error) {
+      if ((error as { name?: string }).name === 'NoSuchUpload' || httpStatusOf(error) === 404) return;
+      throw toCosyncError(error, this.context('multipart abort', key));
+    }
+  }
+
+  async *listObjects(prefix: string, options: CallOptions = {}): AsyncIterable<RemoteObjectInfo> {
+    let token: string | undefined;
+    do {
+      const response = await this.call(
+        () =>
+          this.#client.send(new ListObjectsV2Command({ Bucket: this.target.bucket, Prefix: prefix, ContinuationToken: token }), {
+            abortSignal: options.signal,
+          }),
+        this.context('listing', undefined),
+      );
+      for (const item of response.Contents ?? []) {
+        if (item.Key === undefined) continue;
+        yield { key: item.Key, sizeBytes: item.Size ?? 0, etag: stripQuotes(item.ETag), lastModified: item.LastModified };
+      }
+      token = response.IsTruncated === true ? response.NextContinuationToken : undefined;
+    } while (token !== undefined);
+  }
+
+  async getObject(
+    key: string,
+    encryption: ObjectEncryption,
+    options: CallOptions & { range?: { start: number; end: number } } = {},
+  ): Promise<{ body: Readable; details: RemoteObjectDetails }> {
+    const response = await this.call(
+      () =>
+        this.#client.send(
+          new GetObjectCommand({
+            Bucket: this.target.bucket,
+            Key: key,
+            Range: options.range === undefined ? undefined : `bytes=${options.range.start}-${options.range.end}`,
+            ...readEncryptionParams(encryption),
+          }),
+          { abortSignal: options.signal },
+        ),
+      this.context('download', key, encryption),
+    );
+    return {
+      body: response.Body as Readable,
+      details: {
+        key,
+        sizeBytes: response.ContentLength ?? 0,
+        etag: stripQuotes(response.ETag),
+        lastModified: response.LastModified,
+        metadata: response.Metadata ?? {},
+        keyFingerprint: response.SSECustomerKeyMD5,
+        crc64: crc64Of(response),
+      },
+    };
+  }
+
+  async deleteObject(key: string, options: CallOptions = {}): Promise<void> {
+    await this.call(
+      () => this.#client.send(new DeleteObjectCommand({ Bucket: this.target.bucket, Key: key }), { abortSignal: options.signal }),
+      this.context('delete', key),
+    );
+  }
+
+  close(): void {
+    this.#client.destroy();
+    this.#agent.destroy();
+  }
+}
+
+const CRC64_OUTPUT_FIELD = 'cosyncCrc64';
+
+/** The `x-cos-hash-crc64ecma` value that the deserialize middleware copied onto the output. */
+function crc64Of(response: object): string | undefined {
+  const value = (response as Record<string, unknown>)[CRC64_OUTPUT_FIELD];
+  return typeof value === 'string' ? value : undefined;
+}

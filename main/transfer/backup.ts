@@ -1,0 +1,150 @@
+/**
+ * A manual backup: expand the given paths to files, check everything that can be checked before
+ * the first byte moves (paths, key, credentials, bucket), then upload files through a file queue
+ * (small first) whose parts share one global part queue.
+ */
+import { lstat, readdir } from 'node:fs/promises';
+import { basename, join, resolve, sep } from 'node:path';
+import PQueue from 'p-queue';
+import { objectKeyFor } from '../../app/object-key.js';
+import { CosyncError } from '../../app/result.js';
+import type { TransferEvent } from '../../app/transfer-events.js';
+import type { ObjectEncryption } from '../remote/remote-store.js';
+import { uploadFile, type UploadContext } from './upload-file.js';
+
+/** One file to upload. */
+export interface BackupItem {
+  readonly localPath: string;
+  readonly key: string;
+  readonly sizeBytes: number;
+}
+
+/**
+ * Expands files and folders (recursively) into upload items. A folder keeps its own name under
+ * the prefix (`backup ~/Photos` → `PREFIX/Photos/…`). Symlinks are not followed: they are
+ * reported as skipped. Fails before anything is uploaded if a path does not exist.
+ */
+export async function expandBackupPaths(
+  paths: ReadonlyArray<string>,
+  prefix: string,
+): Promise<{ items: BackupItem[]; skipped: Array<{ path: string; reason: string }> }> {
+  const items: BackupItem[] = [];
+  const skipped: Array<{ path: string; reason: string }> = [];
+  const byKey = new Map<string, string>();
+
+  const add = (localPath: string, segments: string[], sizeBytes: number): void => {
+    const key = objectKeyFor(prefix, segments);
+    const other = byKey.get(key);
+    if (other !== undefined) {
+      throw new CosyncError('usage', `${other} and ${localPath} would both be stored as ${JSON.stringify(key)}; back them up with different --prefix values`);
+    }
+    byKey.set(key, localPath);
+    items.push({ localPath, key, sizeBytes });
+  };
+
+  const walk = async (directory: string, segments: string[]): Promise<void> => {
+    let entries;
+    try {
+      entries = await readdir(directory, { withFileTypes: true });
+    } catch (error) {
+      throw new CosyncError('path-unreadable', `cannot read folder ${directory}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    }
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const entry of entries) {
+      const path = join(directory, entry.name);
+      if (entry.isSymbolicLink()) skipped.push({ path, reason: 'symbolic link (not followed)' });
+      else if (entry.isDirectory()) await walk(path, [...segments, entry.name]);
+      else if (entry.isFile()) add(path, [...segments, entry.name], (await lstat(path)).size);
+      else skipped.push({ path, reason: 'not a regular file' });
+    }
+  };
+
+  for (const given of paths) {
+    const path = resolve(given);
+    let info;
+    try {
+      info = await lstat(path);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') throw new CosyncError('path-not-found', `${given}: no such file or folder; nothing was uploaded`);
+      throw new CosyncError('path-unreadable', `${given}: cannot be read (${code ?? 'unknown error'}); nothing was uploaded`);
+    }
+    const name = basename(path.endsWith(sep) ? path.slice(0, -1) : path);
+    if (info.isDirectory()) await walk(path, [name]);
+    else if (info.isFile()) add(path, [name], info.size);
+    else if (info.isSymbolicLink()) skipped.push({ path, reason: 'symbolic link (not followed)' });
+    else skipped.push({ path, reason: 'not a regular file' });
+  }
+  return { items, skipped };
+}
+
+/** Uploads items; returns counts. Never throws for a single file's failure: it emits file-failed. */
+export async function runBackup(
+  items: ReadonlyArray<BackupItem>,
+  encryption: ObjectEncryption,
+  context: UploadContext,
+  options: { fileConcurrency: number; emit: (event: TransferEvent) => void; skipped?: ReadonlyArray<{ path: string; reason: string }> },
+): Promise<{ succeeded: number; failed: number }> {
+  const started = Date.now();
+  const emit = options.emit;
+  for (const skip of options.skipped ?? []) emit({ type: 'file-skipped', path: skip.path, reason: skip.reason });
+  emit({ type: 'run-started', direction: 'backup', files: items.length, bytes: items.reduce((sum, item) => sum + item.sizeBytes, 0) });
+
+  const fileQueue = new PQueue({ concurrency: options.fileConcurrency });
+  let succeeded = 0;
+  let failed = 0;
+  let bytes = 0;
+  // After an error that every other file would hit too (credentials, bucket, network), stop early.
+  let fatal: CosyncError | undefined;
+  const ordered = [...items].sort((a, b) => a.sizeBytes - b.sizeBytes);
+  await Promise.all(
+    ordered.map((item) =>
+      fileQueue.add(async () => {
+        if (fatal !== undefined) {
+          failed++;
+          emit({ type: 'file-failed', path: item.localPath, key: item.key, error: { code: fatal.code, message: `not attempted: ${fatal.message}` } });
+          return;
+        }
+        emit({ type: 'file-started', path: item.localPath, key: item.key, bytes: item.sizeBytes });
+        let bytesDone = 0;
+        // A file that changes while it is read is retried a couple of times before it is reported.
+        for (let attempt = 1; ; attempt++) {
+          try {
+            const outcome = await uploadFile(item.localPath, item.key, encryption, context, {
+              onDidTransfer: (transferred) => {
+                bytesDone += transferred;
+                emit({ type: 'file-progress', path: item.localPath, bytesDone, bytes: item.sizeBytes });
+              },
+              onDidResume: (partsDone, partCount) => emit({ type: 'file-resumed', path: item.localPath, key: item.key, partsDone, partCount }),
+            });
+            succeeded++;
+            bytes += outcome.sizeBytes;
+            const how = outcome.kind === 'multipart' ? `multipart, ${outcome.partCount} parts${outcome.resumedParts > 0 ? `, ${outcome.resumedParts} resumed` : ''}` : 'single request';
+            emit({ type: 'file-finished', path: item.localPath, key: item.key, bytes: outcome.sizeBytes, result: 'uploaded', detail: how });
+            context.logger.log('info', 'uploaded', { path: item.localPath, key: item.key, bytes: outcome.sizeBytes, kind: outcome.kind });
+            return;
+          } catch (error) {
+            const info = error instanceof CosyncError ? error : new CosyncError('internal', (error as Error).message);
+            if (info.code === 'local-changed' && attempt < 3) {
+              bytesDone = 0;
+              await new Promise((done) => setTimeout(done, 500 * attempt));
+              continue;
+            }
+            failed++;
+            if (isRunFatal(info)) fatal ??= info;
+            emit({ type: 'file-failed', path: item.localPath, key: item.key, error: info.toInfo() });
+            context.logger.log('error', 'upload-failed', { path: item.localPath, key: item.key, code: info.code, message: info.message });
+            return;
+          }
+        }
+      }),
+    ),
+  );
+  emit({ type: 'run-finished', direction: 'backup', succeeded, failed, skipped: options.skipped?.length ?? 0, bytes, seconds: (Date.now() - started) / 1000 });
+  return { succeeded, failed };
+}
+
+/** Errors that every remaining file of the run would hit as well. */
+export function isRunFatal(error: CosyncError): boolean {
+  return ['credentials-rejected', 'bucket-not-found', 'endpoint-unreachable', 'tls-untrusted', 'keychain-unavailable', 'aborted'].includes(error.code);
+}

@@ -1,0 +1,81 @@
+/**
+ * A restore: list the objects under a prefix and download each into the target folder, through
+ * a file queue. Object keys are untrusted input: keys that would escape the folder are skipped.
+ */
+import { join } from 'node:path';
+import PQueue from 'p-queue';
+import { relativeSegmentsFor } from '../../app/object-key.js';
+import { CosyncError } from '../../app/result.js';
+import type { TransferEvent } from '../../app/transfer-events.js';
+import type { Logger } from '../log/logger.js';
+import type { ObjectEncryption, RemoteStore } from '../remote/remote-store.js';
+import { isRunFatal } from './backup.js';
+import { downloadFile } from './download-file.js';
+
+/** Restores every object under `prefix` into `destination`. */
+export async function runRestore(
+  store: RemoteStore,
+  prefix: string,
+  destination: string,
+  encryption: ObjectEncryption,
+  options: { overwrite: boolean; fileConcurrency: number; logger: Logger; emit: (event: TransferEvent) => void; signal?: AbortSignal },
+): Promise<{ succeeded: number; failed: number }> {
+  const started = Date.now();
+  const { emit } = options;
+  const items: Array<{ key: string; path: string; sizeBytes: number }> = [];
+  let skipped = 0;
+  for await (const object of store.listObjects(prefix, { signal: options.signal })) {
+    const mapped = relativeSegmentsFor(prefix, object.key);
+    if ('skip' in mapped) {
+      if (mapped.skip !== 'a folder marker') {
+        skipped++;
+        emit({ type: 'file-skipped', path: object.key, reason: mapped.skip });
+      }
+      continue;
+    }
+    items.push({ key: object.key, path: join(destination, ...mapped.segments), sizeBytes: object.sizeBytes });
+  }
+  emit({ type: 'run-started', direction: 'restore', files: items.length, bytes: items.reduce((sum, item) => sum + item.sizeBytes, 0) });
+
+  const queue = new PQueue({ concurrency: options.fileConcurrency });
+  let succeeded = 0;
+  let failed = 0;
+  let bytes = 0;
+  let fatal: CosyncError | undefined;
+  await Promise.all(
+    items.map((item) =>
+      queue.add(async () => {
+        if (fatal !== undefined) {
+          failed++;
+          emit({ type: 'file-failed', path: item.path, key: item.key, error: { code: fatal.code, message: `not attempted: ${fatal.message}` } });
+          return;
+        }
+        emit({ type: 'file-started', path: item.path, key: item.key, bytes: item.sizeBytes });
+        let bytesDone = 0;
+        try {
+          const outcome = await downloadFile(store, item.key, item.path, encryption, {
+            overwrite: options.overwrite,
+            signal: options.signal,
+            onDidTransfer: (transferred) => {
+              bytesDone += transferred;
+              emit({ type: 'file-progress', path: item.path, bytesDone, bytes: item.sizeBytes });
+            },
+          });
+          succeeded++;
+          bytes += outcome.sizeBytes;
+          const detail = outcome.verification === 'size-only' ? 'size checked (no content digest available)' : `verified by ${outcome.verification}`;
+          emit({ type: 'file-finished', path: item.path, key: item.key, bytes: outcome.sizeBytes, result: outcome.kind, detail });
+          options.logger.log('info', outcome.kind, { path: item.path, key: item.key, bytes: outcome.sizeBytes, verification: outcome.verification });
+        } catch (error) {
+          const info = error instanceof CosyncError ? error : new CosyncError('internal', (error as Error).message);
+          failed++;
+          if (isRunFatal(info)) fatal ??= info;
+          emit({ type: 'file-failed', path: item.path, key: item.key, error: info.toInfo() });
+          options.logger.log('error', 'restore-failed', { path: item.path, key: item.key, code: info.code, message: info.message });
+        }
+      }),
+    ),
+  );
+  emit({ type: 'run-finished', direction: 'restore', succeeded, failed, skipped, bytes, seconds: (Date.now() - started) / 1000 });
+  return { succeeded, failed };
+}

@@ -1,0 +1,299 @@
+/**
+ * Uploads one local file to one object: a single PUT below the multipart threshold, otherwise a
+ * resumable multipart upload whose progress is committed to the journal part by part.
+ *
+ *   stat ─► plan (single | multipart) ─► single: read, MD5, PUT with Content-MD5
+ *                                     └► multipart: resume from journal + ListParts, or create
+ *                                          ─► parts through the global part queue
+ *                                             (read range, MD5, UploadPart, journal commit)
+ *                                          ─► file unchanged? ─► Complete ─► HEAD verify
+ *                                     ─► journal: object confirmed
+ */
+import { createHash } from 'node:crypto';
+import { open, stat } from 'node:fs/promises';
+import type PQueue from 'p-queue';
+import { planUpload, type MultipartLimits, type TransferSizing } from '../../app/part-size.js';
+import { CosyncError } from '../../app/result.js';
+import type { Journal, PartRecord } from '../journal/journal.js';
+import type { Logger } from '../log/logger.js';
+import type { ObjectEncryption, ObjectMetadata, RemoteStore } from '../remote/remote-store.js';
+import { contentDigest, METADATA, multipartEtag } from './content-digest.js';
+
+/** Everything an upload needs from its surroundings; shared by all files of a run. */
+export interface UploadContext {
+  readonly store: RemoteStore;
+  readonly journal: Journal;
+  /** Identifies the store in the journal (endpoint URL). */
+  readonly endpointId: string;
+  readonly bucket: string;
+  readonly limits: MultipartLimits;
+  readonly sizing: TransferSizing;
+  /** Global cap on parts in flight across all files. */
+  readonly partQueue: PQueue;
+  readonly logger: Logger;
+  readonly signal?: AbortSignal | undefined;
+}
+
+/** Progress and notable moments of one file's upload. */
+export interface UploadObserver {
+  onDidTransfer?(bytes: number): void;
+  onDidResume?(partsDone: number, partCount: number): void;
+}
+
+/** What happened. */
+export interface UploadOutcome {
+  readonly sizeBytes: number;
+  readonly kind: 'single' | 'multipart';
+  readonly partCount: number;
+  readonly resumedParts: number;
+  /** True when the server's ETag equals the MD5 (or multipart MD5) of what we read locally. */
+  readonly etagMatchesContent: boolean;
+}
+
+function md5(data: Uint8Array): Buffer {
+  return createHash('md5').update(data).digest();
+}
+
+function fingerprintOf(encryption: ObjectEncryption): string | null {
+  return encryption.mode === 'c' ? encryption.key.fingerprint : null;
+}
+
+function checkEchoedKey(encryption: ObjectEncryption, echoed: string | undefined, key: string): void {
+  // A server that echoes a different key MD5 used another key than ours: the object would be unreadable.
+  if (encryption.mode === 'c' && echoed !== undefined && echoed !== encryption.key.fingerprint) {
+    throw new CosyncError('key-mismatch', `the server encrypted ${JSON.stringify(key)} with key fingerprint ${echoed}, not ours (${encryption.key.fingerprint})`);
+  }
+}
+
+async function assertUnchanged(localPath: string, sizeBytes: number, mtimeMs: number): Promise<void> {
+  const now = await stat(localPath);
+  if (now.size !== sizeBytes || now.mtimeMs !== mtimeMs) {
+    throw new CosyncError('local-changed', `${localPath} changed while it was being uploaded; it will be uploaded again once it settles`);
+  }
+}
+
+/** Uploads `localPath` to `key` with `encryption`. */
+export async function uploadFile(
+  localPath: string,
+  key: string,
+  encryption: ObjectEncryption,
+  context: UploadContext,
+  observer: UploadObserver = {},
+): Promise<UploadOutcome> {
+  const info = await stat(localPath);
+  const sizeBytes = info.size;
+  const mtimeMs = info.mtimeMs;
+  const plan = planUpload(sizeBytes, context.limits, context.sizing);
+  const customerKey = encryption.mode === 'c' ? encryption.key : undefined;
+  const baseMetadata: ObjectMetadata = { [METADATA.mtime]: String(Math.round(mtimeMs)) };
+
+  if (plan.kind === 'single') {
+    const file = await open(localPath, 'r');
+    let body: Buffer;
+    try {
+      body = Buffer.allocUnsafe(sizeBytes);
+      let filled = 0;
+      while (filled < sizeBytes) {
+        const { bytesRead } = await file.read(body, filled, sizeBytes - filled, filled);
+        if (bytesRead === 0) break;
+        filled += bytesRead;
+      }
+      if (filled !== sizeBytes) throw new CosyncError('local-changed', `${localPath} shrank while it was being read; it will be uploaded again`);
+    } finally {
+      await file.close();
+    }
+    const contentMd5 = md5(body);
+    const response = await context.store.putObject(
+      key,
+      body,
+      {
+        contentMd5: contentMd5.toString('base64'),
+        metadata: { ...baseMetadata, [METADATA.digest]: contentDigest(contentMd5, customerKey) },
+        encryption,
+      },
+      { signal: context.signal },
+    );
+    checkEchoedKey(encryption, response.keyFingerprint, key);
+    await assertUnchanged(localPath, sizeBytes, mtimeMs);
+    observer.onDidTransfer?.(sizeBytes);
+    context.journal.recordObject({
+      endpoint: context.endpointId,
+      bucket: context.bucket,
+      key,
+      localPath,
+      sizeBytes,
+      mtimeMs,
+      digest: `md5:${contentMd5.toString('hex')}`,
+      keyFingerprint: fingerprintOf(encryption),
+      etag: response.etag ?? null,
+      uploadedAt: Date.now(),
+    });
+    return { sizeBytes, kind: 'single', partCount: 1, resumedParts: 0, etagMatchesContent: response.etag === contentMd5.toString('hex') };
+  }
+
+  const { uploadId, doneParts } = await resumeOrCreate(localPath, key, encryption, context, {
+    sizeBytes,
+    mtimeMs,
+    partBytes: plan.partBytes,
+    metadata: { ...baseMetadata, [METADATA.partBytes]: String(plan.partBytes) },
+  });
+  const resumedParts = doneParts.size;
+  if (resumedParts > 0) observer.onDidResume?.(resumedParts, plan.partCount);
+  for (const part of doneParts.values()) observer.onDidTransfer?.(partLength(part.partNumber, plan.partBytes, sizeBytes));
+
+  const file = await open(localPath, 'r');
+  const partAbort = new AbortController();
+  const onOuterAbort = (): void => partAbort.abort();
+  context.signal?.addEventListener('abort', onOuterAbort, { once: true });
+  try {
+    const pending: Array<Promise<void>> = [];
+    for (let partNumber = 1; partNumber <= plan.partCount; partNumber++) {
+      if (doneParts.has(partNumber)) continue;
+      pending.push(
+        context.partQueue.add(
+          async () => {
+            if (partAbort.signal.aborted) throw new CosyncError('aborted', `upload of ${key} was cancelled`);
+            const length = partLength(partNumber, plan.partBytes, sizeBytes);
+            const body = Buffer.allocUnsafe(length);
+            const { bytesRead } = await file.read(body, 0, length, (partNumber - 1) * plan.partBytes);
+            if (bytesRead !== length) throw new CosyncError('local-changed', `${localPath} shrank while it was being uploaded; it will be uploaded again`);
+            const partMd5 = md5(body);
+            const response = await context.store.uploadPart(
+              key,
+              uploadId,
+              partNumber,
+              body,
+              { contentMd5: partMd5.toString('base64'), encryption },
+              { signal: partAbort.signal },
+            );
+            checkEchoedKey(encryption, response.keyFingerprint, key);
+            const record: PartRecord = { partNumber, etag: response.etag, md5Hex: partMd5.toString('hex') };
+            // The part counts only once the journal has it: a crash after this line never re-sends it.
+            context.journal.recordPart(uploadId, record);
+            doneParts.set(partNumber, record);
+            observer.onDidTransfer?.(length);
+          },
+          // Lower part numbers first keeps a file's parts together and the resume set contiguous.
+          { priority: -partNumber },
+        ) as Promise<void>,
+      );
+    }
+    const results = await Promise.allSettled(pending);
+    const failure = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+    if (failure !== undefined) {
+      partAbort.abort();
+      throw failure.reason;
+    }
+  } catch (error) {
+    partAbort.abort();
+    if (error instanceof CosyncError && error.code === 'local-changed') await abandon(key, uploadId, context);
+    throw error;
+  } finally {
+    context.signal?.removeEventListener('abort', onOuterAbort);
+    await file.close();
+  }
+
+  try {
+    await assertUnchanged(localPath, sizeBytes, mtimeMs);
+  } catch (error) {
+    await abandon(key, uploadId, context);
+    throw error;
+  }
+  const parts = [...doneParts.values()].sort((a, b) => a.partNumber - b.partNumber);
+  await context.store.completeMultipartUpload(key, uploadId, parts, encryption, { signal: context.signal });
+
+  // RGW answers Complete with an empty ETag; HEAD has the real one, and proves the key reads it.
+  const head = await context.store.headObject(key, encryption, { signal: context.signal });
+  if (head === undefined || head.sizeBytes !== sizeBytes) {
+    throw new CosyncError('integrity', `after upload, ${JSON.stringify(key)} has ${head?.sizeBytes ?? 'no'} bytes on the server instead of ${sizeBytes}`);
+  }
+  checkEchoedKey(encryption, head.keyFingerprint, key);
+  const composite = multipartEtag(parts.map((part) => Buffer.from(part.md5Hex, 'hex')));
+  context.journal.recordObject({
+    endpoint: context.endpointId,
+    bucket: context.bucket,
+    key,
+    localPath,
+    sizeBytes,
+    mtimeMs,
+    digest: `md5-parts:${plan.partBytes}:${composite}`,
+    keyFingerprint: fingerprintOf(encryption),
+    etag: head.etag ?? null,
+    uploadedAt: Date.now(),
+  });
+  return {
+    sizeBytes,
+    kind: 'multipart',
+    partCount: plan.partCount,
+    resumedParts,
+    etagMatchesContent: head.etag === composite,
+  };
+}
+
+function partLength(partNumber: number, partBytes: number, sizeBytes: number): number {
+  return Math.min(partBytes, sizeBytes - (partNumber - 1) * partBytes);
+}
+
+async function abandon(key: string, uploadId: string, context: UploadContext): Promise<void> {
+  try {
+    await context.store.abortMultipartUpload(key, uploadId);
+  } catch (error) {
+    context.logger.log('warn', 'multipart-abort-failed', { key, error });
+  }
+  context.journal.forgetMultipart(context.endpointId, context.bucket, key);
+}
+
+/**
+ * Continues the journal's multipart upload for this object when it is for the same file state,
+ * part size and key, keeping only parts the server still has with the ETag we recorded;
+ * otherwise aborts it and creates a new upload.
+ */
+async function resumeOrCreate(
+  localPath: string,
+  key: string,
+  encryption: ObjectEncryption,
+  context: UploadContext,
+  wanted: { sizeBytes: number; mtimeMs: number; partBytes: number; metadata: ObjectMetadata },
+): Promise<{ uploadId: string; doneParts: Map<number, PartRecord> }> {
+  const existing = context.journal.getMultipart(context.endpointId, context.bucket, key);
+  if (existing !== undefined) {
+    const { upload } = existing;
+    const sameState =
+      upload.localPath === localPath &&
+      upload.sizeBytes === wanted.sizeBytes &&
+      upload.mtimeMs === wanted.mtimeMs &&
+      upload.partBytes === wanted.partBytes &&
+      upload.keyFingerprint === fingerprintOf(encryption);
+    const serverParts = sameState ? await context.store.listParts(key, upload.uploadId, { signal: context.signal }) : undefined;
+    if (sameState && serverParts !== undefined) {
+      const onServer = new Map(serverParts.map((part) => [part.partNumber, part]));
+      const doneParts = new Map<number, PartRecord>();
+      for (const part of existing.parts) {
+        const remote = onServer.get(part.partNumber);
+        if (remote !== undefined && remote.etag === part.etag && remote.sizeBytes === partLength(part.partNumber, wanted.partBytes, wanted.sizeBytes)) {
+          doneParts.set(part.partNumber, part);
+        } else {
+          context.journal.forgetPart(upload.uploadId, part.partNumber);
+        }
+      }
+      context.logger.log('info', 'multipart-resume', { key, uploadId: upload.uploadId, partsDone: doneParts.size });
+      return { uploadId: upload.uploadId, doneParts };
+    }
+    context.logger.log('info', 'multipart-restart', { key, reason: sameState ? 'upload gone from server' : 'file or settings changed' });
+    await abandon(key, upload.uploadId, context);
+  }
+  const uploadId = await context.store.createMultipartUpload(key, { metadata: wanted.metadata, encryption }, { signal: context.signal });
+  context.journal.beginMultipart({
+    endpoint: context.endpointId,
+    bucket: context.bucket,
+    key,
+    uploadId,
+    localPath,
+    sizeBytes: wanted.sizeBytes,
+    mtimeMs: wanted.mtimeMs,
+    partBytes: wanted.partBytes,
+    keyFingerprint: fingerprintOf(encryption),
+    startedAt: Date.now(),
+  });
+  return { uploadId, doneParts: new Map() };
+}
