@@ -117,14 +117,18 @@ export async function runCli(argv: ReadonlyArray<string>, dependencies: CliDepen
     const message = known?.message ?? describeUnexpected(error);
     io.stderr.write(`cosync: ${message}\n`);
     logger?.log('error', 'command-failed', { code: known?.code ?? 'internal', message });
-    return known?.code === 'usage' ? 2 : 1;
+    return known?.code === 'usage' || isParseArgsError(error) ? 2 : 1;
   }
 }
 
+/** parseArgs throws TypeErrors with codes like ERR_PARSE_ARGS_UNKNOWN_OPTION; their messages are clear. */
+function isParseArgsError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS');
+}
+
 function describeUnexpected(error: unknown): string {
-  // parseArgs throws TypeErrors with codes like ERR_PARSE_ARGS_UNKNOWN_OPTION; their messages are clear.
-  const code = (error as { code?: string }).code;
-  if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) return `${(error as Error).message}; run \`cosync --help\``;
+  if (isParseArgsError(error)) return `${(error as Error).message}; run \`cosync --help\``;
   return `unexpected error: ${(error as Error).message ?? String(error)}`;
 }
 

@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { relativeSegmentsFor, objectKeyFor } from './object-key.js';
+import { assertKeySafeTransport, isLoopbackHost, normalizePrefix, parseEndpoint, validateBucketName } from './target.js';
+
+describe('endpoints', () => {
+  it('parses host, port and protocol', () => {
+    expect(parseEndpoint('https://cos.ap-guangzhou.myqcloud.com/')).toEqual({ url: 'https://cos.ap-guangzhou.myqcloud.com', protocol: 'https', host: 'cos.ap-guangzhou.myqcloud.com', port: undefined });
+    expect(parseEndpoint('http://127.0.0.1:7480').port).toBe(7480);
+    expect(parseEndpoint('http://[::1]:7480').host).toBe('[::1]');
+  });
+
+  it('rejects URLs with paths, other schemes, or nothing at all', () => {
+    for (const bad of ['ftp://x', 'https://host/bucket', 'host:80', '', 'https://host:99999']) {
+      expect(() => parseEndpoint(bad), bad).toThrow(/endpoint/);
+    }
+  });
+
+  it('knows loopback hosts', () => {
+    for (const host of ['localhost', '127.0.0.1', '127.8.9.10', '[::1]', 'a.localhost']) expect(isLoopbackHost(host), host).toBe(true);
+    for (const host of ['10.0.0.1', '127.example.com', 'cos.ap-beijing.myqcloud.com', '192.168.1.1']) expect(isLoopbackHost(host), host).toBe(false);
+  });
+
+  it('refuses SSE-C over plain HTTP except to loopback', () => {
+    expect(() => assertKeySafeTransport(parseEndpoint('http://s3.example.com'), 'c')).toThrow(/refusing SSE-C over plain HTTP/);
+    expect(() => assertKeySafeTransport(parseEndpoint('http://127.0.0.1:7480'), 'c')).not.toThrow();
+    expect(() => assertKeySafeTransport(parseEndpoint('https://s3.example.com'), 'c')).not.toThrow();
+    expect(() => assertKeySafeTransport(parseEndpoint('http://s3.example.com'), 'cos')).not.toThrow();
+  });
+});
+
+describe('buckets and prefixes', () => {
+  it('validates bucket names', () => {
+    expect(validateBucketName('examplebucket-1250000000')).toBe('examplebucket-1250000000');
+    for (const bad of ['Upper', 'ab', '-lead', 'a..b', 'x'.repeat(64), 'under_score']) expect(() => validateBucketName(bad), bad).toThrow(/invalid bucket/);
+  });
+
+  it('normalizes prefixes', () => {
+    expect(normalizePrefix(undefined)).toBe('');
+    expect(normalizePrefix('/')).toBe('');
+    expect(normalizePrefix('/a//b/')).toBe('a/b/');
+    expect(normalizePrefix('a\\b')).toBe('a/b/');
+    expect(() => normalizePrefix('a/../b')).toThrow(/not allowed/);
+  });
+});
+
+describe('object keys', () => {
+  it('joins NFC-normalized segments under the prefix', () => {
+    expect(objectKeyFor('p/', ['Cafe\u0301', 'x.txt'])).toBe('p/Caf\u00e9/x.txt');
+  });
+
+  it('maps keys back to safe relative paths only', () => {
+    expect(relativeSegmentsFor('p/', 'p/a/b.txt')).toEqual({ segments: ['a', 'b.txt'] });
+    expect(relativeSegmentsFor('p/', 'p/dir/')).toEqual({ skip: 'a folder marker' });
+    expect(relativeSegmentsFor('p/', 'p/../../etc/passwd')).toHaveProperty('skip');
+    expect(relativeSegmentsFor('p/', 'p/a//b')).toHaveProperty('skip');
+    expect(relativeSegmentsFor('p/', 'q/a')).toEqual({ skip: 'outside the prefix' });
+  });
+});

@@ -1,0 +1,126 @@
+/**
+ * Coordinates of the real local services (RGW, gnome-keyring) that scripts/test.sh starts, and
+ * helpers to drive the built `cosync` binary against them. Integration tests call
+ * `requireServices()`: without the services they fail with instructions — they never skip.
+ */
+import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Agent as HttpsAgent } from 'node:https';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+
+/** The running services. */
+export interface Services {
+  readonly httpEndpoint: string;
+  readonly httpsEndpoint: string;
+  readonly accessKey: string;
+  readonly secretKey: string;
+  readonly caFile: string;
+  readonly dbusAddress: string;
+}
+
+/** Reads the services' coordinates from the environment, failing loudly when they are missing. */
+export function requireServices(): Services {
+  const env = process.env;
+  const needed = ['COSYNC_TEST_S3_HTTP', 'COSYNC_TEST_S3_HTTPS', 'COSYNC_TEST_S3_ACCESS_KEY', 'COSYNC_TEST_S3_SECRET_KEY', 'COSYNC_TEST_CA', 'DBUS_SESSION_BUS_ADDRESS'];
+  const missing = needed.filter((name) => (env[name] ?? '') === '');
+  if (missing.length > 0) {
+    throw new Error(`integration tests need the local services (missing ${missing.join(', ')}): run them through \`npm test\`, or \`npm run services:up\` and \`source .services/env\``);
+  }
+  return {
+    httpEndpoint: env.COSYNC_TEST_S3_HTTP as string,
+    httpsEndpoint: env.COSYNC_TEST_S3_HTTPS as string,
+    accessKey: env.COSYNC_TEST_S3_ACCESS_KEY as string,
+    secretKey: env.COSYNC_TEST_S3_SECRET_KEY as string,
+    caFile: env.COSYNC_TEST_CA as string,
+    dbusAddress: env.DBUS_SESSION_BUS_ADDRESS as string,
+  };
+}
+
+/** A unique, valid name for buckets and keys. */
+export function uniqueName(stem: string): string {
+  return `${stem}-${randomBytes(5).toString('hex')}`;
+}
+
+/** A raw S3 client (not cosync's code) for arranging and checking bucket state independently. */
+export function rawClient(services: Services, endpoint = services.httpsEndpoint): S3Client {
+  return new S3Client({
+    endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId: services.accessKey, secretAccessKey: services.secretKey },
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+    requestHandler: new NodeHttpHandler({ httpsAgent: new HttpsAgent({ ca: readFileSync(services.caFile) }) }),
+  });
+}
+
+/** Creates a fresh bucket and returns its name. */
+export async function createBucket(services: Services, stem = 'cosync-test'): Promise<string> {
+  const bucket = uniqueName(stem);
+  await rawClient(services).send(new CreateBucketCommand({ Bucket: bucket }));
+  return bucket;
+}
+
+/** Every key in a bucket (under a prefix). */
+export async function listKeys(services: Services, bucket: string, prefix = ''): Promise<string[]> {
+  const response = await rawClient(services).send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }));
+  return (response.Contents ?? []).map((item) => item.Key as string).sort();
+}
+
+/** Reads an object with the raw client; `key` is the SSE-C key bytes or undefined. */
+export async function readObject(services: Services, bucket: string, objectKey: string, customerKey?: Buffer): Promise<Buffer> {
+  const response = await rawClient(services).send(
+    new GetObjectCommand({
+      Bucket: bucket,
+      Key: objectKey,
+      ...(customerKey === undefined ? {} : { SSECustomerAlgorithm: 'AES256', SSECustomerKey: customerKey.toString('base64') }),
+    }),
+  );
+  return Buffer.from(await (response.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray());
+}
+
+/** Result of one cosync run. */
+export interface RunResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+const BIN = fileURLToPath(new URL('../../bin/cosync.js', import.meta.url));
+
+/** Runs the built `cosync` binary with an isolated config dir and the services' environment. */
+export function runCosync(
+  args: ReadonlyArray<string>,
+  options: { configDir: string; services: Services; env?: Record<string, string | undefined>; input?: string; timeoutMs?: number },
+): Promise<RunResult> {
+  return new Promise((resolvePromise, reject) => {
+    const merged: Record<string, string | undefined> = {
+      PATH: process.env.PATH,
+      HOME: process.env.COSYNC_TEST_KEYRING_HOME ?? process.env.HOME,
+      DBUS_SESSION_BUS_ADDRESS: options.services.dbusAddress,
+      NODE_EXTRA_CA_CERTS: options.services.caFile,
+      COSYNC_CONFIG_DIR: options.configDir,
+      ...options.env,
+    };
+    // A variable set to undefined is removed (spawn would pass the text "undefined").
+    const childEnv = Object.fromEntries(Object.entries(merged).filter((entry): entry is [string, string] => entry[1] !== undefined));
+    const child = spawn(process.execPath, [BIN, ...args], {
+      env: childEnv,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 120_000);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolvePromise({ code: code ?? (signal === null ? -1 : 128), stdout, stderr });
+    });
+    child.stdin.end(options.input ?? '');
+  });
+}
