@@ -88,7 +88,7 @@ const GLOBAL_OPTIONS = {
 /** Runs one CLI invocation; resolves to the process exit code. */
 export async function runCli(argv: ReadonlyArray<string>, dependencies: CliDependencies): Promise<number> {
   const { io } = dependencies;
-  let logger: Logger | undefined;
+  const session = new Session(dependencies);
   try {
     const [group, ...rest] = argv;
     if (group === undefined || group === '--help' || group === '-h' || group === 'help') {
@@ -99,7 +99,6 @@ export async function runCli(argv: ReadonlyArray<string>, dependencies: CliDepen
       io.stdout.write(`${await version()}\n`);
       return 0;
     }
-    const session = new Session(dependencies);
     switch (group) {
       case 'key':
         return await keyCommand(rest, session);
@@ -116,7 +115,7 @@ export async function runCli(argv: ReadonlyArray<string>, dependencies: CliDepen
     const known = error instanceof CosyncError ? error : undefined;
     const message = known?.message ?? describeUnexpected(error);
     io.stderr.write(`cosync: ${message}\n`);
-    logger?.log('error', 'command-failed', { code: known?.code ?? 'internal', message });
+    session.openedLogger?.log('error', 'command-failed', { code: known?.code ?? 'internal', message });
     return known?.code === 'usage' || isParseArgsError(error) ? 2 : 1;
   }
 }
@@ -167,6 +166,11 @@ class Session {
   get keychain(): Keychain {
     this.#keychain ??= new Keychain(this.dependencies.secretStore ?? new KeytarSecretStore());
     return this.#keychain;
+  }
+
+  /** The logger if this invocation already opened one (usage errors should not create log folders). */
+  get openedLogger(): Logger | undefined {
+    return this.#logger;
   }
 
   get config(): ConfigStore {

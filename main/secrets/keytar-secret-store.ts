@@ -9,7 +9,9 @@ import { createRequire } from 'node:module';
 import { CosyncError } from '../../app/result.js';
 import type { SecretStore } from './secret-store.js';
 
-type Keytar = typeof import('@github/keytar');
+import type * as KeytarModule from '@github/keytar';
+
+type Keytar = typeof KeytarModule;
 
 /** The keychain service name under which every cosync secret is stored. */
 export const KEYCHAIN_SERVICE = 'cosync';

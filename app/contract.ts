@@ -1,0 +1,34 @@
+/**
+ * The one API contract between the engine and any UI (Electron preload bridge or the headless
+ * daemon's HTTP/WebSocket bridge). Every channel carries the `sync:` prefix; each has a request
+ * type, a response type, and a validator that the main side runs before doing any work.
+ */
+import type { Result } from './result.js';
+
+/** Channel → request/response types. */
+export interface ContractChannels {
+  /** The engine's version. */
+  'sync:version': { readonly request: null; readonly response: string };
+}
+
+/** Every channel name. */
+export type Channel = keyof ContractChannels;
+
+/** The request type of a channel. */
+export type RequestOf<C extends Channel> = ContractChannels[C]['request'];
+
+/** What a channel answers: a Result, because thrown errors lose everything but their message across IPC. */
+export type ResponseOf<C extends Channel> = Result<ContractChannels[C]['response']>;
+
+/** Validates an untrusted payload; returns the typed request or a reason it is invalid. */
+export type PayloadValidator<C extends Channel> = (payload: unknown) => { ok: true; value: RequestOf<C> } | { ok: false; reason: string };
+
+/** Validators for every channel (a missing entry is a compile error). */
+export const REQUEST_VALIDATORS: { readonly [C in Channel]: PayloadValidator<C> } = {
+  'sync:version': (payload) => (payload === null || payload === undefined ? { ok: true, value: null } : { ok: false, reason: 'sync:version takes no payload' }),
+};
+
+/** True for strings that name a channel of the contract. */
+export function isChannel(name: unknown): name is Channel {
+  return typeof name === 'string' && Object.prototype.hasOwnProperty.call(REQUEST_VALIDATORS, name);
+}
