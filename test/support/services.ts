@@ -4,7 +4,7 @@
  * `requireServices()`: without the services they fail with instructions — they never skip.
  */
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -91,13 +91,18 @@ export interface RunResult {
 
 const BIN = fileURLToPath(new URL('../../bin/cosync.js', import.meta.url));
 
-/** Runs the built `cosync` binary with an isolated config dir and the services' environment. */
-export function runCosync(
-  args: ReadonlyArray<string>,
-  options: { configDir: string; services: Services; env?: Record<string, string | undefined>; input?: string; timeoutMs?: number },
-): Promise<RunResult> {
-  return new Promise((resolvePromise, reject) => {
-    const merged: Record<string, string | undefined> = {
+/** Options for running the `cosync` binary in tests. */
+export interface CosyncRunOptions {
+  readonly configDir: string;
+  readonly services: Services;
+  readonly env?: Record<string, string | undefined>;
+  readonly input?: string;
+  readonly timeoutMs?: number;
+}
+
+/** Starts the built `cosync` binary with an isolated config dir and the services' environment. */
+export function spawnCosync(args: ReadonlyArray<string>, options: CosyncRunOptions): ChildProcessWithoutNullStreams {
+  const merged: Record<string, string | undefined> = {
       PATH: process.env.PATH,
       HOME: process.env.COSYNC_TEST_KEYRING_HOME ?? process.env.HOME,
       DBUS_SESSION_BUS_ADDRESS: options.services.dbusAddress,
@@ -105,12 +110,15 @@ export function runCosync(
       COSYNC_CONFIG_DIR: options.configDir,
       ...options.env,
     };
-    // A variable set to undefined is removed (spawn would pass the text "undefined").
-    const childEnv = Object.fromEntries(Object.entries(merged).filter((entry): entry is [string, string] => entry[1] !== undefined));
-    const child = spawn(process.execPath, [BIN, ...args], {
-      env: childEnv,
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
+  // A variable set to undefined is removed (spawn would pass the text "undefined").
+  const childEnv = Object.fromEntries(Object.entries(merged).filter((entry): entry is [string, string] => entry[1] !== undefined));
+  return spawn(process.execPath, [BIN, ...args], { env: childEnv, stdio: ['pipe', 'pipe', 'pipe'] });
+}
+
+/** Runs the built `cosync` binary to completion. */
+export function runCosync(args: ReadonlyArray<string>, options: CosyncRunOptions): Promise<RunResult> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawnCosync(args, options);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
