@@ -419,6 +419,10 @@ async function encryptionFor(session: Session, target: Target): Promise<ObjectEn
   }
 }
 
+function retryLogger(logger: Logger): (operation: string, attempt: number, reason: string, delayMs: number) => void {
+  return (operation, attempt, reason, delayMs) => logger.log('warn', 'retry', { operation, attempt, reason, delayMs });
+}
+
 async function backupCommand(args: ReadonlyArray<string>, session: Session): Promise<number> {
   const { values, positionals } = parse(args, { ...TARGET_OPTIONS, 'part-size': { type: 'string' }, 'multipart-threshold': { type: 'string' } }, session);
   if (positionals.length === 0) throw new CosyncError('usage', 'expected: cosync backup PATH... --endpoint URL --bucket B');
@@ -434,8 +438,8 @@ async function backupCommand(args: ReadonlyArray<string>, session: Session): Pro
   const { items, skipped } = await expandBackupPaths(positionals, target.prefix);
   const encryption = await encryptionFor(session, target);
   const credentials = await credentialsFor(session, values.account);
-  const store = new S3RemoteStore(target, credentials, { maxSockets: partConcurrency + 4 });
   const logger = session.logger;
+  const store = new S3RemoteStore(target, credentials, { maxSockets: partConcurrency + 4, onRetry: retryLogger(logger) });
   logger.log('info', 'backup-start', { endpoint: target.endpoint.url, bucket: target.bucket, prefix: target.prefix, sse: target.sse, files: items.length, credentials, encryption });
   const journal = session.openJournal();
   try {
@@ -472,7 +476,7 @@ async function restoreCommand(args: ReadonlyArray<string>, session: Session): Pr
   const encryption = await encryptionFor(session, target);
   const credentials = await credentialsFor(session, values.account);
   const concurrency = positiveInteger(values.concurrency, 'concurrency', 8, 64);
-  const store = new S3RemoteStore(target, credentials, { maxSockets: concurrency + 4 });
+  const store = new S3RemoteStore(target, credentials, { maxSockets: concurrency + 4, onRetry: retryLogger(session.logger) });
   session.logger.log('info', 'restore-start', { endpoint: target.endpoint.url, bucket: target.bucket, prefix: target.prefix, sse: target.sse, destination, encryption });
   try {
     await store.checkAccess(target.prefix);

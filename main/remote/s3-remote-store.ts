@@ -29,6 +29,7 @@ import type { Target } from '../../app/target.js';
 import { assertKeySafeTransport } from '../../app/target.js';
 import type { StoreCredentials } from '../secrets/secret-values.js';
 import { httpStatusOf, toCosyncError, type ErrorContext } from './remote-errors.js';
+import { withRetry, type RetryPolicy } from './retry.js';
 import type {
   CallOptions,
   ObjectEncryption,
@@ -43,8 +44,10 @@ import type {
 export interface S3StoreOptions {
   /** Sockets kept per host; should be ≥ the part concurrency. */
   readonly maxSockets?: number;
-  /** SDK attempts per request (1 = no retry). */
-  readonly maxAttempts?: number;
+  /** Retry policy for every request (the SDK's own retries are off: one classifier decides). */
+  readonly retryPolicy?: RetryPolicy;
+  /** Told about each retry, e.g. to log it. */
+  readonly onRetry?: (operation: string, attempt: number, reason: string, delayMs: number) => void;
   readonly connectionTimeoutMs?: number;
   /** Idle socket timeout for a request in flight. */
   readonly requestTimeoutMs?: number;
@@ -81,12 +84,14 @@ export class S3RemoteStore implements RemoteStore {
   readonly description: string;
   readonly #client: S3Client;
   readonly #agent: HttpAgent | HttpsAgent;
+  readonly #options: S3StoreOptions;
 
   constructor(
     private readonly target: Target,
     credentials: StoreCredentials,
     options: S3StoreOptions = {},
   ) {
+    this.#options = options;
     assertKeySafeTransport(target.endpoint, target.sse);
     this.description = `bucket ${JSON.stringify(target.bucket)} at ${target.endpoint.url}`;
     const agentOptions = { keepAlive: true, maxSockets: options.maxSockets ?? 16 };
@@ -96,7 +101,7 @@ export class S3RemoteStore implements RemoteStore {
       region: target.region,
       forcePathStyle: target.pathStyle,
       credentials: credentials.revealForSigning(),
-      maxAttempts: options.maxAttempts ?? 3,
+      maxAttempts: 1,
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
       requestHandler: new NodeHttpHandler({
@@ -132,26 +137,38 @@ export class S3RemoteStore implements RemoteStore {
     return { endpoint: this.target.endpoint.url, bucket: this.target.bucket, key, operation, sentCustomerKey: encryption?.mode === 'c' };
   }
 
-  private async call<T>(run: () => Promise<T>, context: ErrorContext): Promise<T> {
+  /** Runs one request with the shared retry policy; errors come out as CosyncErrors. */
+  private async call<T>(run: () => Promise<T>, context: ErrorContext, signal: AbortSignal | undefined): Promise<T> {
     try {
-      return await run();
+      return await this.retrying(run, context.operation, signal);
     } catch (error) {
       throw toCosyncError(error, context);
     }
+  }
+
+  /** Runs one request with the shared retry policy, leaving errors as they are. */
+  private retrying<T>(run: () => Promise<T>, operation: string, signal: AbortSignal | undefined): Promise<T> {
+    return withRetry(run, {
+      signal,
+      policy: this.#options.retryPolicy,
+      onRetry: (attempt, reason, delayMs) => this.#options.onRetry?.(operation, attempt, reason, delayMs),
+    });
   }
 
   async checkAccess(prefix: string, options: CallOptions = {}): Promise<void> {
     await this.call(
       () => this.#client.send(new ListObjectsV2Command({ Bucket: this.target.bucket, Prefix: prefix, MaxKeys: 1 }), { abortSignal: options.signal }),
       this.context('listing', undefined),
+      options.signal,
     );
   }
 
   async headObject(key: string, encryption: ObjectEncryption, options: CallOptions = {}): Promise<RemoteObjectDetails | undefined> {
     try {
-      const response = await this.#client.send(
-        new HeadObjectCommand({ Bucket: this.target.bucket, Key: key, ...readEncryptionParams(encryption) }),
-        { abortSignal: options.signal },
+      const response = await this.retrying(
+        () => this.#client.send(new HeadObjectCommand({ Bucket: this.target.bucket, Key: key, ...readEncryptionParams(encryption) }), { abortSignal: options.signal }),
+        'head',
+        options.signal,
       );
       return {
         key,
@@ -189,6 +206,7 @@ export class S3RemoteStore implements RemoteStore {
           { abortSignal: options.signal },
         ),
       this.context('upload', key, request.encryption),
+      options.signal,
     );
     return { etag: stripQuotes(response.ETag), keyFingerprint: response.SSECustomerKeyMD5, crc64: crc64Of(response) };
   }
@@ -201,6 +219,7 @@ export class S3RemoteStore implements RemoteStore {
           { abortSignal: options.signal },
         ),
       this.context('multipart start', key, request.encryption),
+      options.signal,
     );
     if (response.UploadId === undefined) throw toCosyncError(new Error('the server returned no UploadId'), this.context('multipart start', key));
     return response.UploadId;
@@ -230,6 +249,7 @@ export class S3RemoteStore implements RemoteStore {
           { abortSignal: options.signal },
         ),
       this.context(`upload of part ${partNumber}`, key, request.encryption),
+      options.signal,
     );
     const etag = stripQuotes(response.ETag);
     if (etag === undefined || etag === '') throw toCosyncError(new Error(`the server returned no ETag for part ${partNumber}`), this.context('upload', key));
@@ -241,9 +261,10 @@ export class S3RemoteStore implements RemoteStore {
     let marker: string | undefined;
     try {
       do {
-        const response = await this.#client.send(
-          new ListPartsCommand({ Bucket: this.target.bucket, Key: key, UploadId: uploadId, PartNumberMarker: marker }),
-          { abortSignal: options.signal },
+        const response = await this.retrying(
+          () => this.#client.send(new ListPartsCommand({ Bucket: this.target.bucket, Key: key, UploadId: uploadId, PartNumberMarker: marker }), { abortSignal: options.signal }),
+          'listing parts',
+          options.signal,
         );
         for (const part of response.Parts ?? []) {
           if (part.PartNumber !== undefined && part.ETag !== undefined) {
@@ -279,12 +300,17 @@ export class S3RemoteStore implements RemoteStore {
           { abortSignal: options.signal },
         ),
       this.context('multipart completion', key, encryption),
+      options.signal,
     );
   }
 
   async abortMultipartUpload(key: string, uploadId: string, options: CallOptions = {}): Promise<void> {
     try {
-      await this.#client.send(new AbortMultipartUploadCommand({ Bucket: this.target.bucket, Key: key, UploadId: uploadId }), { abortSignal: options.signal });
+      await this.retrying(
+        () => this.#client.send(new AbortMultipartUploadCommand({ Bucket: this.target.bucket, Key: key, UploadId: uploadId }), { abortSignal: options.signal }),
+        'multipart abort',
+        options.signal,
+      );
     } catch (error) {
       if ((error as { name?: string }).name === 'NoSuchUpload' || httpStatusOf(error) === 404) return;
       throw toCosyncError(error, this.context('multipart abort', key));
@@ -300,6 +326,7 @@ export class S3RemoteStore implements RemoteStore {
             abortSignal: options.signal,
           }),
         this.context('listing', undefined),
+        options.signal,
       );
       for (const item of response.Contents ?? []) {
         if (item.Key === undefined) continue;
@@ -326,6 +353,7 @@ export class S3RemoteStore implements RemoteStore {
           { abortSignal: options.signal },
         ),
       this.context('download', key, encryption),
+      options.signal,
     );
     return {
       body: response.Body as Readable,
@@ -345,6 +373,7 @@ export class S3RemoteStore implements RemoteStore {
     await this.call(
       () => this.#client.send(new DeleteObjectCommand({ Bucket: this.target.bucket, Key: key }), { abortSignal: options.signal }),
       this.context('delete', key),
+      options.signal,
     );
   }
 

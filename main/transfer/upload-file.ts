@@ -200,7 +200,16 @@ export async function uploadFile(
     throw error;
   }
   const parts = [...doneParts.values()].sort((a, b) => a.partNumber - b.partNumber);
-  await context.store.completeMultipartUpload(key, uploadId, parts, encryption, { signal: context.signal });
+  const completeStartedAt = Date.now();
+  let completionUnconfirmed = false;
+  try {
+    await context.store.completeMultipartUpload(key, uploadId, parts, encryption, { signal: context.signal });
+  } catch (error) {
+    // A Complete whose response was lost is retried and then finds the upload gone (NoSuchUpload):
+    // the object itself, checked below, tells whether the first attempt took.
+    if (!(error instanceof CosyncError && error.code === 'object-not-found')) throw error;
+    completionUnconfirmed = true;
+  }
 
   // RGW answers Complete with an empty ETag; HEAD has the real one, and proves the key reads it.
   const head = await context.store.headObject(key, encryption, { signal: context.signal });
@@ -209,6 +218,10 @@ export async function uploadFile(
   }
   checkEchoedKey(encryption, head.keyFingerprint, key);
   const composite = multipartEtag(parts.map((part) => Buffer.from(part.md5Hex, 'hex')));
+  if (completionUnconfirmed && head.etag !== composite && (head.lastModified?.getTime() ?? 0) < completeStartedAt - 60_000) {
+    context.journal.forgetMultipart(context.endpointId, context.bucket, key);
+    throw new CosyncError('integrity', `the multipart upload of ${JSON.stringify(key)} vanished before it completed; it will be uploaded again`);
+  }
   context.journal.recordObject({
     endpoint: context.endpointId,
     bucket: context.bucket,

@@ -1,0 +1,118 @@
+/**
+ * A fault-injecting HTTP proxy for tests: sits between cosync and RGW on loopback and, from a
+ * seeded random sequence, answers 503 SlowDown or 500 InternalError, resets connections, or
+ * delays requests before forwarding them. Used to prove that transfers still complete
+ * byte-exact under faults.
+ */
+import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** How often each fault happens (probabilities per request). */
+export interface FaultRates {
+  readonly slowDown: number;
+  readonly internalError: number;
+  readonly reset: number;
+  readonly delay: number;
+}
+
+/** What the proxy did. */
+export interface FaultCounts {
+  requests: number;
+  slowDown: number;
+  internalError: number;
+  reset: number;
+  delayed: number;
+}
+
+/** A small deterministic PRNG (mulberry32) so a failing seed can be replayed. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function errorXml(code: string, message: string): string {
+  return `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${message}</Message></Error>`;
+}
+
+/** Starts the proxy in front of `upstream` (http://host:port). */
+export async function startFaultProxy(upstream: string, rates: FaultRates, seed: number): Promise<{ url: string; counts: FaultCounts; close(): Promise<void> }> {
+  const random = seededRandom(seed);
+  const target = new URL(upstream);
+  const counts: FaultCounts = { requests: 0, slowDown: 0, internalError: 0, reset: 0, delayed: 0 };
+
+  const drain = (incoming: IncomingMessage): Promise<void> =>
+    new Promise((resolve) => {
+      incoming.on('data', () => undefined);
+      incoming.on('end', resolve);
+      incoming.on('error', () => resolve());
+    });
+
+  const forward = (incoming: IncomingMessage, outgoing: ServerResponse): void => {
+    const upstreamRequest = httpRequest(
+      { host: target.hostname, port: target.port, method: incoming.method, path: incoming.url, headers: incoming.headers },
+      (upstreamResponse) => {
+        outgoing.writeHead(upstreamResponse.statusCode ?? 502, upstreamResponse.headers);
+        upstreamResponse.pipe(outgoing);
+      },
+    );
+    upstreamRequest.on('error', () => outgoing.destroy());
+    incoming.pipe(upstreamRequest);
+  };
+
+  const server: Server = createServer((incoming, outgoing) => {
+    counts.requests++;
+    const roll = random();
+    let threshold = rates.slowDown;
+    if (roll < threshold) {
+      counts.slowDown++;
+      void drain(incoming).then(() => {
+        outgoing.writeHead(503, { 'content-type': 'application/xml' });
+        outgoing.end(errorXml('SlowDown', 'Please reduce your request rate.'));
+      });
+      return;
+    }
+    threshold += rates.internalError;
+    if (roll < threshold) {
+      counts.internalError++;
+      void drain(incoming).then(() => {
+        outgoing.writeHead(500, { 'content-type': 'application/xml' });
+        outgoing.end(errorXml('InternalError', 'injected by the test proxy'));
+      });
+      return;
+    }
+    threshold += rates.reset;
+    if (roll < threshold) {
+      counts.reset++;
+      incoming.socket.destroy();
+      return;
+    }
+    threshold += rates.delay;
+    if (roll < threshold) {
+      counts.delayed++;
+      incoming.pause();
+      setTimeout(() => {
+        incoming.resume();
+        forward(incoming, outgoing);
+      }, 100 + Math.floor(random() * 400));
+      return;
+    }
+    forward(incoming, outgoing);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    counts,
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
