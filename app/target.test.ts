@@ -56,3 +56,22 @@ describe('object keys', () => {
     expect(relativeSegmentsFor('p/', 'q/a')).toEqual({ skip: 'outside the prefix' });
   });
 });
+
+describe('Tencent COS addressing', () => {
+  it('builds the region endpoint and the virtual-hosted bucket address', async () => {
+    const { cosEndpointForRegion, cosBucketHost, cosRegionOfHost } = await import('./target.js');
+    expect(cosEndpointForRegion('ap-guangzhou').url).toBe('https://cos.ap-guangzhou.myqcloud.com');
+    expect(cosBucketHost('examplebucket-1250000000', 'ap-beijing')).toBe('examplebucket-1250000000.cos.ap-beijing.myqcloud.com');
+    expect(cosRegionOfHost('cos.ap-shanghai.myqcloud.com')).toBe('ap-shanghai');
+    expect(cosRegionOfHost('s3.amazonaws.com')).toBeUndefined();
+    expect(() => cosEndpointForRegion('Guangzhou')).toThrow(/invalid COS region/);
+  });
+
+  it('requires COS bucket names of the form name-APPID', async () => {
+    const { validateCosBucketName } = await import('./target.js');
+    expect(validateCosBucketName('photos-1250000000')).toBe('photos-1250000000');
+    for (const bad of ['photos', 'photos-abc', 'Photos-1250000000', '-1250000000', 'a_b-1250000000']) {
+      expect(() => validateCosBucketName(bad), bad).toThrow(/name-APPID/);
+    }
+  });
+});

@@ -104,3 +104,41 @@ export function normalizePrefix(prefix: string | undefined): string {
   }
   return segments.length === 0 ? '' : `${segments.join('/')}/`;
 }
+
+/** COS regions look like `ap-guangzhou`, `ap-beijing`, `na-siliconvalley`. */
+const COS_REGION_PATTERN = /^[a-z]{2,}(?:-[a-z0-9]+)+$/;
+
+/** The COS endpoint of a region, e.g. `https://cos.ap-guangzhou.myqcloud.com`. */
+export function cosEndpointForRegion(region: string): Endpoint {
+  if (!COS_REGION_PATTERN.test(region)) {
+    throw new CosyncError('endpoint-invalid', `invalid COS region ${JSON.stringify(region)}: regions look like ap-guangzhou or ap-beijing`);
+  }
+  return parseEndpoint(`https://cos.${region}.myqcloud.com`);
+}
+
+/** The region of a COS endpoint host (`cos.REGION.myqcloud.com`), if it is one. */
+export function cosRegionOfHost(host: string): string | undefined {
+  return /^cos\.([a-z0-9-]+)\.myqcloud\.com$/.exec(host)?.[1];
+}
+
+/** True when the endpoint is Tencent COS (which speaks the `x-cos-` header dialect). */
+export function isCosHost(host: string): boolean {
+  return host === 'myqcloud.com' || host.endsWith('.myqcloud.com');
+}
+
+/** COS bucket names are `name-APPID`: a lowercase name and the account's numeric APPID. */
+export function validateCosBucketName(bucket: string): string {
+  const match = /^([a-z0-9](?:[a-z0-9-]*[a-z0-9])?)-(\d{6,})$/.exec(bucket);
+  if (!match || bucket.length > 63) {
+    throw new CosyncError(
+      'bucket-invalid',
+      `invalid COS bucket name ${JSON.stringify(bucket)}: COS buckets are named name-APPID, e.g. examplebucket-1250000000 (lowercase letters, digits and "-", then the numeric APPID)`,
+    );
+  }
+  return bucket;
+}
+
+/** The virtual-hosted COS address of a bucket: `BUCKET-APPID.cos.REGION.myqcloud.com`. */
+export function cosBucketHost(bucket: string, region: string): string {
+  return `${validateCosBucketName(bucket)}.${cosEndpointForRegion(region).host}`;
+}

@@ -11,7 +11,18 @@ import PQueue from 'p-queue';
 import { parseBase64Key, parseRawTextKey, validateKeyName } from '../../app/keys.js';
 import { COS_LIMITS, DEFAULT_SIZING, S3_LIMITS, type TransferSizing } from '../../app/part-size.js';
 import { CosyncError } from '../../app/result.js';
-import { assertKeySafeTransport, normalizePrefix, parseEndpoint, parseSseMode, validateBucketName, type Target } from '../../app/target.js';
+import {
+  assertKeySafeTransport,
+  cosEndpointForRegion,
+  cosRegionOfHost,
+  isCosHost,
+  normalizePrefix,
+  parseEndpoint,
+  parseSseMode,
+  validateBucketName,
+  validateCosBucketName,
+  type Target,
+} from '../../app/target.js';
 import { ConfigStore } from '../config/config-store.js';
 import { resolveAppPaths, type AppPaths } from '../config/paths.js';
 import { Journal } from '../journal/journal.js';
@@ -54,11 +65,14 @@ Credentials (COS SecretId/SecretKey or S3 access keys, kept in the OS keychain):
   (COSYNC_SECRET_ID and COSYNC_SECRET_KEY in the environment take precedence over the keychain)
 
 Transfers:
-  backup PATH... --endpoint URL --bucket B [--prefix P] [--sse none|cos|kms|c] [--key NAME]
+  backup PATH... (--endpoint URL | --region COS-REGION) --bucket B [--prefix P] [--sse none|cos|kms|c] [--key NAME]
          [--kms-key-id ID] [--path-style] [--region R] [--account NAME] [--json]
          [--concurrency N] [--part-size MIB] [--multipart-threshold MIB]
-  restore --endpoint URL --bucket B [--prefix P] --to DIR [--key NAME] [--path-style]
+  restore (--endpoint URL | --region COS-REGION) --bucket B [--prefix P] --to DIR [--key NAME] [--path-style]
          [--region R] [--account NAME] [--overwrite] [--json] [--concurrency N]
+
+  Tencent COS: --region ap-guangzhou alone selects https://cos.ap-guangzhou.myqcloud.com, the
+  virtual-hosted BUCKET-APPID.cos.REGION.myqcloud.com addresses and COS's x-cos- headers.
 
 Global options:
   --config-dir DIR    keep config, journal and logs in DIR (or set COSYNC_CONFIG_DIR)
@@ -362,14 +376,20 @@ type TargetValues = { [K in keyof typeof TARGET_OPTIONS]?: (typeof TARGET_OPTION
 
 /** Builds and validates a Target from flags, before any I/O. */
 function targetFromFlags(values: TargetValues, defaultSse: 'none' | 'c'): Target {
-  const endpoint = parseEndpoint(requireOption(values.endpoint, 'endpoint URL', ' (e.g. https://cos.ap-guangzhou.myqcloud.com)'));
-  const bucket = validateBucketName(requireOption(values.bucket, 'bucket NAME'));
+  // Tencent COS needs only its region: the endpoint is https://cos.REGION.myqcloud.com.
+  const endpoint =
+    values.endpoint === undefined && values.region !== undefined
+      ? cosEndpointForRegion(values.region)
+      : parseEndpoint(requireOption(values.endpoint, 'endpoint URL', ' (or --region for Tencent COS, e.g. --region ap-guangzhou)'));
+  const dialect = isCosHost(endpoint.host) ? 'cos' : 's3';
+  const bucketName = requireOption(values.bucket, 'bucket NAME');
+  const bucket = dialect === 'cos' ? validateCosBucketName(bucketName) : validateBucketName(bucketName);
   const sse = values.sse === undefined ? (values.key !== undefined ? 'c' : defaultSse) : parseSseMode(values.sse);
   if (sse === 'c' && values.key === undefined) throw new CosyncError('usage', '--sse c needs --key NAME (the SSE-C key in the keychain; create one with `cosync key generate NAME`)');
   if (sse !== 'c' && values.key !== undefined) throw new CosyncError('usage', `--key is only used with --sse c (got --sse ${sse})`);
   if (values['kms-key-id'] !== undefined && sse !== 'kms') throw new CosyncError('usage', '--kms-key-id is only used with --sse kms');
   assertKeySafeTransport(endpoint, sse);
-  const cosRegion = /^cos\.([a-z0-9-]+)\.myqcloud\.com$/.exec(endpoint.host)?.[1];
+  const cosRegion = cosRegionOfHost(endpoint.host);
   const isIpOrLocal = /^[\d.]+$|^\[|^localhost$/.test(endpoint.host);
   return {
     endpoint,
@@ -378,7 +398,7 @@ function targetFromFlags(values: TargetValues, defaultSse: 'none' | 'c'): Target
     region: values.region ?? cosRegion ?? 'us-east-1',
     // Virtual-hosted addressing needs DNS names; IP and localhost endpoints only work path-style.
     pathStyle: values['path-style'] === true || isIpOrLocal,
-    dialect: endpoint.host.endsWith('.myqcloud.com') ? 'cos' : 's3',
+    dialect,
     sse,
     keyName: values.key,
     kmsKeyId: values['kms-key-id'],
@@ -455,6 +475,7 @@ async function backupCommand(args: ReadonlyArray<string>, session: Session): Pro
         limits,
         sizing,
         partQueue: new PQueue({ concurrency: partConcurrency }),
+        crc64Parts: target.dialect === 'cos',
         logger,
       },
       { fileConcurrency: Math.max(2, Math.min(partConcurrency, 8)), emit: transferPrinter(session.io, values.json === true), skipped },

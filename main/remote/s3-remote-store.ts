@@ -22,12 +22,14 @@ import {
   type ServerSideEncryption,
 } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+import type { DeserializeHandler, DeserializeHandlerArguments, DeserializeHandlerOutput } from '@smithy/types';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import type { Readable } from 'node:stream';
 import type { Target } from '../../app/target.js';
 import { assertKeySafeTransport } from '../../app/target.js';
 import type { StoreCredentials } from '../secrets/secret-values.js';
+import { useCosDialect } from './cos-dialect.js';
 import { httpStatusOf, toCosyncError, type ErrorContext } from './remote-errors.js';
 import { withRetry, type RetryPolicy } from './retry.js';
 import type {
@@ -111,15 +113,18 @@ export class S3RemoteStore implements RemoteStore {
         requestTimeout: options.requestTimeoutMs ?? 120_000,
       }),
     });
+    if (target.dialect === 'cos') useCosDialect(this.#client);
     // COS sends `x-cos-hash-crc64ecma`, a header the SDK's S3 model does not know and drops.
-    this.#client.middlewareStack.add(
-      (next) => async (args) => {
-        const result = await next(args);
-        const crc64 = (result.response as { headers?: Record<string, string> }).headers?.['x-cos-hash-crc64ecma'];
-        if (crc64 !== undefined) (result.output as unknown as Record<string, unknown>)[CRC64_OUTPUT_FIELD] = crc64;
-        return result;
-      },
-      { step: 'deserialize', name: 'cosyncCrc64Header' },
+    this.#client.middlewareStack.addRelativeTo(
+      <Output extends object>(next: DeserializeHandler<object, Output>) =>
+        async (args: DeserializeHandlerArguments<object>): Promise<DeserializeHandlerOutput<Output>> => {
+          const result = await next(args);
+          const crc64 = (result.response as { headers?: Record<string, string> }).headers?.['x-cos-hash-crc64ecma'];
+          if (crc64 !== undefined) (result.output as Record<string, unknown>)[CRC64_OUTPUT_FIELD] = crc64;
+          return result;
+        },
+      // Outside the deserializer, so the parsed output exists to carry the value.
+      { relation: 'before', toMiddleware: 'deserializerMiddleware', name: 'cosyncCrc64Header' },
     );
     if (target.endpoint.protocol === 'https') {
       this.#client.middlewareStack.add(

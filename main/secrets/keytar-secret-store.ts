@@ -39,7 +39,7 @@ export function describeKeychainError(error: unknown): CosyncError {
   if (/autolaunch D-Bus|DBUS_SESSION_BUS_ADDRESS|Could not connect|No such file or directory.*bus/i.test(message)) {
     return new CosyncError(
       'keychain-unavailable',
-      'no D-Bus session bus, so the Secret Service keychain cannot be reached: run cosync inside a desktop session, or start one with `dbus-run-session -- <command>` (servers: see `cosync key --help` for the passphrase file keystore)',
+      'no D-Bus session bus, so the Secret Service keychain cannot be reached: run cosync inside a desktop session, or start one with `dbus-run-session -- <command>` and a Secret Service such as gnome-keyring (for credentials alone, COSYNC_SECRET_ID and COSYNC_SECRET_KEY also work)',
     );
   }
   if (/org\.freedesktop\.secrets was not provided|ServiceUnknown|secret service/i.test(message)) {

@@ -17,6 +17,7 @@ import { CosyncError } from '../../app/result.js';
 import type { Journal, PartRecord } from '../journal/journal.js';
 import type { Logger } from '../log/logger.js';
 import type { ObjectEncryption, ObjectMetadata, RemoteStore } from '../remote/remote-store.js';
+import { Crc64, crc64Combine } from '../../app/crc64.js';
 import { contentDigest, METADATA, multipartEtag } from './content-digest.js';
 
 /** Everything an upload needs from its surroundings; shared by all files of a run. */
@@ -30,6 +31,11 @@ export interface UploadContext {
   readonly sizing: TransferSizing;
   /** Global cap on parts in flight across all files. */
   readonly partQueue: PQueue;
+  /**
+   * Whether the store reports CRC-64 (COS's x-cos-hash-crc64ecma) for multipart objects, so
+   * each part's CRC is computed while its bytes are in memory and combined at the end.
+   */
+  readonly crc64Parts: boolean;
   readonly logger: Logger;
   readonly signal?: AbortSignal | undefined;
 }
@@ -63,6 +69,17 @@ function checkEchoedKey(encryption: ObjectEncryption, echoed: string | undefined
   if (encryption.mode === 'c' && echoed !== undefined && echoed !== encryption.key.fingerprint) {
     throw new CosyncError('key-mismatch', `the server encrypted ${JSON.stringify(key)} with key fingerprint ${echoed}, not ours (${encryption.key.fingerprint})`);
   }
+}
+
+/** Compares COS's CRC-64 with ours; a mismatching object is deleted so it never looks complete. */
+async function checkCrc64(context: UploadContext, key: string, reported: string, local: bigint): Promise<void> {
+  if (reported === local.toString()) return;
+  try {
+    await context.store.deleteObject(key);
+  } catch (error) {
+    context.logger.log('error', 'bad-object-delete-failed', { key, error });
+  }
+  throw new CosyncError('integrity', `the server's CRC-64 of ${JSON.stringify(key)} (${reported}) differs from the local file's (${local}); the object was removed and must be uploaded again`);
 }
 
 async function assertUnchanged(localPath: string, sizeBytes: number, mtimeMs: number): Promise<void> {
@@ -114,6 +131,7 @@ export async function uploadFile(
       { signal: context.signal },
     );
     checkEchoedKey(encryption, response.keyFingerprint, key);
+    if (response.crc64 !== undefined) await checkCrc64(context, key, response.crc64, new Crc64().update(body).value);
     await assertUnchanged(localPath, sizeBytes, mtimeMs);
     observer.onDidTransfer?.(sizeBytes);
     context.journal.recordObject({
@@ -141,6 +159,7 @@ export async function uploadFile(
   if (resumedParts > 0) observer.onDidResume?.(resumedParts, plan.partCount);
   for (const part of doneParts.values()) observer.onDidTransfer?.(partLength(part.partNumber, plan.partBytes, sizeBytes));
 
+  const partCrcs = new Map<number, bigint>();
   const file = await open(localPath, 'r');
   const partAbort = new AbortController();
   const onOuterAbort = (): void => partAbort.abort();
@@ -158,6 +177,7 @@ export async function uploadFile(
             const { bytesRead } = await file.read(body, 0, length, (partNumber - 1) * plan.partBytes);
             if (bytesRead !== length) throw new CosyncError('local-changed', `${localPath} shrank while it was being uploaded; it will be uploaded again`);
             const partMd5 = md5(body);
+            if (context.crc64Parts) partCrcs.set(partNumber, new Crc64().update(body).value);
             const response = await context.store.uploadPart(
               key,
               uploadId,
@@ -218,6 +238,14 @@ export async function uploadFile(
   }
   checkEchoedKey(encryption, head.keyFingerprint, key);
   const composite = multipartEtag(parts.map((part) => Buffer.from(part.md5Hex, 'hex')));
+  // Parts resumed from an earlier run have no CRC in memory; the combined check needs them all.
+  if (head.crc64 !== undefined && partCrcs.size === plan.partCount) {
+    let combined = partCrcs.get(1) as bigint;
+    for (let partNumber = 2; partNumber <= plan.partCount; partNumber++) {
+      combined = crc64Combine(combined, partCrcs.get(partNumber) as bigint, partLength(partNumber, plan.partBytes, sizeBytes));
+    }
+    await checkCrc64(context, key, head.crc64, combined);
+  }
   if (completionUnconfirmed && head.etag !== composite && (head.lastModified?.getTime() ?? 0) < completeStartedAt - 60_000) {
     context.journal.forgetMultipart(context.endpointId, context.bucket, key);
     throw new CosyncError('integrity', `the multipart upload of ${JSON.stringify(key)} vanished before it completed; it will be uploaded again`);

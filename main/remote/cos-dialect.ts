@@ -1,0 +1,73 @@
+/**
+ * The COS header dialect on top of the AWS SDK's S3 requests.
+ *
+ * COS names its encryption and metadata headers `x-cos-…` where S3 says `x-amz-…`, and its KMS
+ * is `cos/kms` rather than `aws:kms`. The SDK builds S3 requests; these middlewares rename the
+ * headers before signing (so the signature covers what is sent) and rename COS's response headers
+ * back before the SDK parses them (so SSE-C key MD5 echoes and metadata are seen).
+ * Tencent's own SDK drops the SSE-C key on multipart parts; here every request carries it.
+ */
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { DeserializeHandler, DeserializeHandlerArguments, DeserializeHandlerOutput } from '@smithy/types';
+
+const REQUEST_RENAMES: ReadonlyArray<[string, string]> = [
+  ['x-amz-copy-source-server-side-encryption-customer-', 'x-cos-copy-source-server-side-encryption-customer-'],
+  ['x-amz-server-side-encryption-aws-kms-key-id', 'x-cos-server-side-encryption-cos-kms-key-id'],
+  ['x-amz-server-side-encryption', 'x-cos-server-side-encryption'],
+  ['x-amz-meta-', 'x-cos-meta-'],
+];
+
+/** Renames S3 request headers to their COS names (and `aws:kms` to `cos/kms`). */
+export function toCosRequestHeaders(headers: Readonly<Record<string, string>>): Record<string, string> {
+  const result: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    const lower = name.toLowerCase();
+    const rename = REQUEST_RENAMES.find(([from]) => lower.startsWith(from));
+    if (rename === undefined) {
+      result[name] = value;
+      continue;
+    }
+    const cosName = rename[1] + lower.slice(rename[0].length);
+    result[cosName] = lower === 'x-amz-server-side-encryption' && value === 'aws:kms' ? 'cos/kms' : value;
+  }
+  return result;
+}
+
+/** Renames COS response headers to the S3 names the SDK's parser knows. */
+export function fromCosResponseHeaders(headers: Readonly<Record<string, string>>): Record<string, string> {
+  const result: Record<string, string> = { ...headers };
+  for (const [name, value] of Object.entries(headers)) {
+    const lower = name.toLowerCase();
+    if (lower.startsWith('x-cos-server-side-encryption')) {
+      const s3Name = `x-amz-server-side-encryption${lower.slice('x-cos-server-side-encryption'.length)}`.replace('-cos-kms-key-id', '-aws-kms-key-id');
+      result[s3Name] = lower === 'x-cos-server-side-encryption' && value === 'cos/kms' ? 'aws:kms' : value;
+    } else if (lower.startsWith('x-cos-meta-')) {
+      result[`x-amz-meta-${lower.slice('x-cos-meta-'.length)}`] = value;
+    }
+  }
+  return result;
+}
+
+/** Installs the COS dialect on an S3 client. */
+export function useCosDialect(client: S3Client): void {
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      const request = args.request as { headers?: Record<string, string> };
+      if (request.headers !== undefined) request.headers = toCosRequestHeaders(request.headers);
+      return next(args);
+    },
+    // Build runs before finalizeRequest, where SigV4 signs the headers as they are now.
+    { step: 'build', name: 'cosyncCosRequestHeaders', priority: 'low' },
+  );
+  client.middlewareStack.addRelativeTo(
+    <Output extends object>(next: DeserializeHandler<object, Output>) =>
+      async (args: DeserializeHandlerArguments<object>): Promise<DeserializeHandlerOutput<Output>> => {
+      const result = await next(args);
+      const response = result.response as { headers?: Record<string, string> };
+      if (response.headers !== undefined) response.headers = fromCosResponseHeaders(response.headers);
+      return result;
+    },
+    // Inside the deserializer: it sees the renamed headers.
+    { relation: 'after', toMiddleware: 'deserializerMiddleware', name: 'cosyncCosResponseHeaders' },
+  );
+}
