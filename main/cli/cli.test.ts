@@ -33,7 +33,7 @@ describe('cosync CLI (in-process)', () => {
   it('lists the commands in --help', async () => {
     const { code, stdout } = await run(['--help']);
     expect(code).toBe(0);
-    for (const command of ['key generate', 'key import', 'key export', 'credentials set', 'backup PATH', 'restore --endpoint', '--config-dir']) expect(stdout).toContain(command);
+    for (const command of ['key generate', 'key import', 'key export', 'credentials set', 'backup PATH', 'restore (--endpoint URL | --region COS-REGION)', '--config-dir']) expect(stdout).toContain(command);
   });
 
   it('exits 2 with one line for unknown commands and options', async () => {

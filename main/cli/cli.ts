@@ -35,6 +35,7 @@ import { formatKit, readKit, writeKit } from '../secrets/recovery-kit.js';
 import type { SecretStore } from '../secrets/secret-store.js';
 import { SseCustomerKey, StoreCredentials } from '../secrets/secret-values.js';
 import { expandBackupPaths, runBackup } from '../transfer/backup.js';
+import { BufferPool } from '../transfer/buffer-pool.js';
 import { runRestore } from '../transfer/restore.js';
 import { transferPrinter, type CliIo } from './output.js';
 
@@ -475,6 +476,7 @@ async function backupCommand(args: ReadonlyArray<string>, session: Session): Pro
         limits,
         sizing,
         partQueue: new PQueue({ concurrency: partConcurrency }),
+        buffers: new BufferPool(partConcurrency),
         crc64Parts: target.dialect === 'cos',
         logger,
       },

@@ -13,6 +13,20 @@ export type ObjectEncryption =
   | { readonly mode: 'kms'; readonly kmsKeyId?: string | undefined }
   | { readonly mode: 'c'; readonly key: SseCustomerKey };
 
+/**
+ * A request body that can be sent more than once (each retry opens it again): small ones are
+ * buffers, large ones stream from the file so memory does not grow with the part size.
+ */
+export interface RequestBody {
+  readonly length: number;
+  open(): Buffer | Readable;
+}
+
+/** A RequestBody over bytes already in memory. */
+export function bufferBody(bytes: Buffer): RequestBody {
+  return { length: bytes.length, open: () => bytes };
+}
+
 /** User metadata cosync attaches to each object (keys without the x-…-meta- prefix). */
 export type ObjectMetadata = Readonly<Record<string, string>>;
 
@@ -54,7 +68,7 @@ export interface RemoteStore {
   headObject(key: string, encryption: ObjectEncryption, options?: CallOptions): Promise<RemoteObjectDetails | undefined>;
   putObject(
     key: string,
-    body: Buffer,
+    body: RequestBody,
     request: { contentMd5: string; metadata: ObjectMetadata; encryption: ObjectEncryption },
     options?: CallOptions,
   ): Promise<{ etag: string | undefined; keyFingerprint: string | undefined; crc64: string | undefined }>;
@@ -63,7 +77,7 @@ export interface RemoteStore {
     key: string,
     uploadId: string,
     partNumber: number,
-    body: Buffer,
+    body: RequestBody,
     request: { contentMd5: string; encryption: ObjectEncryption },
     options?: CallOptions,
   ): Promise<{ etag: string; keyFingerprint: string | undefined }>;

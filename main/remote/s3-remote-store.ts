@@ -4,8 +4,9 @@
  * Settings that matter on S3-compatible servers (measured, see TESTBED.md):
  * - checksums only WHEN_REQUIRED: the SDK's default aws-chunked CRC32 trailer makes RGW answer
  *   411 MissingContentLength;
- * - over HTTPS the payload is sent UNSIGNED (as botocore does): Content-MD5 still protects every
- *   body, and hashing each part with SHA-256 costs ~15 % of the client's CPU.
+ * - the payload is sent UNSIGNED (as botocore does over HTTPS): the signed Content-MD5 header
+ *   still binds every body to the request, SHA-256 over each part cost ~15 % of the client's
+ *   CPU, and large bodies stream from the file, which a payload hash would have to read twice.
  */
 import {
   AbortMultipartUploadCommand,
@@ -40,6 +41,7 @@ import type {
   RemoteObjectInfo,
   RemotePart,
   RemoteStore,
+  RequestBody,
 } from './remote-store.js';
 
 /** Connection tuning. */
@@ -126,16 +128,14 @@ export class S3RemoteStore implements RemoteStore {
       // Outside the deserializer, so the parsed output exists to carry the value.
       { relation: 'before', toMiddleware: 'deserializerMiddleware', name: 'cosyncCrc64Header' },
     );
-    if (target.endpoint.protocol === 'https') {
-      this.#client.middlewareStack.add(
-        (next) => async (args) => {
-          const request = args.request as { headers?: Record<string, string> };
-          if (request.headers !== undefined) request.headers['x-amz-content-sha256'] = 'UNSIGNED-PAYLOAD';
-          return next(args);
-        },
-        { step: 'build', name: 'cosyncUnsignedPayload', priority: 'low' },
-      );
-    }
+    this.#client.middlewareStack.add(
+      (next) => async (args) => {
+        const request = args.request as { headers?: Record<string, string> };
+        if (request.headers !== undefined) request.headers['x-amz-content-sha256'] = 'UNSIGNED-PAYLOAD';
+        return next(args);
+      },
+      { step: 'build', name: 'cosyncUnsignedPayload', priority: 'low' },
+    );
   }
 
   private context(operation: string, key: string | undefined, encryption?: ObjectEncryption): ErrorContext {
@@ -192,7 +192,7 @@ export class S3RemoteStore implements RemoteStore {
 
   async putObject(
     key: string,
-    body: Buffer,
+    body: RequestBody,
     request: { contentMd5: string; metadata: ObjectMetadata; encryption: ObjectEncryption },
     options: CallOptions = {},
   ): Promise<{ etag: string | undefined; keyFingerprint: string | undefined; crc64: string | undefined }> {
@@ -202,7 +202,7 @@ export class S3RemoteStore implements RemoteStore {
           new PutObjectCommand({
             Bucket: this.target.bucket,
             Key: key,
-            Body: body,
+            Body: body.open(),
             ContentLength: body.length,
             ContentMD5: request.contentMd5,
             Metadata: { ...request.metadata },
@@ -234,7 +234,7 @@ export class S3RemoteStore implements RemoteStore {
     key: string,
     uploadId: string,
     partNumber: number,
-    body: Buffer,
+    body: RequestBody,
     request: { contentMd5: string; encryption: ObjectEncryption },
     options: CallOptions = {},
   ): Promise<{ etag: string; keyFingerprint: string | undefined }> {
@@ -246,7 +246,7 @@ export class S3RemoteStore implements RemoteStore {
             Key: key,
             UploadId: uploadId,
             PartNumber: partNumber,
-            Body: body,
+            Body: body.open(),
             ContentLength: body.length,
             ContentMD5: request.contentMd5,
             ...readEncryptionParams(request.encryption),

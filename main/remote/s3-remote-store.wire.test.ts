@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseEndpoint, type Dialect, type SseMode, type Target } from '../../app/target.js';
 import { startRecordingServer, type RecordedRequest, type ResponseHeaders } from '../../test/support/recording-server.js';
 import { SseCustomerKey, StoreCredentials } from '../secrets/secret-values.js';
-import type { ObjectEncryption } from './remote-store.js';
+import { bufferBody, type ObjectEncryption } from './remote-store.js';
 import { S3RemoteStore } from './s3-remote-store.js';
 
 let server: Awaited<ReturnType<typeof startRecordingServer>>;
@@ -31,9 +31,9 @@ const md5 = createHash('md5').update(body).digest('base64');
 
 /** Runs every operation that carries encryption headers once. */
 async function exercise(store: S3RemoteStore, encryption: ObjectEncryption): Promise<Record<string, RecordedRequest>> {
-  await store.putObject('a.txt', body, { contentMd5: md5, metadata: { 'cosync-mtime': '42' }, encryption });
+  await store.putObject('a.txt', bufferBody(body), { contentMd5: md5, metadata: { 'cosync-mtime': '42' }, encryption });
   const uploadId = await store.createMultipartUpload('big.bin', { metadata: { 'cosync-part-bytes': '5' }, encryption });
-  await store.uploadPart('big.bin', uploadId, 1, body, { contentMd5: md5, encryption });
+  await store.uploadPart('big.bin', uploadId, 1, bufferBody(body), { contentMd5: md5, encryption });
   await store.completeMultipartUpload('big.bin', uploadId, [{ partNumber: 1, etag: 'etag-1' }], encryption);
   await store.headObject('a.txt', encryption);
   const { body: stream } = await store.getObject('a.txt', encryption);
@@ -71,7 +71,7 @@ describe('SSE-C headers', () => {
 
   it('reads the key MD5 the COS server echoes in its own dialect', async () => {
     const store = storeFor('cos', 'c');
-    const response = await store.putObject('a.txt', body, { contentMd5: md5, metadata: {}, encryption });
+    const response = await store.putObject('a.txt', bufferBody(body), { contentMd5: md5, metadata: {}, encryption });
     expect(response.keyFingerprint).toBe(key.fingerprint);
     extra = () => ({ 'x-cos-meta-cosync-digest': 'md5:abc' });
     const head = await store.headObject('a.txt', encryption);
@@ -88,7 +88,7 @@ describe('SSE-COS and SSE-KMS headers', () => {
     ['cos', { mode: 'kms', kmsKeyId: 'k-1' }, { 'x-cos-server-side-encryption': 'cos/kms', 'x-cos-server-side-encryption-cos-kms-key-id': 'k-1' }],
   ] as const)('%s dialect, %o', async (dialect, encryption, expected) => {
     const store = storeFor(dialect, encryption.mode);
-    await store.putObject('a.txt', body, { contentMd5: md5, metadata: {}, encryption });
+    await store.putObject('a.txt', bufferBody(body), { contentMd5: md5, metadata: {}, encryption });
     await store.createMultipartUpload('b.bin', { metadata: {}, encryption });
     for (const request of server.requests) {
       expect(request.headers).toMatchObject(expected);
@@ -102,7 +102,7 @@ describe('SSE-COS and SSE-KMS headers', () => {
 
   it('sends no encryption headers for --sse none', async () => {
     const store = storeFor('cos', 'none');
-    await store.putObject('a.txt', body, { contentMd5: md5, metadata: {}, encryption: { mode: 'none' } });
+    await store.putObject('a.txt', bufferBody(body), { contentMd5: md5, metadata: {}, encryption: { mode: 'none' } });
     expect(headerNames(server.requests[0]).filter((name) => name.includes('server-side-encryption'))).toEqual([]);
     store.close();
   });
@@ -112,7 +112,7 @@ describe('COS checksums', () => {
   it('surfaces x-cos-hash-crc64ecma from uploads and downloads', async () => {
     extra = () => ({ 'x-cos-hash-crc64ecma': '11051210869376104954' });
     const store = storeFor('cos', 'none');
-    const put = await store.putObject('a.txt', body, { contentMd5: md5, metadata: {}, encryption: { mode: 'none' } });
+    const put = await store.putObject('a.txt', bufferBody(body), { contentMd5: md5, metadata: {}, encryption: { mode: 'none' } });
     expect(put.crc64).toBe('11051210869376104954');
     const { body: stream, details } = await store.getObject('a.txt', { mode: 'none' });
     stream.destroy();

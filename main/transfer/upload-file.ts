@@ -10,14 +10,16 @@
  *                                     ─► journal: object confirmed
  */
 import { createHash } from 'node:crypto';
-import { open, stat } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { open, stat, type FileHandle } from 'node:fs/promises';
 import type PQueue from 'p-queue';
 import { planUpload, type MultipartLimits, type TransferSizing } from '../../app/part-size.js';
 import { CosyncError } from '../../app/result.js';
 import type { Journal, PartRecord } from '../journal/journal.js';
 import type { Logger } from '../log/logger.js';
-import type { ObjectEncryption, ObjectMetadata, RemoteStore } from '../remote/remote-store.js';
+import { bufferBody, type ObjectEncryption, type ObjectMetadata, type RemoteStore, type RequestBody } from '../remote/remote-store.js';
 import { Crc64, crc64Combine } from '../../app/crc64.js';
+import type { BufferPool } from './buffer-pool.js';
 import { contentDigest, METADATA, multipartEtag } from './content-digest.js';
 
 /** Everything an upload needs from its surroundings; shared by all files of a run. */
@@ -29,8 +31,10 @@ export interface UploadContext {
   readonly bucket: string;
   readonly limits: MultipartLimits;
   readonly sizing: TransferSizing;
-  /** Global cap on parts in flight across all files. */
+  /** Global cap on requests carrying data (single PUTs and parts) in flight across all files. */
   readonly partQueue: PQueue;
+  /** Buffers for those requests; at most partQueue's concurrency are in use. */
+  readonly buffers: BufferPool;
   /**
    * Whether the store reports CRC-64 (COS's x-cos-hash-crc64ecma) for multipart objects, so
    * each part's CRC is computed while its bytes are in memory and combined at the end.
@@ -82,6 +86,78 @@ async function checkCrc64(context: UploadContext, key: string, reported: string,
   throw new CosyncError('integrity', `the server's CRC-64 of ${JSON.stringify(key)} (${reported}) differs from the local file's (${local}); the object was removed and must be uploaded again`);
 }
 
+/** Ranges up to this size are read into memory once; larger ones are hashed slice by slice and then streamed from the file. */
+const IN_MEMORY_BYTES = 1024 * 1024;
+
+/** A byte range of the file, hashed and ready to send (and resend). */
+interface PreparedRange {
+  readonly md5: Buffer;
+  readonly crc64: bigint | undefined;
+  readonly body: RequestBody;
+  release(): void;
+}
+
+/**
+ * Hashes a range (MD5 for Content-MD5, CRC-64 when the store reports it) and gives a body for it.
+ * A large range is read twice — once to hash, once to send — instead of being held in memory:
+ * the second read comes from the page cache, and memory stays at a few MiB per part in flight
+ * whatever the part size. If the file changes between the reads, the server's Content-MD5 check
+ * rejects the part (BadDigest), so a changed file can never be stored under the old digest.
+ */
+async function prepareRange(localPath: string, file: FileHandle, position: number, length: number, buffers: BufferPool, withCrc64: boolean): Promise<PreparedRange> {
+  if (length <= IN_MEMORY_BYTES) {
+    const bytes = buffers.acquire(length);
+    try {
+      await readExactly(localPath, bytes, position, file);
+    } catch (error) {
+      buffers.release(bytes);
+      throw error;
+    }
+    return { md5: md5(bytes), crc64: withCrc64 ? new Crc64().update(bytes).value : undefined, body: bufferBody(bytes), release: () => buffers.release(bytes) };
+  }
+  const hash = createHash('md5');
+  const crc = withCrc64 ? new Crc64() : undefined;
+  const slice = buffers.acquire(IN_MEMORY_BYTES);
+  try {
+    for (let offset = 0; offset < length; offset += IN_MEMORY_BYTES) {
+      const view = slice.subarray(0, Math.min(IN_MEMORY_BYTES, length - offset));
+      await readExactly(localPath, view, position + offset, file);
+      hash.update(view);
+      crc?.update(view);
+    }
+  } finally {
+    buffers.release(slice);
+  }
+  return {
+    md5: hash.digest(),
+    crc64: crc?.value,
+    body: { length, open: () => createReadStream(localPath, { start: position, end: position + length - 1, highWaterMark: IN_MEMORY_BYTES }) },
+    release: () => undefined,
+  };
+}
+
+/** CRC-64 of a whole file, for a store that reported one we did not expect. */
+async function crc64OfFile(localPath: string): Promise<bigint> {
+  const crc = new Crc64();
+  for await (const chunk of createReadStream(localPath, { highWaterMark: 1024 * 1024 })) crc.update(chunk as Buffer);
+  return crc.value;
+}
+
+/** Fills `target` from the file at `position`; a short read means the file shrank meanwhile. */
+async function readExactly(localPath: string, target: Buffer, position: number, handle?: FileHandle): Promise<void> {
+  const file = handle ?? (await open(localPath, 'r'));
+  try {
+    let filled = 0;
+    while (filled < target.length) {
+      const { bytesRead } = await file.read(target, filled, target.length - filled, position + filled);
+      if (bytesRead === 0) throw new CosyncError('local-changed', `${localPath} shrank while it was being read; it will be uploaded again once it settles`);
+      filled += bytesRead;
+    }
+  } finally {
+    if (handle === undefined) await file.close();
+  }
+}
+
 async function assertUnchanged(localPath: string, sizeBytes: number, mtimeMs: number): Promise<void> {
   const now = await stat(localPath);
   if (now.size !== sizeBytes || now.mtimeMs !== mtimeMs) {
@@ -105,33 +181,29 @@ export async function uploadFile(
   const baseMetadata: ObjectMetadata = { [METADATA.mtime]: String(Math.round(mtimeMs)) };
 
   if (plan.kind === 'single') {
-    const file = await open(localPath, 'r');
-    let body: Buffer;
-    try {
-      body = Buffer.allocUnsafe(sizeBytes);
-      let filled = 0;
-      while (filled < sizeBytes) {
-        const { bytesRead } = await file.read(body, filled, sizeBytes - filled, filled);
-        if (bytesRead === 0) break;
-        filled += bytesRead;
-      }
-      if (filled !== sizeBytes) throw new CosyncError('local-changed', `${localPath} shrank while it was being read; it will be uploaded again`);
-    } finally {
-      await file.close();
-    }
-    const contentMd5 = md5(body);
-    const response = await context.store.putObject(
-      key,
-      body,
-      {
-        contentMd5: contentMd5.toString('base64'),
-        metadata: { ...baseMetadata, [METADATA.digest]: contentDigest(contentMd5, customerKey) },
-        encryption,
+    const response = await context.partQueue.add(
+      async () => {
+        const file = await open(localPath, 'r');
+        const range = await prepareRange(localPath, file, 0, sizeBytes, context.buffers, context.crc64Parts).finally(() => file.close());
+        try {
+          const put = await context.store.putObject(
+            key,
+            range.body,
+            { contentMd5: range.md5.toString('base64'), metadata: { ...baseMetadata, [METADATA.digest]: contentDigest(range.md5, customerKey) }, encryption },
+            { signal: context.signal },
+          );
+          checkEchoedKey(encryption, put.keyFingerprint, key);
+          if (put.crc64 !== undefined) await checkCrc64(context, key, put.crc64, range.crc64 ?? (await crc64OfFile(localPath)));
+          return { ...put, contentMd5: range.md5 };
+        } finally {
+          range.release();
+        }
       },
-      { signal: context.signal },
+      // Small files are cheap to finish and free a whole file's worth of bookkeeping: first.
+      { priority: 1 },
     );
-    checkEchoedKey(encryption, response.keyFingerprint, key);
-    if (response.crc64 !== undefined) await checkCrc64(context, key, response.crc64, new Crc64().update(body).value);
+    if (response === undefined) throw new CosyncError('aborted', `upload of ${key} was cancelled`);
+    const { contentMd5 } = response;
     await assertUnchanged(localPath, sizeBytes, mtimeMs);
     observer.onDidTransfer?.(sizeBytes);
     context.journal.recordObject({
@@ -173,25 +245,26 @@ export async function uploadFile(
           async () => {
             if (partAbort.signal.aborted) throw new CosyncError('aborted', `upload of ${key} was cancelled`);
             const length = partLength(partNumber, plan.partBytes, sizeBytes);
-            const body = Buffer.allocUnsafe(length);
-            const { bytesRead } = await file.read(body, 0, length, (partNumber - 1) * plan.partBytes);
-            if (bytesRead !== length) throw new CosyncError('local-changed', `${localPath} shrank while it was being uploaded; it will be uploaded again`);
-            const partMd5 = md5(body);
-            if (context.crc64Parts) partCrcs.set(partNumber, new Crc64().update(body).value);
-            const response = await context.store.uploadPart(
-              key,
-              uploadId,
-              partNumber,
-              body,
-              { contentMd5: partMd5.toString('base64'), encryption },
-              { signal: partAbort.signal },
-            );
-            checkEchoedKey(encryption, response.keyFingerprint, key);
-            const record: PartRecord = { partNumber, etag: response.etag, md5Hex: partMd5.toString('hex') };
-            // The part counts only once the journal has it: a crash after this line never re-sends it.
-            context.journal.recordPart(uploadId, record);
-            doneParts.set(partNumber, record);
-            observer.onDidTransfer?.(length);
+            const range = await prepareRange(localPath, file, (partNumber - 1) * plan.partBytes, length, context.buffers, context.crc64Parts);
+            try {
+              if (range.crc64 !== undefined) partCrcs.set(partNumber, range.crc64);
+              const response = await context.store.uploadPart(
+                key,
+                uploadId,
+                partNumber,
+                range.body,
+                { contentMd5: range.md5.toString('base64'), encryption },
+                { signal: partAbort.signal },
+              );
+              checkEchoedKey(encryption, response.keyFingerprint, key);
+              const record: PartRecord = { partNumber, etag: response.etag, md5Hex: range.md5.toString('hex') };
+              // The part counts only once the journal has it: a crash after this line never re-sends it.
+              context.journal.recordPart(uploadId, record);
+              doneParts.set(partNumber, record);
+              observer.onDidTransfer?.(length);
+            } finally {
+              range.release();
+            }
           },
           // Lower part numbers first keeps a file's parts together and the resume set contiguous.
           { priority: -partNumber },

@@ -12,6 +12,7 @@ import { Journal } from '../journal/journal.js';
 import { NULL_LOGGER } from '../log/logger.js';
 import { S3RemoteStore } from '../remote/s3-remote-store.js';
 import { StoreCredentials } from '../secrets/secret-values.js';
+import { BufferPool } from './buffer-pool.js';
 import { uploadFile, type UploadContext } from './upload-file.js';
 
 let server: Awaited<ReturnType<typeof startRecordingServer>>;
@@ -32,7 +33,7 @@ beforeEach(async () => {
     new StoreCredentials('AKIDtest', 'secret'),
     { retryPolicy: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1 } },
   );
-  context = { store, journal, endpointId: server.url, bucket: 'photos-1250000000', limits: COS_LIMITS, sizing: { multipartThresholdBytes: 16 << 20, preferredPartBytes: 16 << 20 }, partQueue: new PQueue({ concurrency: 2 }), crc64Parts: true, logger: NULL_LOGGER };
+  context = { store, journal, endpointId: server.url, bucket: 'photos-1250000000', limits: COS_LIMITS, sizing: { multipartThresholdBytes: 16 << 20, preferredPartBytes: 16 << 20 }, partQueue: new PQueue({ concurrency: 2 }), buffers: new BufferPool(2), crc64Parts: true, logger: NULL_LOGGER };
 });
 
 afterEach(async () => {
