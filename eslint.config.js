@@ -2,20 +2,38 @@
 //   app/       imports nothing environment-specific (no node:, no Node builtins, no electron, no DOM-side code)
 //   main/      never imports electron (only main/electron/ does) or the renderer
 //   renderer/  never imports main/, electron or Node
+// Tests run in Node under vitest, so they may use Node builtins, but they still may not reach
+// across layers. test/layering.test.ts checks that each rule fires.
 import js from '@eslint/js';
+import { defineConfig } from 'eslint/config';
 import { builtinModules } from 'node:module';
 import tseslint from 'typescript-eslint';
 
 const nodeBuiltins = builtinModules.filter((name) => !name.startsWith('_')).flatMap((name) => [name, `${name}/*`]);
+const nodeImports = ['node:*', ...nodeBuiltins];
+const electronImports = ['electron', 'electron/*'];
+const reactImports = ['react', 'react/*', 'react-dom', 'react-dom/*'];
 
+/** One `no-restricted-imports` rule: the import patterns a layer may not use, and why. */
 const layer = (message, patterns) => ({
   'no-restricted-imports': ['error', { patterns: [{ group: patterns, message }] }],
 });
 
-export default tseslint.config(
+// The globals Node gives every module, for the plain JavaScript files (bin/, scripts/, configs).
+// Listed by hand because the `globals` package is not a dependency.
+const nodeGlobals = Object.fromEntries(
+  [
+    'AbortController', 'AbortSignal', 'Blob', 'Buffer', 'BroadcastChannel', 'clearImmediate', 'clearInterval', 'clearTimeout',
+    'console', 'crypto', 'Event', 'EventTarget', 'fetch', 'FormData', 'global', 'globalThis', 'Headers', 'MessageChannel',
+    'performance', 'process', 'queueMicrotask', 'ReadableStream', 'Request', 'Response', 'setImmediate', 'setInterval',
+    'setTimeout', 'structuredClone', 'TextDecoder', 'TextEncoder', 'URL', 'URLSearchParams', 'WritableStream',
+  ].map((name) => [name, 'readonly']),
+);
+
+export default defineConfig(
   { ignores: ['dist/**', 'node_modules/**', 'release/**', '.services/**', 'test-artifacts/**'] },
   js.configs.recommended,
-  ...tseslint.configs.recommended,
+  tseslint.configs.recommended,
   {
     files: ['**/*.{ts,tsx,cts,mts}'],
     rules: {
@@ -24,43 +42,49 @@ export default tseslint.config(
     },
   },
   {
-    // Plain JavaScript entry points and configs run in Node.
-    files: ['**/*.js'],
-    languageOptions: { globals: { process: 'readonly', URL: 'readonly', console: 'readonly' } },
+    files: ['**/*.{js,mjs,cjs}'],
+    languageOptions: { globals: nodeGlobals },
   },
   {
+    // `import x = require()` is how a .cts file imports CommonJS; the sandboxed preload must be CommonJS.
     files: ['main/electron/**/*.cts'],
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {
-    files: ['app/**/*.{ts,tsx}'],
+    files: ['app/**/*.{ts,tsx,cts,mts}'],
     ignores: ['app/**/*.test.ts'],
-    rules: layer('app/ is environment-free: no Node, Electron, DOM-side or main/renderer imports (DESIGN.md, Layers).', [
-      'node:*',
-      ...nodeBuiltins,
-      'electron',
-      'electron/*',
+    rules: layer('app/ is environment-free: no Node, Electron, React/DOM-side or main/renderer imports (DESIGN.md, Layers).', [
+      ...nodeImports,
+      ...electronImports,
+      ...reactImports,
       '**/main/**',
       '**/renderer/**',
-      'react',
-      'react-dom',
-      'react-dom/*',
     ]),
   },
   {
-    files: ['main/**/*.{ts,tsx}'],
+    files: ['app/**/*.test.ts'],
+    rules: layer('Tests of app/ run in plain Node and test app/ alone (DESIGN.md, Layers).', [...electronImports, '**/main/**', '**/renderer/**']),
+  },
+  {
+    files: ['main/**/*.{ts,tsx,cts,mts}'],
     ignores: ['main/electron/**'],
-    rules: layer('Only main/electron/ may import electron; main/ never imports the renderer (DESIGN.md, Layers).', ['electron', 'electron/*', '**/renderer/**']),
+    rules: layer('Only main/electron/ may import electron; main/ never imports the renderer (DESIGN.md, Layers).', [...electronImports, '**/renderer/**']),
   },
   {
-    files: ['renderer/**/*.{ts,tsx}'],
+    files: ['main/electron/**/*.{ts,tsx,cts,mts}'],
+    rules: layer('The desktop shell talks to the renderer over IPC, never by import (DESIGN.md, Layers).', ['**/renderer/**']),
+  },
+  {
+    files: ['renderer/**/*.{ts,tsx,cts,mts}'],
     ignores: ['renderer/vite.config.ts', 'renderer/**/*.test.{ts,tsx}'],
-    rules: layer('The renderer talks to the engine only through the contract in app/ (DESIGN.md, Layers).', [
+    rules: layer('The renderer runs in a browser and talks to the engine only through the contract in app/ (DESIGN.md, Layers).', [
+      ...nodeImports,
+      ...electronImports,
       '**/main/**',
-      'electron',
-      'electron/*',
-      'node:*',
-      ...nodeBuiltins,
     ]),
+  },
+  {
+    files: ['renderer/**/*.test.{ts,tsx}'],
+    rules: layer('Tests of the renderer run in Node but may not reach the engine or Electron (DESIGN.md, Layers).', [...electronImports, '**/main/**']),
   },
 );

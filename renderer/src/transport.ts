@@ -3,32 +3,32 @@
  * plain browser: the headless daemon's HTTP/WebSocket bridge, which arrives with `cosync serve`;
  * until then the browser transport says plainly that it is not connected.
  */
-import type { ResponseOf } from '../../app/contract.js';
+import type { CosyncBridge } from '../../app/contract.js';
 
-/** The engine API as the UI sees it. */
-export interface Transport {
+/** The engine API as the UI sees it: the contract's calls, plus which bridge carries them. */
+export interface Transport extends CosyncBridge {
   readonly kind: 'electron' | 'browser';
-  version(): Promise<ResponseOf<'sync:version'>>;
 }
 
-/** The shape the preload exposes on `window.cosync`. */
-interface PreloadBridge {
-  version(): Promise<ResponseOf<'sync:version'>>;
-}
-
-function isPreloadBridge(value: unknown): value is PreloadBridge {
+function isPreloadBridge(value: unknown): value is CosyncBridge {
   return typeof value === 'object' && value !== null && typeof (value as { version?: unknown }).version === 'function';
 }
 
-/** Picks the preload bridge when present, else the browser transport. */
-export function selectTransport(host: { cosync?: unknown }): Transport {
+/** The transport for a plain browser, until the daemon's bridge exists: every call says "not connected". */
+export const notConnectedTransport: Transport = {
+  kind: 'browser',
+  version: async () => ({
+    ok: false,
+    error: {
+      code: 'endpoint-unreachable',
+      message: 'Not connected to a cosync engine. Open this window from the desktop app; the browser connection to a headless engine is not built yet.',
+    },
+  }),
+};
+
+/** Picks the preload bridge when the page runs inside cosync's Electron window, else the browser transport. */
+export function selectTransport(host: { readonly cosync?: unknown }): Transport {
   const bridge = host.cosync;
   if (isPreloadBridge(bridge)) return { kind: 'electron', version: () => bridge.version() };
-  return {
-    kind: 'browser',
-    version: async () => ({
-      ok: false,
-      error: { code: 'endpoint-unreachable', message: 'not connected to a cosync engine: open this page from the desktop app (the browser bridge to `cosync serve` is not built yet)' },
-    }),
-  };
+  return notConnectedTransport;
 }
