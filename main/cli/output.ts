@@ -3,6 +3,7 @@
  * file and a summary (human), or one JSON object per event (`--json`).
  */
 import { formatBytes, type TransferEvent } from '../../app/transfer-events.js';
+import { LiveProgress } from './live-progress.js';
 
 /** Where the CLI writes; injected so tests can capture it. */
 export interface CliIo {
@@ -12,9 +13,18 @@ export interface CliIo {
   readonly env: NodeJS.ProcessEnv;
 }
 
-/** Builds the event sink for a run. */
+/** Builds the event sink for a run: JSON lines, live terminal progress, or plain lines. */
 export function transferPrinter(io: CliIo, json: boolean): (event: TransferEvent) => void {
   if (json) return (event) => void io.stdout.write(`${JSON.stringify(event)}\n`);
+  const plain = plainPrinter(io);
+  if (io.stdout.isTTY !== true) return plain;
+  const stdout = io.stdout as { write(text: string): unknown; columns?: number };
+  const live = new LiveProgress((text) => void stdout.write(text), plain, () => stdout.columns ?? 100);
+  return (event) => live.handle(event);
+}
+
+/** One line per finished, failed, resumed or skipped file, and a summary. */
+function plainPrinter(io: CliIo): (event: TransferEvent) => void {
   return (event) => {
     switch (event.type) {
       case 'run-started':
