@@ -35,6 +35,7 @@ import { formatKit, readKit, writeKit } from '../secrets/recovery-kit.js';
 import type { SecretStore } from '../secrets/secret-store.js';
 import { SseCustomerKey, StoreCredentials } from '../secrets/secret-values.js';
 import { expandBackupPaths, runBackup } from '../transfer/backup.js';
+import { TokenBucket } from '../transfer/bandwidth.js';
 import { BufferPool } from '../transfer/buffer-pool.js';
 import { runRestore } from '../transfer/restore.js';
 import { transferPrinter, type CliIo } from './output.js';
@@ -68,9 +69,9 @@ Credentials (COS SecretId/SecretKey or S3 access keys, kept in the OS keychain):
 Transfers:
   backup PATH... (--endpoint URL | --region COS-REGION) --bucket B [--prefix P] [--sse none|cos|kms|c] [--key NAME]
          [--kms-key-id ID] [--path-style] [--region R] [--account NAME] [--json]
-         [--concurrency N] [--part-size MIB] [--multipart-threshold MIB]
+         [--concurrency N] [--part-size MIB] [--multipart-threshold MIB] [--bwlimit MIB/S]
   restore (--endpoint URL | --region COS-REGION) --bucket B [--prefix P] --to DIR [--key NAME] [--path-style]
-         [--region R] [--account NAME] [--overwrite] [--json] [--concurrency N]
+         [--region R] [--account NAME] [--overwrite] [--json] [--concurrency N] [--bwlimit MIB/S]
 
   Tencent COS: --region ap-guangzhou alone selects https://cos.ap-guangzhou.myqcloud.com, the
   virtual-hosted BUCKET-APPID.cos.REGION.myqcloud.com addresses and COS's x-cos- headers.
@@ -93,6 +94,7 @@ const TARGET_OPTIONS = {
   account: { type: 'string' },
   json: { type: 'boolean' },
   concurrency: { type: 'string' },
+  bwlimit: { type: 'string' },
 } as const satisfies ParseArgsConfig['options'];
 
 const GLOBAL_OPTIONS = {
@@ -440,6 +442,14 @@ async function encryptionFor(session: Session, target: Target): Promise<ObjectEn
   }
 }
 
+/** `--bwlimit MIB` (MiB per second, fractions allowed) as a token bucket. */
+function bandwidthLimit(value: string | undefined): TokenBucket | undefined {
+  if (value === undefined) return undefined;
+  const mibPerSecond = Number(value);
+  if (!Number.isFinite(mibPerSecond) || mibPerSecond <= 0) throw new CosyncError('usage', `--bwlimit must be a positive number of MiB per second, e.g. 2 or 0.5; got ${JSON.stringify(value)}`);
+  return new TokenBucket(mibPerSecond * MiB);
+}
+
 function retryLogger(logger: Logger): (operation: string, attempt: number, reason: string, delayMs: number) => void {
   return (operation, attempt, reason, delayMs) => logger.log('warn', 'retry', { operation, attempt, reason, delayMs });
 }
@@ -478,6 +488,7 @@ async function backupCommand(args: ReadonlyArray<string>, session: Session): Pro
         partQueue: new PQueue({ concurrency: partConcurrency }),
         buffers: new BufferPool(partConcurrency),
         crc64Parts: target.dialect === 'cos',
+        bandwidth: bandwidthLimit(values.bwlimit),
         logger,
       },
       { fileConcurrency: Math.max(2, Math.min(partConcurrency, 8)), emit: transferPrinter(session.io, values.json === true), skipped },
@@ -509,6 +520,7 @@ async function restoreCommand(args: ReadonlyArray<string>, session: Session): Pr
       fileConcurrency: concurrency,
       logger: session.logger,
       emit: transferPrinter(session.io, values.json === true),
+      bandwidth: bandwidthLimit(values.bwlimit),
     });
     return failed === 0 ? 0 : 1;
   } finally {

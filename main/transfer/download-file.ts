@@ -13,6 +13,7 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { CosyncError } from '../../app/result.js';
 import type { ObjectEncryption, RemoteObjectDetails, RemoteStore } from '../remote/remote-store.js';
+import type { TokenBucket } from './bandwidth.js';
 import { contentDigest, METADATA, multipartEtag, PartHasher } from './content-digest.js';
 
 /** How a restored file was checked. */
@@ -87,7 +88,7 @@ export async function downloadFile(
   key: string,
   destination: string,
   encryption: ObjectEncryption,
-  options: { overwrite: boolean; signal?: AbortSignal | undefined; onDidTransfer?: (bytes: number) => void },
+  options: { overwrite: boolean; signal?: AbortSignal | undefined; onDidTransfer?: (bytes: number) => void; bandwidth?: TokenBucket | undefined },
 ): Promise<DownloadOutcome> {
   const existing = await stat(destination).catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT') return undefined;
@@ -111,7 +112,8 @@ export async function downloadFile(
       transform(chunk: Buffer, _encoding, callback) {
         hasher.update(chunk);
         options.onDidTransfer?.(chunk.length);
-        callback(null, chunk);
+        if (options.bandwidth === undefined) callback(null, chunk);
+        else void options.bandwidth.take(chunk.length).then(() => callback(null, chunk));
       },
     });
     await pipeline(body, tap, createWriteStream(temporary, { flags: 'wx' }), { signal: options.signal });

@@ -10,6 +10,7 @@ import type { TransferEvent } from '../../app/transfer-events.js';
 import type { Logger } from '../log/logger.js';
 import type { ObjectEncryption, RemoteStore } from '../remote/remote-store.js';
 import { isRunFatal } from './backup.js';
+import type { TokenBucket } from './bandwidth.js';
 import { downloadFile } from './download-file.js';
 
 /** Restores every object under `prefix` into `destination`. */
@@ -18,7 +19,7 @@ export async function runRestore(
   prefix: string,
   destination: string,
   encryption: ObjectEncryption,
-  options: { overwrite: boolean; fileConcurrency: number; logger: Logger; emit: (event: TransferEvent) => void; signal?: AbortSignal },
+  options: { overwrite: boolean; fileConcurrency: number; logger: Logger; emit: (event: TransferEvent) => void; signal?: AbortSignal; bandwidth?: TokenBucket | undefined },
 ): Promise<{ succeeded: number; failed: number }> {
   const started = Date.now();
   const { emit } = options;
@@ -56,6 +57,7 @@ export async function runRestore(
           const outcome = await downloadFile(store, item.key, item.path, encryption, {
             overwrite: options.overwrite,
             signal: options.signal,
+            bandwidth: options.bandwidth,
             onDidTransfer: (transferred) => {
               bytesDone += transferred;
               emit({ type: 'file-progress', path: item.path, bytesDone, bytes: item.sizeBytes });

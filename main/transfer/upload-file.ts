@@ -19,6 +19,7 @@ import type { Journal, PartRecord } from '../journal/journal.js';
 import type { Logger } from '../log/logger.js';
 import { bufferBody, type ObjectEncryption, type ObjectMetadata, type RemoteStore, type RequestBody } from '../remote/remote-store.js';
 import { Crc64, crc64Combine } from '../../app/crc64.js';
+import { throttledBody, type TokenBucket } from './bandwidth.js';
 import type { BufferPool } from './buffer-pool.js';
 import { contentDigest, METADATA, multipartEtag } from './content-digest.js';
 
@@ -40,6 +41,8 @@ export interface UploadContext {
    * each part's CRC is computed while its bytes are in memory and combined at the end.
    */
   readonly crc64Parts: boolean;
+  /** The global bandwidth limit, if any. */
+  readonly bandwidth?: TokenBucket | undefined;
   readonly logger: Logger;
   readonly signal?: AbortSignal | undefined;
 }
@@ -188,7 +191,7 @@ export async function uploadFile(
         try {
           const put = await context.store.putObject(
             key,
-            range.body,
+            throttledBody(range.body, context.bandwidth),
             { contentMd5: range.md5.toString('base64'), metadata: { ...baseMetadata, [METADATA.digest]: contentDigest(range.md5, customerKey) }, encryption },
             { signal: context.signal },
           );
@@ -252,7 +255,7 @@ export async function uploadFile(
                 key,
                 uploadId,
                 partNumber,
-                range.body,
+                throttledBody(range.body, context.bandwidth),
                 { contentMd5: range.md5.toString('base64'), encryption },
                 { signal: partAbort.signal },
               );

@@ -1,0 +1,92 @@
+/**
+ * A global bandwidth limit: one token bucket shared by every transfer, adjustable while running
+ * (the UI's slider, or `--bwlimit`). Unlimited costs nothing: bodies are not wrapped at all.
+ */
+import { Readable, Transform } from 'node:stream';
+import type { RequestBody } from '../remote/remote-store.js';
+
+/** Bytes a limited transfer sends in one go; small enough for a smooth rate, large enough to be cheap. */
+const SLICE_BYTES = 64 * 1024;
+
+/** A token bucket in bytes per second. */
+export class TokenBucket {
+  #rate: number | undefined;
+  #tokens = 0;
+  #updatedAt: number;
+
+  constructor(
+    bytesPerSecond: number | undefined,
+    private readonly clock: () => number = () => performance.now(),
+  ) {
+    this.#updatedAt = clock();
+    this.setRate(bytesPerSecond);
+    this.#tokens = this.capacity();
+  }
+
+  /** The current limit in bytes per second, or undefined for none. */
+  get rate(): number | undefined {
+    return this.#rate;
+  }
+
+  /** Changes the limit; takes effect for the next slice of every transfer. */
+  setRate(bytesPerSecond: number | undefined): void {
+    if (bytesPerSecond !== undefined && !(bytesPerSecond > 0)) throw new RangeError('a bandwidth limit must be positive');
+    this.refill();
+    this.#rate = bytesPerSecond;
+    // Never more than a quarter second of burst under the new rate.
+    if (bytesPerSecond !== undefined) this.#tokens = Math.min(this.#tokens, this.capacity());
+  }
+
+  private capacity(): number {
+    return Math.max(SLICE_BYTES, (this.#rate ?? 0) / 4);
+  }
+
+  private refill(): void {
+    const now = this.clock();
+    if (this.#rate !== undefined) this.#tokens = Math.min(this.capacity(), this.#tokens + ((now - this.#updatedAt) / 1000) * this.#rate);
+    this.#updatedAt = now;
+  }
+
+  /** How long to wait before sending `bytes` (and reserves them). */
+  reserve(bytes: number): number {
+    if (this.#rate === undefined) return 0;
+    this.refill();
+    this.#tokens -= bytes;
+    return this.#tokens >= 0 ? 0 : (-this.#tokens / this.#rate) * 1000;
+  }
+
+  /** Waits until `bytes` may be sent. */
+  async take(bytes: number): Promise<void> {
+    const wait = this.reserve(bytes);
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+  }
+}
+
+/** A stream transform that paces chunks through the bucket. */
+export function throttle(bucket: TokenBucket): Transform {
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      void (async () => {
+        for (let offset = 0; offset < chunk.length; offset += SLICE_BYTES) {
+          const slice = chunk.subarray(offset, offset + SLICE_BYTES);
+          await bucket.take(slice.length);
+          this.push(slice);
+        }
+        callback();
+      })();
+    },
+  });
+}
+
+/** The body paced by the bucket, or the body itself when there is no limit. */
+export function throttledBody(body: RequestBody, bucket: TokenBucket | undefined): RequestBody {
+  if (bucket === undefined) return body;
+  return {
+    length: body.length,
+    open: () => {
+      if (bucket.rate === undefined) return body.open();
+      const source = body.open();
+      return (Buffer.isBuffer(source) ? Readable.from([source]) : source).pipe(throttle(bucket));
+    },
+  };
+}
