@@ -37,6 +37,7 @@ import { SseCustomerKey, StoreCredentials } from '../secrets/secret-values.js';
 import { expandBackupPaths, runBackup } from '../transfer/backup.js';
 import { TokenBucket } from '../transfer/bandwidth.js';
 import { BufferPool } from '../transfer/buffer-pool.js';
+import { abortStaleUploads, DEFAULT_STALE_UPLOAD_HOURS } from '../transfer/stale-uploads.js';
 import { runRestore } from '../transfer/restore.js';
 import { transferPrinter, type CliIo } from './output.js';
 
@@ -70,6 +71,7 @@ Transfers:
   backup PATH... (--endpoint URL | --region COS-REGION) --bucket B [--prefix P] [--sse none|cos|kms|c] [--key NAME]
          [--kms-key-id ID] [--path-style] [--region R] [--account NAME] [--json]
          [--concurrency N] [--part-size MIB] [--multipart-threshold MIB] [--bwlimit MIB/S]
+         [--stale-upload-hours H]   (unfinished uploads older than H hours, default 24, are aborted)
   restore (--endpoint URL | --region COS-REGION) --bucket B [--prefix P] --to DIR [--key NAME] [--path-style]
          [--region R] [--account NAME] [--overwrite] [--json] [--concurrency N] [--bwlimit MIB/S]
 
@@ -455,7 +457,11 @@ function retryLogger(logger: Logger): (operation: string, attempt: number, reaso
 }
 
 async function backupCommand(args: ReadonlyArray<string>, session: Session): Promise<number> {
-  const { values, positionals } = parse(args, { ...TARGET_OPTIONS, 'part-size': { type: 'string' }, 'multipart-threshold': { type: 'string' } }, session);
+  const { values, positionals } = parse(
+    args,
+    { ...TARGET_OPTIONS, 'part-size': { type: 'string' }, 'multipart-threshold': { type: 'string' }, 'stale-upload-hours': { type: 'string' } },
+    session,
+  );
   if (positionals.length === 0) throw new CosyncError('usage', 'expected: cosync backup PATH... --endpoint URL --bucket B');
   const target = targetFromFlags(values, 'none');
   const limits = target.dialect === 'cos' ? COS_LIMITS : S3_LIMITS;
@@ -464,6 +470,7 @@ async function backupCommand(args: ReadonlyArray<string>, session: Session): Pro
     multipartThresholdBytes: positiveInteger(values['multipart-threshold'], 'multipart-threshold', DEFAULT_SIZING.multipartThresholdBytes / MiB, 1024) * MiB,
   };
   const partConcurrency = positiveInteger(values.concurrency, 'concurrency', 8, 64);
+  const staleUploadHours = positiveInteger(values['stale-upload-hours'], 'stale-upload-hours', DEFAULT_STALE_UPLOAD_HOURS, 24 * 365);
 
   // Everything that can fail without the network fails here, before a byte is sent.
   const { items, skipped } = await expandBackupPaths(positionals, target.prefix);
@@ -475,6 +482,8 @@ async function backupCommand(args: ReadonlyArray<string>, session: Session): Pro
   const journal = session.openJournal();
   try {
     await store.checkAccess(target.prefix);
+    const stale = await abortStaleUploads(store, journal, target.prefix, staleUploadHours, logger);
+    if (stale > 0) session.io.stderr.write(`cosync: aborted ${stale} unfinished multipart upload${stale === 1 ? '' : 's'} older than ${staleUploadHours} h under this prefix\n`);
     const { failed } = await runBackup(
       items,
       encryption,

@@ -146,6 +146,12 @@ export class Journal {
     return { upload, parts };
   }
 
+  /** Upload ids of every multipart upload the journal is tracking (to be resumed, not aborted). */
+  trackedUploadIds(): Set<string> {
+    const rows = this.#db.prepare('SELECT upload_id AS uploadId FROM multipart_uploads').all() as Array<{ uploadId: string }>;
+    return new Set(rows.map((row) => row.uploadId));
+  }
+
   /** Commits one finished part; only after this does the part count as done. */
   recordPart(uploadId: string, part: PartRecord): void {
     this.#db

@@ -92,6 +92,8 @@ export interface RemoteStore {
   ): Promise<void>;
   abortMultipartUpload(key: string, uploadId: string, options?: CallOptions): Promise<void>;
   listObjects(prefix: string, options?: CallOptions): AsyncIterable<RemoteObjectInfo>;
+  /** Multipart uploads in progress under a prefix. */
+  listMultipartUploads(prefix: string, options?: CallOptions): AsyncIterable<{ key: string; uploadId: string; initiated: Date | undefined }>;
   getObject(
     key: string,
     encryption: ObjectEncryption,

@@ -15,6 +15,7 @@ import {
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  ListMultipartUploadsCommand,
   ListObjectsV2Command,
   ListPartsCommand,
   PutObjectCommand,
@@ -339,6 +340,27 @@ export class S3RemoteStore implements RemoteStore {
       }
       token = response.IsTruncated === true ? response.NextContinuationToken : undefined;
     } while (token !== undefined);
+  }
+
+  async *listMultipartUploads(prefix: string, options: CallOptions = {}): AsyncIterable<{ key: string; uploadId: string; initiated: Date | undefined }> {
+    let keyMarker: string | undefined;
+    let uploadIdMarker: string | undefined;
+    do {
+      const response = await this.call(
+        () =>
+          this.#client.send(new ListMultipartUploadsCommand({ Bucket: this.target.bucket, Prefix: prefix, KeyMarker: keyMarker, UploadIdMarker: uploadIdMarker }), {
+            abortSignal: options.signal,
+          }),
+        this.context('listing multipart uploads', undefined),
+        options.signal,
+      );
+      for (const upload of response.Uploads ?? []) {
+        if (upload.Key !== undefined && upload.UploadId !== undefined) yield { key: upload.Key, uploadId: upload.UploadId, initiated: upload.Initiated };
+      }
+      const more = response.IsTruncated === true;
+      keyMarker = more ? response.NextKeyMarker : undefined;
+      uploadIdMarker = more ? response.NextUploadIdMarker : undefined;
+    } while (keyMarker !== undefined);
   }
 
   async getObject(
