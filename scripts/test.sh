@@ -1,26 +1,45 @@
 #!/usr/bin/env bash
-# `npm test`: build, make sure the real local services run (reusing those `npm run services:up`
-# started, or starting them and stopping them again on exit), then run every suite with vitest.
+# `npm test`: make sure the real local services run (RGW for S3, gnome-keyring for the keychain),
+# build, and run every suite with vitest against them. Arguments go to `vitest run`.
+#
+# Services that `npm run services:up` started are reused and left running; otherwise this script
+# starts them and stops them again when it exits, however it exits (failure, Ctrl-C), so no
+# daemons are left behind.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
-SERVICES="bash scripts/services.sh"
+SERVICES=(bash "$ROOT/scripts/services.sh")
+SERVICES_DIR=${COSYNC_SERVICES_DIR:-$ROOT/.services}
 
-if $SERVICES status 2>/dev/null; then
-  echo "test: reusing running services (started by npm run services:up)"
+# shellcheck disable=SC2317 # called by the EXIT trap
+stop_services() { "${SERVICES[@]}" down || true; }
+
+if "${SERVICES[@]}" status 2>/dev/null; then
+  echo "test: reusing the running services (started by npm run services:up; stop them with npm run services:down)"
 else
-  echo "test: starting services (they are stopped again when the tests end)"
-  trap '$SERVICES down' EXIT
-  $SERVICES up >/dev/null
+  echo "test: starting the local services; they stop again when the tests end"
+  trap stop_services EXIT
+  # Turn Ctrl-C and kill into a normal exit, so the EXIT trap runs.
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+  "${SERVICES[@]}" up >/dev/null
 fi
+
 # shellcheck disable=SC1091
-source "${COSYNC_SERVICES_DIR:-$ROOT/.services}/env"
+source "$SERVICES_DIR/env"
 # The integration tests talk HTTPS to RGW, whose certificate our own test CA signed.
 export NODE_EXTRA_CA_CERTS="$COSYNC_TEST_CA"
 # cosync pins an AWS SDK that supports Node 20; its notice about 2027 releases is noise here.
 export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true
-echo "test: S3 = Ceph RGW at $COSYNC_TEST_S3_HTTP and $COSYNC_TEST_S3_HTTPS; keychain = gnome-keyring on $DBUS_SESSION_BUS_ADDRESS"
+echo "test: S3 = Ceph RGW at $COSYNC_TEST_S3_HTTP and $COSYNC_TEST_S3_HTTPS (CA $COSYNC_TEST_CA)"
+echo "test: keychain = gnome-keyring Secret Service on $DBUS_SESSION_BUS_ADDRESS"
 
+# The CLI tests run the built bin/cosync.js, so build first.
 echo "test: building"
 npm run --silent build
+
+set +e
 npx vitest run "$@"
+code=$?
+set -e
+exit $code
