@@ -11,17 +11,28 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { DeserializeHandler, DeserializeHandlerArguments, DeserializeHandlerOutput } from '@smithy/types';
 
 const REQUEST_RENAMES: ReadonlyArray<[string, string]> = [
+  ['x-amz-metadata-directive', 'x-cos-metadata-directive'],
   ['x-amz-copy-source-server-side-encryption-customer-', 'x-cos-copy-source-server-side-encryption-customer-'],
   ['x-amz-server-side-encryption-aws-kms-key-id', 'x-cos-server-side-encryption-cos-kms-key-id'],
   ['x-amz-server-side-encryption', 'x-cos-server-side-encryption'],
   ['x-amz-meta-', 'x-cos-meta-'],
 ];
 
-/** Renames S3 request headers to their COS names (and `aws:kms` to `cos/kms`). */
-export function toCosRequestHeaders(headers: Readonly<Record<string, string>>): Record<string, string> {
+/**
+ * Renames S3 request headers to their COS names (and `aws:kms` to `cos/kms`). COS names a copy
+ * source by host, `BUCKET-APPID.cos.REGION.myqcloud.com/KEY`, where S3 says `BUCKET/KEY`.
+ */
+export function toCosRequestHeaders(headers: Readonly<Record<string, string>>, hostname: string): Record<string, string> {
   const result: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) {
     const lower = name.toLowerCase();
+    if (lower === 'x-amz-copy-source') {
+      const slash = value.indexOf('/');
+      const bucket = value.slice(0, slash);
+      const host = hostname.startsWith(`${bucket}.`) ? hostname : `${bucket}.${hostname}`;
+      result['x-cos-copy-source'] = `${host}${value.slice(slash)}`;
+      continue;
+    }
     const rename = REQUEST_RENAMES.find(([from]) => lower.startsWith(from));
     if (rename === undefined) {
       result[name] = value;
@@ -52,8 +63,8 @@ export function fromCosResponseHeaders(headers: Readonly<Record<string, string>>
 export function useCosDialect(client: S3Client): void {
   client.middlewareStack.add(
     (next) => async (args) => {
-      const request = args.request as { headers?: Record<string, string> };
-      if (request.headers !== undefined) request.headers = toCosRequestHeaders(request.headers);
+      const request = args.request as { headers?: Record<string, string>; hostname?: string };
+      if (request.headers !== undefined) request.headers = toCosRequestHeaders(request.headers, request.hostname ?? '');
       return next(args);
     },
     // Build runs before finalizeRequest, where SigV4 signs the headers as they are now.

@@ -79,6 +79,8 @@ export function toCosyncError(error: unknown, context: ErrorContext): CosyncErro
     case 'BadDigest':
     case 'InvalidDigest':
       return new CosyncError('integrity', `the server received different bytes than were sent for ${where} (${name}); the transfer will be retried`);
+    case 'NotImplemented':
+      return new CosyncError('unsupported', `${context.endpoint} does not support ${context.operation} of ${where} (NotImplemented)`);
     case 'AccessDenied':
       return new CosyncError('access-denied', `access denied to ${where} at ${context.endpoint}: the credentials lack permission for ${context.operation}`);
     default:
@@ -99,6 +101,7 @@ export function toCosyncError(error: unknown, context: ErrorContext): CosyncErro
       : new CosyncError('object-not-found', `object ${where} does not exist`);
   }
   if (status === 403) return new CosyncError('access-denied', `access denied to ${where} at ${context.endpoint} (HTTP 403)`);
+  if (status === 501) return new CosyncError('unsupported', `${context.endpoint} does not support ${context.operation} of ${where} (HTTP 501)`);
   if (status !== undefined && status >= 500) {
     return new CosyncError('server', `${context.endpoint} failed during ${context.operation} of ${where} (HTTP ${status} ${name}); try again later`);
   }

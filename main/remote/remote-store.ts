@@ -100,6 +100,12 @@ export interface RemoteStore {
     options?: CallOptions & { range?: { start: number; end: number } },
   ): Promise<{ body: Readable; details: RemoteObjectDetails }>;
   deleteObject(key: string, options?: CallOptions): Promise<void>;
+  /**
+   * Server-side copy (up to 5 GiB), re-encrypting from the source's encryption to the
+   * destination's; metadata is kept. Fails with code 'unsupported' where the server cannot copy
+   * (RGW for SSE-C objects): then copy through the client (copyObjectWithFallback).
+   */
+  copyObject(sourceKey: string, destinationKey: string, request: { source: ObjectEncryption; destination: ObjectEncryption }, options?: CallOptions): Promise<void>;
   /** Releases connections. */
   close(): void;
 }

@@ -20,6 +20,8 @@ export function classifyForRetry(error: unknown): RetryDecision {
   const status = value.$metadata?.httpStatusCode;
   const name = value.name ?? '';
   if (status === 429 || status === 503) return { retry: true, reason: `throttled (HTTP ${status}${name ? ` ${name}` : ''})` };
+  // 501 NotImplemented is an answer, not a hiccup (RGW says it for CopyObject of SSE-C objects).
+  if (status === 501 || name === 'NotImplemented') return { retry: false };
   if (status !== undefined && status >= 500) return { retry: true, reason: `server error (HTTP ${status}${name ? ` ${name}` : ''})` };
   if (RETRYABLE_NAMES.has(name)) return { retry: true, reason: name };
   const code = value.code ?? value.cause?.code ?? '';

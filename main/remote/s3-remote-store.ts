@@ -11,6 +11,7 @@
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
+  CopyObjectCommand,
   CreateMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
@@ -394,6 +395,32 @@ export class S3RemoteStore implements RemoteStore {
         crc64: crc64Of(response),
       },
     };
+  }
+
+  async copyObject(
+    sourceKey: string,
+    destinationKey: string,
+    request: { source: ObjectEncryption; destination: ObjectEncryption },
+    options: CallOptions = {},
+  ): Promise<void> {
+    const copySourceKey = request.source.mode === 'c' ? { CopySourceSSECustomerAlgorithm: 'AES256', CopySourceSSECustomerKey: request.source.key.revealBase64() } : {};
+    await this.call(
+      () =>
+        this.#client.send(
+          new CopyObjectCommand({
+            Bucket: this.target.bucket,
+            Key: destinationKey,
+            // The copy source is "bucket/key" with the key URL-encoded segment by segment.
+            CopySource: `${this.target.bucket}/${sourceKey.split('/').map(encodeURIComponent).join('/')}`,
+            MetadataDirective: 'COPY',
+            ...copySourceKey,
+            ...writeEncryptionParams(request.destination),
+          }),
+          { abortSignal: options.signal },
+        ),
+      { ...this.context('server-side copy', sourceKey, request.source), sentCustomerKey: request.source.mode === 'c' || request.destination.mode === 'c' },
+      options.signal,
+    );
   }
 
   async deleteObject(key: string, options: CallOptions = {}): Promise<void> {

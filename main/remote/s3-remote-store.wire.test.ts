@@ -120,3 +120,27 @@ describe('COS checksums', () => {
     store.close();
   });
 });
+
+describe('server-side copy', () => {
+  it.each([
+    ['s3', 'x-amz'],
+    ['cos', 'x-cos'],
+  ] as const)('%s dialect: the source key as copy-source headers, the new key as the destination', async (dialect, prefix) => {
+    const oldKey = SseCustomerKey.generate();
+    const newKey = SseCustomerKey.generate();
+    const store = storeFor(dialect, 'c');
+    await store.copyObject('dir/a b.txt', 'renamed/a.txt', { source: { mode: 'c', key: oldKey }, destination: { mode: 'c', key: newKey } });
+    const [copy] = server.requests;
+    expect(copy?.method).toBe('PUT');
+    expect(copy?.path).toBe('/photos-1250000000/renamed/a.txt');
+    // COS names the source by host (BUCKET-APPID.cos.REGION.myqcloud.com/KEY; here the test server's host).
+    expect(copy?.headers[`${prefix}-copy-source`]).toBe(dialect === 's3' ? 'photos-1250000000/dir/a%20b.txt' : 'photos-1250000000.127.0.0.1/dir/a%20b.txt');
+    expect(copy?.headers[`${prefix}-metadata-directive`]).toBe('COPY');
+    expect(copy?.headers[`${prefix}-copy-source-server-side-encryption-customer-algorithm`]).toBe('AES256');
+    expect(copy?.headers[`${prefix}-copy-source-server-side-encryption-customer-key`]).toBe(oldKey.revealBase64());
+    expect(copy?.headers[`${prefix}-copy-source-server-side-encryption-customer-key-md5`]).toBe(oldKey.fingerprint);
+    expect(copy?.headers[`${prefix}-server-side-encryption-customer-key`]).toBe(newKey.revealBase64());
+    expect(copy?.headers[`${prefix}-server-side-encryption-customer-key-md5`]).toBe(newKey.fingerprint);
+    store.close();
+  });
+});

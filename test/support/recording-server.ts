@@ -52,6 +52,9 @@ export async function startRecordingServer(extraHeaders: ResponseHeaders = () =>
       if (request.method === 'GET' && url.searchParams.get('list-type') === '2') {
         return xml('<ListBucketResult><Name>b</Name><Prefix></Prefix><KeyCount>0</KeyCount><MaxKeys>1000</MaxKeys><IsTruncated>false</IsTruncated></ListBucketResult>');
       }
+      if (request.method === 'PUT' && (incoming.headers['x-amz-copy-source'] !== undefined || incoming.headers['x-cos-copy-source'] !== undefined)) {
+        return xml(`<CopyObjectResult><ETag>"copied"</ETag><LastModified>${new Date().toISOString()}</LastModified></CopyObjectResult>`);
+      }
       if (request.method === 'PUT') {
         outgoing.writeHead(200, { etag: `"etag-${url.searchParams.get('partNumber') ?? 'object'}"`, ...headers });
         return outgoing.end();
