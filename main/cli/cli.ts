@@ -521,18 +521,28 @@ async function restoreCommand(args: ReadonlyArray<string>, session: Session): Pr
   const concurrency = positiveInteger(values.concurrency, 'concurrency', 8, 64);
   const store = new S3RemoteStore(target, credentials, { maxSockets: concurrency + 4, onRetry: retryLogger(session.logger) });
   session.logger.log('info', 'restore-start', { endpoint: target.endpoint.url, bucket: target.bucket, prefix: target.prefix, sse: target.sse, destination, encryption });
+  const journal = session.openJournal();
   try {
     await store.checkAccess(target.prefix);
     await mkdir(destination, { recursive: true });
-    const { failed } = await runRestore(store, target.prefix, destination, encryption, {
-      overwrite: values.overwrite === true,
-      fileConcurrency: concurrency,
-      logger: session.logger,
-      emit: transferPrinter(session.io, values.json === true),
-      bandwidth: bandwidthLimit(values.bwlimit),
-    });
+    const { failed } = await runRestore(
+      target.prefix,
+      destination,
+      encryption,
+      {
+        store,
+        overwrite: values.overwrite === true,
+        endpointId: target.endpoint.url,
+        bucket: target.bucket,
+        journal,
+        partQueue: new PQueue({ concurrency }),
+        bandwidth: bandwidthLimit(values.bwlimit),
+      },
+      { fileConcurrency: Math.max(2, Math.min(concurrency, 8)), logger: session.logger, emit: transferPrinter(session.io, values.json === true) },
+    );
     return failed === 0 ? 0 : 1;
   } finally {
+    journal.close();
     store.close();
   }
 }

@@ -63,7 +63,29 @@ const MIGRATIONS: ReadonlyArray<string> = [
      upload_id TEXT NOT NULL, part_number INTEGER NOT NULL, etag TEXT NOT NULL, md5_hex TEXT NOT NULL,
      PRIMARY KEY (upload_id, part_number)
    );`,
+  `CREATE TABLE downloads (
+     destination TEXT PRIMARY KEY, endpoint TEXT NOT NULL, bucket TEXT NOT NULL, key TEXT NOT NULL,
+     etag TEXT NOT NULL, size_bytes INTEGER NOT NULL, part_bytes INTEGER NOT NULL, temp_path TEXT NOT NULL,
+     started_at INTEGER NOT NULL
+   );
+   CREATE TABLE download_parts (
+     destination TEXT NOT NULL, part_number INTEGER NOT NULL, md5_hex TEXT NOT NULL,
+     PRIMARY KEY (destination, part_number)
+   );`,
 ];
+
+/** A ranged download in progress into a temporary file. */
+export interface DownloadRecord {
+  readonly destination: string;
+  readonly endpoint: string;
+  readonly bucket: string;
+  readonly key: string;
+  readonly etag: string;
+  readonly sizeBytes: number;
+  readonly partBytes: number;
+  readonly tempPath: string;
+  readonly startedAt: number;
+}
 
 /** The journal over one SQLite file (WAL mode). */
 export class Journal {
@@ -172,6 +194,43 @@ export class Journal {
     if (row === undefined) return;
     this.#db.prepare('DELETE FROM multipart_parts WHERE upload_id = ?').run(row.uploadId);
     this.#db.prepare('DELETE FROM multipart_uploads WHERE endpoint = ? AND bucket = ? AND key = ?').run(endpoint, bucket, key);
+  }
+
+  /** Starts tracking a ranged download (replacing any older one into the same destination). */
+  beginDownload(record: DownloadRecord): void {
+    this.#db.transaction(() => {
+      this.forgetDownload(record.destination);
+      this.#db
+        .prepare(
+          `INSERT INTO downloads (destination, endpoint, bucket, key, etag, size_bytes, part_bytes, temp_path, started_at)
+           VALUES (@destination, @endpoint, @bucket, @key, @etag, @sizeBytes, @partBytes, @tempPath, @startedAt)`,
+        )
+        .run(record);
+    })();
+  }
+
+  /** The ranged download in progress into a destination, with the MD5 of each finished part. */
+  getDownload(destination: string): { download: DownloadRecord; parts: Map<number, string> } | undefined {
+    const download = this.#db
+      .prepare(
+        `SELECT destination, endpoint, bucket, key, etag, size_bytes AS sizeBytes, part_bytes AS partBytes, temp_path AS tempPath, started_at AS startedAt
+         FROM downloads WHERE destination = ?`,
+      )
+      .get(destination) as DownloadRecord | undefined;
+    if (download === undefined) return undefined;
+    const rows = this.#db.prepare('SELECT part_number AS partNumber, md5_hex AS md5Hex FROM download_parts WHERE destination = ?').all(destination) as Array<{ partNumber: number; md5Hex: string }>;
+    return { download, parts: new Map(rows.map((row) => [row.partNumber, row.md5Hex])) };
+  }
+
+  /** Commits one downloaded part (written to the temporary file before this call). */
+  recordDownloadPart(destination: string, partNumber: number, md5Hex: string): void {
+    this.#db.prepare('INSERT OR REPLACE INTO download_parts (destination, part_number, md5_hex) VALUES (?, ?, ?)').run(destination, partNumber, md5Hex);
+  }
+
+  /** Forgets a ranged download (finished or abandoned). */
+  forgetDownload(destination: string): void {
+    this.#db.prepare('DELETE FROM download_parts WHERE destination = ?').run(destination);
+    this.#db.prepare('DELETE FROM downloads WHERE destination = ?').run(destination);
   }
 
   close(): void {

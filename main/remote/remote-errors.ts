@@ -71,7 +71,7 @@ export function toCosyncError(error: unknown, context: ErrorContext): CosyncErro
         `${context.endpoint} rejected the credentials (${name}): check the SecretId/SecretKey with \`cosync credentials set\` or COSYNC_SECRET_ID / COSYNC_SECRET_KEY`,
       );
     case 'NoSuchBucket':
-      return new CosyncError('bucket-not-found', `bucket ${JSON.stringify(context.bucket)} does not exist at ${context.endpoint}: check the name (COS buckets are name-APPID) and the region`);
+      return new CosyncError('bucket-not-found', `bucket ${JSON.stringify(context.bucket)} does not exist at ${context.endpoint}: check the bucket name and the region (on COS: name-APPID)`);
     case 'NoSuchKey':
       return new CosyncError('object-not-found', `object ${where} does not exist`);
     case 'NoSuchUpload':

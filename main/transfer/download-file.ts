@@ -1,17 +1,24 @@
 /**
  * Downloads one object to a local file, checks it, and only then puts it in place.
  *
- * The bytes go to a hidden temporary file beside the destination, are hashed as they stream,
- * checked against the object's digest, fsynced, and renamed over the destination — so a crash
- * or a failed check never leaves a half-written or wrong file under the real name.
+ *   HEAD (key check, size, digest) ─► existing file? (conflict unless identical or --overwrite)
+ *     ─► small, or carries a whole-content digest: one GET streamed and hashed into a temp file
+ *     └► large multipart object: ranged GETs in parallel through the part queue, each part
+ *        written at its offset and committed to the journal — a restart resumes the rest
+ *   ─► verify (digest, or multipart ETag, or size) ─► fsync ─► rename over the destination
+ *
+ * The temporary file is hidden beside the destination, so a crash or a failed check never leaves
+ * a half-written or wrong file under the real name.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, open, rename, rm, stat, utimes } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import type PQueue from 'p-queue';
 import { CosyncError } from '../../app/result.js';
+import type { Journal } from '../journal/journal.js';
 import type { ObjectEncryption, RemoteObjectDetails, RemoteStore } from '../remote/remote-store.js';
 import type { TokenBucket } from './bandwidth.js';
 import { contentDigest, METADATA, multipartEtag, PartHasher } from './content-digest.js';
@@ -21,14 +28,38 @@ export type Verification = 'digest' | 'etag' | 'size-only';
 
 /** What happened to one object. */
 export type DownloadOutcome =
-  | { readonly kind: 'restored'; readonly sizeBytes: number; readonly verification: Verification }
-  | { readonly kind: 'unchanged'; readonly sizeBytes: number; readonly verification: Verification };
+  | { readonly kind: 'restored'; readonly sizeBytes: number; readonly verification: Verification; readonly resumedParts: number }
+  | { readonly kind: 'unchanged'; readonly sizeBytes: number; readonly verification: Verification; readonly resumedParts: number };
 
 /** Suffix of in-progress downloads; the sync engine ignores such files. */
 export const PARTIAL_SUFFIX = '.cosync-partial';
 
+/** Objects at least this large (and uploaded multipart) are fetched as parallel, resumable ranges. */
+export const RANGED_DOWNLOAD_THRESHOLD = 32 * 1024 * 1024;
+
+/** What downloads share within a restore. */
+export interface DownloadContext {
+  readonly store: RemoteStore;
+  readonly overwrite: boolean;
+  /** Identifies the store in the journal. */
+  readonly endpointId: string;
+  readonly bucket: string;
+  /** With a journal and a part queue, large objects download as resumable parallel ranges. */
+  readonly journal?: Journal | undefined;
+  readonly partQueue?: PQueue | undefined;
+  readonly signal?: AbortSignal | undefined;
+  readonly bandwidth?: TokenBucket | undefined;
+}
+
+/** Progress of one download. */
+export interface DownloadObserver {
+  onDidTransfer?(bytes: number): void;
+  onDidResume?(partsDone: number, partCount: number): void;
+}
+
 interface Hashes {
-  readonly md5: Buffer;
+  /** Whole-content MD5; absent after a ranged download (parts arrive out of order). */
+  readonly md5: Buffer | undefined;
   readonly partMd5s: Buffer[];
   readonly sizeBytes: number;
 }
@@ -45,7 +76,7 @@ function verify(key: string, details: RemoteObjectDetails, hashes: Hashes, encry
   }
   const customerKey = encryption.mode === 'c' ? encryption.key : undefined;
   const stored = details.metadata[METADATA.digest];
-  if (stored !== undefined) {
+  if (stored !== undefined && hashes.md5 !== undefined) {
     if (contentDigest(hashes.md5, customerKey) !== stored) {
       throw new CosyncError(
         'integrity',
@@ -64,7 +95,7 @@ function verify(key: string, details: RemoteObjectDetails, hashes: Hashes, encry
     }
     return 'size-only';
   }
-  if (/^[0-9a-f]{32}$/.test(etag) && customerKey === undefined && encryption.mode !== 'kms') {
+  if (/^[0-9a-f]{32}$/.test(etag) && customerKey === undefined && encryption.mode !== 'kms' && hashes.md5 !== undefined) {
     if (hashes.md5.toString('hex') === etag) return 'etag';
     throw new CosyncError('integrity', `${JSON.stringify(key)}: the downloaded content does not match the object's ETag`);
   }
@@ -75,20 +106,24 @@ async function hashLocalFile(path: string, partBytes: number): Promise<Hashes> {
   const hasher = new PartHasher(partBytes);
   const file = await open(path, 'r');
   try {
-    for await (const chunk of file.createReadStream({ highWaterMark: 1024 * 1024 })) hasher.update(chunk as Buffer);
+    for await (const chunk of file.createReadStream({ highWaterMark: 1024 * 1024, autoClose: false })) hasher.update(chunk as Buffer);
   } finally {
     await file.close();
   }
   return hasher.finish();
 }
 
+function conflict(destination: string): CosyncError {
+  return new CosyncError('local-conflict', `${destination} already exists with different content; pass --overwrite to replace it, or restore to another folder`);
+}
+
 /** Downloads `key` into `destination`; an existing different file is replaced only with `overwrite`. */
 export async function downloadFile(
-  store: RemoteStore,
   key: string,
   destination: string,
   encryption: ObjectEncryption,
-  options: { overwrite: boolean; signal?: AbortSignal | undefined; onDidTransfer?: (bytes: number) => void; bandwidth?: TokenBucket | undefined },
+  context: DownloadContext,
+  observer: DownloadObserver = {},
 ): Promise<DownloadOutcome> {
   const existing = await stat(destination).catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT') return undefined;
@@ -97,38 +132,33 @@ export async function downloadFile(
   if (existing !== undefined && !existing.isFile()) {
     throw new CosyncError('local-conflict', `${destination} exists and is not a file; move it away to restore ${JSON.stringify(key)} there`);
   }
-
-  const { body, details } = await store.getObject(key, encryption, { signal: options.signal });
-  if (existing !== undefined && existing.size !== details.sizeBytes && !options.overwrite) {
-    body.destroy();
-    throw new CosyncError('local-conflict', `${destination} already exists with different content; pass --overwrite to replace it, or restore to another folder`);
-  }
+  // HEAD first: a wrong key or a conflict is found before a byte is downloaded.
+  const details = await context.store.headObject(key, encryption, { signal: context.signal });
+  if (details === undefined) throw new CosyncError('object-not-found', `object ${JSON.stringify(key)} does not exist`);
+  if (existing !== undefined && existing.size !== details.sizeBytes && !context.overwrite) throw conflict(destination);
 
   await mkdir(dirname(destination), { recursive: true });
-  const temporary = join(dirname(destination), `.${basename(destination)}.${randomBytes(4).toString('hex')}${PARTIAL_SUFFIX}`);
-  const hasher = new PartHasher(partBytesFor(details));
-  try {
-    const tap = new Transform({
-      transform(chunk: Buffer, _encoding, callback) {
-        hasher.update(chunk);
-        options.onDidTransfer?.(chunk.length);
-        if (options.bandwidth === undefined) callback(null, chunk);
-        else void options.bandwidth.take(chunk.length).then(() => callback(null, chunk));
-      },
-    });
-    await pipeline(body, tap, createWriteStream(temporary, { flags: 'wx' }), { signal: options.signal });
-    const hashes = hasher.finish();
-    const verification = verify(key, details, hashes, encryption);
+  const ranged =
+    context.journal !== undefined &&
+    context.partQueue !== undefined &&
+    details.sizeBytes >= RANGED_DOWNLOAD_THRESHOLD &&
+    details.metadata[METADATA.digest] === undefined &&
+    (details.etag ?? '').includes('-');
+  const { temporary, hashes, resumedParts } = ranged
+    ? await downloadRanges(key, destination, details, encryption, context, observer)
+    : { ...(await downloadStream(key, destination, encryption, context, observer)), resumedParts: 0 };
 
+  try {
+    const verification = verify(key, details, hashes, encryption);
     if (existing !== undefined) {
       const local = await hashLocalFile(destination, partBytesFor(details));
-      if (local.md5.equals(hashes.md5)) {
+      const same = hashes.md5 !== undefined ? local.md5?.equals(hashes.md5) === true : multipartEtag(local.partMd5s) === multipartEtag(hashes.partMd5s);
+      if (same) {
         await rm(temporary, { force: true });
-        return { kind: 'unchanged', sizeBytes: hashes.sizeBytes, verification };
+        context.journal?.forgetDownload(destination);
+        return { kind: 'unchanged', sizeBytes: hashes.sizeBytes, verification, resumedParts };
       }
-      if (!options.overwrite) {
-        throw new CosyncError('local-conflict', `${destination} already exists with different content; pass --overwrite to replace it, or restore to another folder`);
-      }
+      if (!context.overwrite) throw conflict(destination);
     }
     const handle = await open(temporary, 'r+');
     try {
@@ -139,9 +169,135 @@ export async function downloadFile(
     const mtimeMs = Number(details.metadata[METADATA.mtime]);
     if (Number.isFinite(mtimeMs) && mtimeMs > 0) await utimes(temporary, new Date(), new Date(mtimeMs));
     await rename(temporary, destination);
-    return { kind: 'restored', sizeBytes: hashes.sizeBytes, verification };
+    context.journal?.forgetDownload(destination);
+    return { kind: 'restored', sizeBytes: hashes.sizeBytes, verification, resumedParts };
+  } catch (error) {
+    await rm(temporary, { force: true });
+    context.journal?.forgetDownload(destination);
+    throw error;
+  }
+}
+
+/** One GET, hashed as it streams into a fresh temporary file. */
+async function downloadStream(
+  key: string,
+  destination: string,
+  encryption: ObjectEncryption,
+  context: DownloadContext,
+  observer: DownloadObserver,
+): Promise<{ temporary: string; hashes: Hashes }> {
+  const { body, details } = await context.store.getObject(key, encryption, { signal: context.signal });
+  const temporary = join(dirname(destination), `.${basename(destination)}.${randomBytes(4).toString('hex')}${PARTIAL_SUFFIX}`);
+  const hasher = new PartHasher(partBytesFor(details));
+  const bandwidth = context.bandwidth;
+  try {
+    const tap = new Transform({
+      transform(chunk: Buffer, _encoding, callback) {
+        hasher.update(chunk);
+        observer.onDidTransfer?.(chunk.length);
+        if (bandwidth === undefined) callback(null, chunk);
+        else void bandwidth.take(chunk.length).then(() => callback(null, chunk));
+      },
+    });
+    await pipeline(body, tap, createWriteStream(temporary, { flags: 'wx' }), { signal: context.signal });
   } catch (error) {
     await rm(temporary, { force: true });
     throw error;
   }
+  return { temporary, hashes: hasher.finish() };
+}
+
+/**
+ * Parallel ranged GETs, one per upload part, each written at its offset in a temporary file
+ * named after the object's ETag; finished parts are committed to the journal, so after a crash
+ * only the parts that were in flight are fetched again. A changed object (new ETag) starts over.
+ */
+async function downloadRanges(
+  key: string,
+  destination: string,
+  details: RemoteObjectDetails,
+  encryption: ObjectEncryption,
+  context: DownloadContext,
+  observer: DownloadObserver,
+): Promise<{ temporary: string; hashes: Hashes; resumedParts: number }> {
+  const journal = context.journal as Journal;
+  const partQueue = context.partQueue as PQueue;
+  const partBytes = partBytesFor(details) === details.sizeBytes ? 16 * 1024 * 1024 : partBytesFor(details);
+  const partCount = Math.ceil(details.sizeBytes / partBytes);
+  const etag = details.etag ?? '';
+  const temporary = join(dirname(destination), `.${basename(destination)}.${createHash('sha256').update(`${key}\0${etag}`).digest('hex').slice(0, 12)}${PARTIAL_SUFFIX}`);
+
+  const previous = journal.getDownload(destination);
+  const sizeOnDisk = await stat(temporary).then((info) => info.size, () => -1);
+  const same =
+    previous !== undefined &&
+    previous.download.key === key &&
+    previous.download.etag === etag &&
+    previous.download.bucket === context.bucket &&
+    previous.download.endpoint === context.endpointId &&
+    previous.download.sizeBytes === details.sizeBytes &&
+    previous.download.partBytes === partBytes &&
+    previous.download.tempPath === temporary &&
+    sizeOnDisk === details.sizeBytes;
+  const partMd5s = new Map<number, string>(same ? previous.parts : []);
+  if (!same) {
+    if (previous !== undefined) await rm(previous.download.tempPath, { force: true });
+    const created = await open(temporary, 'w');
+    try {
+      await created.truncate(details.sizeBytes);
+    } finally {
+      await created.close();
+    }
+    journal.beginDownload({ destination, endpoint: context.endpointId, bucket: context.bucket, key, etag, sizeBytes: details.sizeBytes, partBytes, tempPath: temporary, startedAt: Date.now() });
+  }
+  const resumedParts = partMd5s.size;
+  if (resumedParts > 0) observer.onDidResume?.(resumedParts, partCount);
+  for (const partNumber of partMd5s.keys()) observer.onDidTransfer?.(Math.min(partBytes, details.sizeBytes - (partNumber - 1) * partBytes));
+
+  const file = await open(temporary, 'r+');
+  const abort = new AbortController();
+  const onOuterAbort = (): void => abort.abort();
+  context.signal?.addEventListener('abort', onOuterAbort, { once: true });
+  try {
+    const pending: Array<Promise<void>> = [];
+    for (let partNumber = 1; partNumber <= partCount; partNumber++) {
+      if (partMd5s.has(partNumber)) continue;
+      pending.push(
+        partQueue.add(
+          async () => {
+            const start = (partNumber - 1) * partBytes;
+            const length = Math.min(partBytes, details.sizeBytes - start);
+            const { body } = await context.store.getObject(key, encryption, { signal: abort.signal, range: { start, end: start + length - 1 } });
+            const hash = createHash('md5');
+            let written = 0;
+            for await (const chunk of body as AsyncIterable<Buffer>) {
+              if (written + chunk.length > length) throw new CosyncError('integrity', `${JSON.stringify(key)}: the server sent more bytes than asked for part ${partNumber}`);
+              if (context.bandwidth !== undefined) await context.bandwidth.take(chunk.length);
+              hash.update(chunk);
+              await file.write(chunk, 0, chunk.length, start + written);
+              written += chunk.length;
+              observer.onDidTransfer?.(chunk.length);
+            }
+            if (written !== length) throw new CosyncError('integrity', `${JSON.stringify(key)}: part ${partNumber} ended after ${written} of ${length} bytes`);
+            const md5Hex = hash.digest('hex');
+            // Committed only after its bytes are written: a crash before this line fetches the part again.
+            journal.recordDownloadPart(destination, partNumber, md5Hex);
+            partMd5s.set(partNumber, md5Hex);
+          },
+          { priority: -partNumber },
+        ) as Promise<void>,
+      );
+    }
+    const results = await Promise.allSettled(pending);
+    const failure = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+    if (failure !== undefined) throw failure.reason;
+  } catch (error) {
+    abort.abort();
+    throw error;
+  } finally {
+    context.signal?.removeEventListener('abort', onOuterAbort);
+    await file.close();
+  }
+  const ordered = Array.from({ length: partCount }, (_, index) => Buffer.from(partMd5s.get(index + 1) as string, 'hex'));
+  return { temporary, hashes: { md5: undefined, partMd5s: ordered, sizeBytes: details.sizeBytes }, resumedParts };
 }

@@ -8,24 +8,24 @@ import { relativeSegmentsFor } from '../../app/object-key.js';
 import { CosyncError } from '../../app/result.js';
 import type { TransferEvent } from '../../app/transfer-events.js';
 import type { Logger } from '../log/logger.js';
-import type { ObjectEncryption, RemoteStore } from '../remote/remote-store.js';
+import type { ObjectEncryption } from '../remote/remote-store.js';
 import { isRunFatal } from './backup.js';
-import type { TokenBucket } from './bandwidth.js';
-import { downloadFile } from './download-file.js';
+import { downloadFile, type DownloadContext } from './download-file.js';
 
 /** Restores every object under `prefix` into `destination`. */
 export async function runRestore(
-  store: RemoteStore,
   prefix: string,
   destination: string,
   encryption: ObjectEncryption,
-  options: { overwrite: boolean; fileConcurrency: number; logger: Logger; emit: (event: TransferEvent) => void; signal?: AbortSignal; bandwidth?: TokenBucket | undefined },
+  context: DownloadContext,
+  options: { fileConcurrency: number; logger: Logger; emit: (event: TransferEvent) => void },
 ): Promise<{ succeeded: number; failed: number }> {
+  const { store } = context;
   const started = Date.now();
   const { emit } = options;
   const items: Array<{ key: string; path: string; sizeBytes: number }> = [];
   let skipped = 0;
-  for await (const object of store.listObjects(prefix, { signal: options.signal })) {
+  for await (const object of store.listObjects(prefix, { signal: context.signal })) {
     const mapped = relativeSegmentsFor(prefix, object.key);
     if ('skip' in mapped) {
       if (mapped.skip !== 'a folder marker') {
@@ -54,14 +54,12 @@ export async function runRestore(
         emit({ type: 'file-started', path: item.path, key: item.key, bytes: item.sizeBytes });
         let bytesDone = 0;
         try {
-          const outcome = await downloadFile(store, item.key, item.path, encryption, {
-            overwrite: options.overwrite,
-            signal: options.signal,
-            bandwidth: options.bandwidth,
+          const outcome = await downloadFile(item.key, item.path, encryption, context, {
             onDidTransfer: (transferred) => {
               bytesDone += transferred;
               emit({ type: 'file-progress', path: item.path, bytesDone, bytes: item.sizeBytes });
             },
+            onDidResume: (partsDone, partCount) => emit({ type: 'file-resumed', path: item.path, key: item.key, partsDone, partCount }),
           });
           succeeded++;
           bytes += outcome.sizeBytes;
