@@ -32,7 +32,8 @@ import type { Readable } from 'node:stream';
 import type { Target } from '../../app/target.js';
 import { assertKeySafeTransport } from '../../app/target.js';
 import type { StoreCredentials } from '../secrets/secret-values.js';
-import { useCosDialect } from './cos-dialect.js';
+import { toCosRequestHeaders, useCosDialect } from './cos-dialect.js';
+import { LeanPutClient } from './lean-put.js';
 import { httpStatusOf, toCosyncError, type ErrorContext } from './remote-errors.js';
 import { withRetry, type RetryPolicy } from './retry.js';
 import type {
@@ -91,6 +92,7 @@ export class S3RemoteStore implements RemoteStore {
   readonly #client: S3Client;
   readonly #agent: HttpAgent | HttpsAgent;
   readonly #options: S3StoreOptions;
+  readonly #lean: LeanPutClient;
 
   constructor(
     private readonly target: Target,
@@ -102,6 +104,12 @@ export class S3RemoteStore implements RemoteStore {
     this.description = `bucket ${JSON.stringify(target.bucket)} at ${target.endpoint.url}`;
     const agentOptions = { keepAlive: true, maxSockets: options.maxSockets ?? 16 };
     this.#agent = target.endpoint.protocol === 'https' ? new HttpsAgent(agentOptions) : new HttpAgent(agentOptions);
+    this.#lean = new LeanPutClient(
+      { protocol: target.endpoint.protocol, host: target.endpoint.host, port: target.endpoint.port, bucket: target.bucket, region: target.region, pathStyle: target.pathStyle, dialect: target.dialect },
+      credentials.revealForSigning(),
+      this.#agent,
+      options.requestTimeoutMs ?? 120_000,
+    );
     this.#client = new S3Client({
       endpoint: target.endpoint.url,
       region: target.region,
@@ -198,6 +206,14 @@ export class S3RemoteStore implements RemoteStore {
     request: { contentMd5: string; metadata: ObjectMetadata; encryption: ObjectEncryption },
     options: CallOptions = {},
   ): Promise<{ etag: string | undefined; keyFingerprint: string | undefined; crc64: string | undefined }> {
+    const context = this.context('upload', key, request.encryption);
+    const probe = body.open();
+    if (Buffer.isBuffer(probe)) {
+      // Small bodies in memory take the lean path (see lean-put.ts); same headers, a fraction of the CPU.
+      const headers = this.leanHeaders(request.contentMd5, request.metadata, request.encryption);
+      return this.call(() => this.#lean.put(key, probe, headers, options.signal), context, options.signal);
+    }
+    probe.destroy();
     const response = await this.call(
       () =>
         this.#client.send(
@@ -212,10 +228,33 @@ export class S3RemoteStore implements RemoteStore {
           }),
           { abortSignal: options.signal },
         ),
-      this.context('upload', key, request.encryption),
+      context,
       options.signal,
     );
     return { etag: stripQuotes(response.ETag), keyFingerprint: response.SSECustomerKeyMD5, crc64: crc64Of(response) };
+  }
+
+  /** The PutObject headers the SDK would send, in this store's dialect. */
+  private leanHeaders(contentMd5: string, metadata: ObjectMetadata, encryption: ObjectEncryption): Record<string, string> {
+    const headers: Record<string, string> = { 'content-md5': contentMd5 };
+    for (const [name, value] of Object.entries(metadata)) headers[`x-amz-meta-${name.toLowerCase()}`] = value;
+    switch (encryption.mode) {
+      case 'none':
+        break;
+      case 'cos':
+        headers['x-amz-server-side-encryption'] = 'AES256';
+        break;
+      case 'kms':
+        headers['x-amz-server-side-encryption'] = 'aws:kms';
+        if (encryption.kmsKeyId !== undefined) headers['x-amz-server-side-encryption-aws-kms-key-id'] = encryption.kmsKeyId;
+        break;
+      case 'c':
+        headers['x-amz-server-side-encryption-customer-algorithm'] = 'AES256';
+        headers['x-amz-server-side-encryption-customer-key'] = encryption.key.revealBase64();
+        headers['x-amz-server-side-encryption-customer-key-md5'] = encryption.key.fingerprint;
+        break;
+    }
+    return this.target.dialect === 'cos' ? toCosRequestHeaders(headers, '') : headers;
   }
 
   async createMultipartUpload(key: string, request: { metadata: ObjectMetadata; encryption: ObjectEncryption }, options: CallOptions = {}): Promise<string> {

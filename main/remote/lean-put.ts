@@ -1,0 +1,138 @@
+/**
+ * A lean PutObject for small bodies, beside the AWS SDK.
+ *
+ * Measured on RGW (500 × 64 KiB at concurrency 8): the SDK spends about 4 ms of CPU per
+ * PutObject in its middleware, endpoint rules and serializers — more than RGW's own work per
+ * request, on machines where client and server share the cores. Backing up many small files is
+ * mostly such requests, so this one request is signed (SigV4) and sent here directly, with the
+ * same headers the SDK would send in the same dialect; every other request goes through the SDK.
+ * Errors take the shape of SDK errors (name = S3 error code, $metadata.httpStatusCode), so the
+ * one retry classifier and error mapper handle both.
+ */
+import { createHash, createHmac } from 'node:crypto';
+import { request as httpRequest, type Agent as HttpAgent, type IncomingHttpHeaders } from 'node:http';
+import { request as httpsRequest, type Agent as HttpsAgent } from 'node:https';
+import type { Dialect } from '../../app/target.js';
+
+/** What the lean client needs to address and sign requests. */
+export interface LeanPutTarget {
+  readonly protocol: 'http' | 'https';
+  readonly host: string;
+  readonly port: number | undefined;
+  readonly bucket: string;
+  readonly region: string;
+  readonly pathStyle: boolean;
+  readonly dialect: Dialect;
+}
+
+/** The signing identity. */
+export interface LeanCredentials {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly sessionToken?: string;
+}
+
+/** S3's URI encoding of a key: every byte except unreserved characters and "/". */
+export function encodeKey(key: string): string {
+  return key
+    .split('/')
+    .map((segment) => encodeURIComponent(segment).replace(/[!'()*]/g, (character) => `%${character.charCodeAt(0).toString(16).toUpperCase()}`))
+    .join('/');
+}
+
+function hmac(key: Buffer | string, data: string): Buffer {
+  return createHmac('sha256', key).update(data).digest();
+}
+
+/** A response as the SDK would have parsed the parts we use. */
+export interface LeanPutResponse {
+  readonly etag: string | undefined;
+  readonly keyFingerprint: string | undefined;
+  readonly crc64: string | undefined;
+}
+
+/** Signs and sends PutObject requests. */
+export class LeanPutClient {
+  #signingKey: { date: string; key: Buffer } | undefined;
+
+  constructor(
+    private readonly target: LeanPutTarget,
+    private readonly credentials: LeanCredentials,
+    private readonly agent: HttpAgent | HttpsAgent,
+    private readonly timeoutMs: number,
+  ) {}
+
+  private signingKeyFor(date: string): Buffer {
+    if (this.#signingKey?.date !== date) {
+      const dateKey = hmac(`AWS4${this.credentials.secretAccessKey}`, date);
+      this.#signingKey = { date, key: hmac(hmac(hmac(dateKey, this.target.region), 's3'), 'aws4_request') };
+    }
+    return this.#signingKey.key;
+  }
+
+  /** PUT `body` at `key` with the given extra headers (encryption, metadata, Content-MD5). */
+  put(key: string, body: Buffer, headers: Readonly<Record<string, string>>, signal?: AbortSignal): Promise<LeanPutResponse> {
+    const { target } = this;
+    const hostName = target.pathStyle ? target.host : `${target.bucket}.${target.host}`;
+    const host = target.port === undefined ? hostName : `${hostName}:${target.port}`;
+    const path = target.pathStyle ? `/${target.bucket}/${encodeKey(key)}` : `/${encodeKey(key)}`;
+    const now = new Date().toISOString().replace(/[-:]|\.\d{3}/g, '');
+    const date = now.slice(0, 8);
+
+    const all: Record<string, string> = {
+      host,
+      'content-length': String(body.length),
+      'x-amz-content-sha256': 'UNSIGNED-PAYLOAD',
+      'x-amz-date': now,
+      ...(this.credentials.sessionToken === undefined ? {} : { 'x-amz-security-token': this.credentials.sessionToken }),
+    };
+    for (const [name, value] of Object.entries(headers)) all[name.toLowerCase()] = value.trim();
+    const names = Object.keys(all).sort();
+    const canonicalRequest = ['PUT', path, '', ...names.map((name) => `${name}:${all[name]}`), '', names.join(';'), 'UNSIGNED-PAYLOAD'].join('\n');
+    const scope = `${date}/${target.region}/s3/aws4_request`;
+    const stringToSign = ['AWS4-HMAC-SHA256', now, scope, createHash('sha256').update(canonicalRequest).digest('hex')].join('\n');
+    const signature = createHmac('sha256', this.signingKeyFor(date)).update(stringToSign).digest('hex');
+    all.authorization = `AWS4-HMAC-SHA256 Credential=${this.credentials.accessKeyId}/${scope}, SignedHeaders=${names.join(';')}, Signature=${signature}`;
+
+    const send = target.protocol === 'https' ? httpsRequest : httpRequest;
+    return new Promise((resolve, reject) => {
+      const request = send(
+        { host: target.host, port: target.port, method: 'PUT', path, headers: all, agent: this.agent as HttpsAgent, signal, timeout: this.timeoutMs },
+        (response) => {
+          const chunks: Buffer[] = [];
+          response.on('data', (chunk: Buffer) => chunks.push(chunk));
+          response.on('error', reject);
+          response.on('end', () => {
+            const status = response.statusCode ?? 0;
+            if (status >= 200 && status < 300) return resolve(parseSuccess(response.headers, target.dialect));
+            reject(sdkShapedError(status, Buffer.concat(chunks).toString('utf8')));
+          });
+        },
+      );
+      request.on('timeout', () => request.destroy(Object.assign(new Error(`no response within ${this.timeoutMs} ms`), { name: 'TimeoutError' })));
+      request.on('error', reject);
+      request.end(body);
+    });
+  }
+}
+
+function header(headers: IncomingHttpHeaders, name: string): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function parseSuccess(headers: IncomingHttpHeaders, dialect: Dialect): LeanPutResponse {
+  const prefix = dialect === 'cos' ? 'x-cos' : 'x-amz';
+  return {
+    etag: header(headers, 'etag')?.replace(/^"|"$/g, ''),
+    keyFingerprint: header(headers, `${prefix}-server-side-encryption-customer-key-md5`),
+    crc64: header(headers, 'x-cos-hash-crc64ecma'),
+  };
+}
+
+/** An error shaped like the SDK's: `name` is the S3 error code, `$metadata.httpStatusCode` the status. */
+function sdkShapedError(status: number, body: string): Error {
+  const code = /<Code>([^<]*)<\/Code>/.exec(body)?.[1] ?? (status >= 500 ? 'InternalError' : `Http${status}`);
+  const message = /<Message>([^<]*)<\/Message>/.exec(body)?.[1] ?? `HTTP ${status}`;
+  return Object.assign(new Error(message), { name: code, Code: code, $metadata: { httpStatusCode: status } });
+}
