@@ -90,6 +90,8 @@ export interface DownloadRecord {
 /** The journal over one SQLite file (WAL mode). */
 export class Journal {
   readonly #db: Database.Database;
+  /** Prepared statements by SQL text: preparing costs more than running these small statements. */
+  readonly #statements = new Map<string, Database.Statement>();
 
   constructor(readonly file: string) {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
@@ -99,6 +101,15 @@ export class Journal {
     this.#db.pragma('synchronous = NORMAL');
     this.#db.pragma('busy_timeout = 5000');
     this.migrate();
+  }
+
+  private statement(sql: string): Database.Statement {
+    let prepared = this.#statements.get(sql);
+    if (prepared === undefined) {
+      prepared = this.#db.prepare(sql);
+      this.#statements.set(sql, prepared);
+    }
+    return prepared;
   }
 
   private migrate(): void {
@@ -117,25 +128,21 @@ export class Journal {
   /** Records (or replaces) a confirmed upload and forgets its multipart progress, atomically. */
   recordObject(record: ObjectRecord): void {
     this.#db.transaction(() => {
-      this.#db
-        .prepare(
-          `INSERT OR REPLACE INTO objects (endpoint, bucket, key, local_path, size_bytes, mtime_ms, digest, key_fingerprint, etag, uploaded_at)
-           VALUES (@endpoint, @bucket, @key, @localPath, @sizeBytes, @mtimeMs, @digest, @keyFingerprint, @etag, @uploadedAt)`,
-        )
-        .run(record);
+      this.statement(
+        `INSERT OR REPLACE INTO objects (endpoint, bucket, key, local_path, size_bytes, mtime_ms, digest, key_fingerprint, etag, uploaded_at)
+         VALUES (@endpoint, @bucket, @key, @localPath, @sizeBytes, @mtimeMs, @digest, @keyFingerprint, @etag, @uploadedAt)`,
+      ).run(record);
       this.forgetMultipart(record.endpoint, record.bucket, record.key);
     })();
   }
 
   /** The last confirmed upload of an object. */
   getObject(endpoint: string, bucket: string, key: string): ObjectRecord | undefined {
-    const row = this.#db
-      .prepare(
-        `SELECT endpoint, bucket, key, local_path AS localPath, size_bytes AS sizeBytes, mtime_ms AS mtimeMs, digest,
-                key_fingerprint AS keyFingerprint, etag, uploaded_at AS uploadedAt
-         FROM objects WHERE endpoint = ? AND bucket = ? AND key = ?`,
-      )
-      .get(endpoint, bucket, key);
+    const row = this.statement(
+      `SELECT endpoint, bucket, key, local_path AS localPath, size_bytes AS sizeBytes, mtime_ms AS mtimeMs, digest,
+              key_fingerprint AS keyFingerprint, etag, uploaded_at AS uploadedAt
+       FROM objects WHERE endpoint = ? AND bucket = ? AND key = ?`,
+    ).get(endpoint, bucket, key);
     return row as ObjectRecord | undefined;
   }
 
@@ -143,94 +150,83 @@ export class Journal {
   beginMultipart(record: MultipartRecord): void {
     this.#db.transaction(() => {
       this.forgetMultipart(record.endpoint, record.bucket, record.key);
-      this.#db
-        .prepare(
-          `INSERT INTO multipart_uploads (endpoint, bucket, key, upload_id, local_path, size_bytes, mtime_ms, part_bytes, key_fingerprint, started_at)
-           VALUES (@endpoint, @bucket, @key, @uploadId, @localPath, @sizeBytes, @mtimeMs, @partBytes, @keyFingerprint, @startedAt)`,
-        )
-        .run(record);
+      this.statement(
+        `INSERT INTO multipart_uploads (endpoint, bucket, key, upload_id, local_path, size_bytes, mtime_ms, part_bytes, key_fingerprint, started_at)
+         VALUES (@endpoint, @bucket, @key, @uploadId, @localPath, @sizeBytes, @mtimeMs, @partBytes, @keyFingerprint, @startedAt)`,
+      ).run(record);
     })();
   }
 
   /** The multipart upload in progress for an object, with its confirmed parts. */
   getMultipart(endpoint: string, bucket: string, key: string): { upload: MultipartRecord; parts: PartRecord[] } | undefined {
-    const upload = this.#db
-      .prepare(
-        `SELECT endpoint, bucket, key, upload_id AS uploadId, local_path AS localPath, size_bytes AS sizeBytes, mtime_ms AS mtimeMs,
-                part_bytes AS partBytes, key_fingerprint AS keyFingerprint, started_at AS startedAt
-         FROM multipart_uploads WHERE endpoint = ? AND bucket = ? AND key = ?`,
-      )
-      .get(endpoint, bucket, key) as MultipartRecord | undefined;
+    const upload = this.statement(
+      `SELECT endpoint, bucket, key, upload_id AS uploadId, local_path AS localPath, size_bytes AS sizeBytes, mtime_ms AS mtimeMs,
+              part_bytes AS partBytes, key_fingerprint AS keyFingerprint, started_at AS startedAt
+       FROM multipart_uploads WHERE endpoint = ? AND bucket = ? AND key = ?`,
+    ).get(endpoint, bucket, key) as MultipartRecord | undefined;
     if (upload === undefined) return undefined;
-    const parts = this.#db
-      .prepare('SELECT part_number AS partNumber, etag, md5_hex AS md5Hex FROM multipart_parts WHERE upload_id = ? ORDER BY part_number')
+    const parts = this.statement('SELECT part_number AS partNumber, etag, md5_hex AS md5Hex FROM multipart_parts WHERE upload_id = ? ORDER BY part_number')
       .all(upload.uploadId) as PartRecord[];
     return { upload, parts };
   }
 
   /** Upload ids of every multipart upload the journal is tracking (to be resumed, not aborted). */
   trackedUploadIds(): Set<string> {
-    const rows = this.#db.prepare('SELECT upload_id AS uploadId FROM multipart_uploads').all() as Array<{ uploadId: string }>;
+    const rows = this.statement('SELECT upload_id AS uploadId FROM multipart_uploads').all() as Array<{ uploadId: string }>;
     return new Set(rows.map((row) => row.uploadId));
   }
 
   /** Commits one finished part; only after this does the part count as done. */
   recordPart(uploadId: string, part: PartRecord): void {
-    this.#db
-      .prepare('INSERT OR REPLACE INTO multipart_parts (upload_id, part_number, etag, md5_hex) VALUES (?, ?, ?, ?)')
+    this.statement('INSERT OR REPLACE INTO multipart_parts (upload_id, part_number, etag, md5_hex) VALUES (?, ?, ?, ?)')
       .run(uploadId, part.partNumber, part.etag, part.md5Hex);
   }
 
   /** Drops a part that the server no longer has (found by ListParts reconciliation). */
   forgetPart(uploadId: string, partNumber: number): void {
-    this.#db.prepare('DELETE FROM multipart_parts WHERE upload_id = ? AND part_number = ?').run(uploadId, partNumber);
+    this.statement('DELETE FROM multipart_parts WHERE upload_id = ? AND part_number = ?').run(uploadId, partNumber);
   }
 
   /** Forgets a multipart upload and its parts (completed or aborted). */
   forgetMultipart(endpoint: string, bucket: string, key: string): void {
-    const row = this.#db
-      .prepare('SELECT upload_id AS uploadId FROM multipart_uploads WHERE endpoint = ? AND bucket = ? AND key = ?')
+    const row = this.statement('SELECT upload_id AS uploadId FROM multipart_uploads WHERE endpoint = ? AND bucket = ? AND key = ?')
       .get(endpoint, bucket, key) as { uploadId: string } | undefined;
     if (row === undefined) return;
-    this.#db.prepare('DELETE FROM multipart_parts WHERE upload_id = ?').run(row.uploadId);
-    this.#db.prepare('DELETE FROM multipart_uploads WHERE endpoint = ? AND bucket = ? AND key = ?').run(endpoint, bucket, key);
+    this.statement('DELETE FROM multipart_parts WHERE upload_id = ?').run(row.uploadId);
+    this.statement('DELETE FROM multipart_uploads WHERE endpoint = ? AND bucket = ? AND key = ?').run(endpoint, bucket, key);
   }
 
   /** Starts tracking a ranged download (replacing any older one into the same destination). */
   beginDownload(record: DownloadRecord): void {
     this.#db.transaction(() => {
       this.forgetDownload(record.destination);
-      this.#db
-        .prepare(
-          `INSERT INTO downloads (destination, endpoint, bucket, key, etag, size_bytes, part_bytes, temp_path, started_at)
-           VALUES (@destination, @endpoint, @bucket, @key, @etag, @sizeBytes, @partBytes, @tempPath, @startedAt)`,
-        )
-        .run(record);
+      this.statement(
+        `INSERT INTO downloads (destination, endpoint, bucket, key, etag, size_bytes, part_bytes, temp_path, started_at)
+         VALUES (@destination, @endpoint, @bucket, @key, @etag, @sizeBytes, @partBytes, @tempPath, @startedAt)`,
+      ).run(record);
     })();
   }
 
   /** The ranged download in progress into a destination, with the MD5 of each finished part. */
   getDownload(destination: string): { download: DownloadRecord; parts: Map<number, string> } | undefined {
-    const download = this.#db
-      .prepare(
-        `SELECT destination, endpoint, bucket, key, etag, size_bytes AS sizeBytes, part_bytes AS partBytes, temp_path AS tempPath, started_at AS startedAt
-         FROM downloads WHERE destination = ?`,
-      )
-      .get(destination) as DownloadRecord | undefined;
+    const download = this.statement(
+      `SELECT destination, endpoint, bucket, key, etag, size_bytes AS sizeBytes, part_bytes AS partBytes, temp_path AS tempPath, started_at AS startedAt
+       FROM downloads WHERE destination = ?`,
+    ).get(destination) as DownloadRecord | undefined;
     if (download === undefined) return undefined;
-    const rows = this.#db.prepare('SELECT part_number AS partNumber, md5_hex AS md5Hex FROM download_parts WHERE destination = ?').all(destination) as Array<{ partNumber: number; md5Hex: string }>;
+    const rows = this.statement('SELECT part_number AS partNumber, md5_hex AS md5Hex FROM download_parts WHERE destination = ?').all(destination) as Array<{ partNumber: number; md5Hex: string }>;
     return { download, parts: new Map(rows.map((row) => [row.partNumber, row.md5Hex])) };
   }
 
   /** Commits one downloaded part (written to the temporary file before this call). */
   recordDownloadPart(destination: string, partNumber: number, md5Hex: string): void {
-    this.#db.prepare('INSERT OR REPLACE INTO download_parts (destination, part_number, md5_hex) VALUES (?, ?, ?)').run(destination, partNumber, md5Hex);
+    this.statement('INSERT OR REPLACE INTO download_parts (destination, part_number, md5_hex) VALUES (?, ?, ?)').run(destination, partNumber, md5Hex);
   }
 
   /** Forgets a ranged download (finished or abandoned). */
   forgetDownload(destination: string): void {
-    this.#db.prepare('DELETE FROM download_parts WHERE destination = ?').run(destination);
-    this.#db.prepare('DELETE FROM downloads WHERE destination = ?').run(destination);
+    this.statement('DELETE FROM download_parts WHERE destination = ?').run(destination);
+    this.statement('DELETE FROM downloads WHERE destination = ?').run(destination);
   }
 
   close(): void {
