@@ -17,6 +17,7 @@ import { basename, dirname, join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type PQueue from 'p-queue';
+import { Crc64, crc64Combine } from '../../app/crc64.js';
 import { CosyncError } from '../../app/result.js';
 import type { Journal } from '../journal/journal.js';
 import type { ObjectEncryption, RemoteObjectDetails, RemoteStore } from '../remote/remote-store.js';
@@ -62,6 +63,8 @@ interface Hashes {
   readonly md5: Buffer | undefined;
   readonly partMd5s: Buffer[];
   readonly sizeBytes: number;
+  /** CRC-64 of the content, computed only when the store reports one (COS). */
+  readonly crc64?: bigint | undefined;
 }
 
 function partBytesFor(details: RemoteObjectDetails): number {
@@ -73,6 +76,9 @@ function partBytesFor(details: RemoteObjectDetails): number {
 function verify(key: string, details: RemoteObjectDetails, hashes: Hashes, encryption: ObjectEncryption): Verification {
   if (hashes.sizeBytes !== details.sizeBytes) {
     throw new CosyncError('integrity', `${JSON.stringify(key)}: received ${hashes.sizeBytes} bytes but the object has ${details.sizeBytes}`);
+  }
+  if (details.crc64 !== undefined && hashes.crc64 !== undefined && details.crc64 !== hashes.crc64.toString()) {
+    throw new CosyncError('integrity', `${JSON.stringify(key)}: the downloaded content's CRC-64 (${hashes.crc64}) differs from the server's (${details.crc64})`);
   }
   const customerKey = encryption.mode === 'c' ? encryption.key : undefined;
   const stored = details.metadata[METADATA.digest];
@@ -189,11 +195,13 @@ async function downloadStream(
   const { body, details } = await context.store.getObject(key, encryption, { signal: context.signal });
   const temporary = join(dirname(destination), `.${basename(destination)}.${randomBytes(4).toString('hex')}${PARTIAL_SUFFIX}`);
   const hasher = new PartHasher(partBytesFor(details));
+  const crc = details.crc64 === undefined ? undefined : new Crc64();
   const bandwidth = context.bandwidth;
   try {
     const tap = new Transform({
       transform(chunk: Buffer, _encoding, callback) {
         hasher.update(chunk);
+        crc?.update(chunk);
         observer.onDidTransfer?.(chunk.length);
         if (bandwidth === undefined) callback(null, chunk);
         else void bandwidth.take(chunk.length).then(() => callback(null, chunk));
@@ -204,7 +212,7 @@ async function downloadStream(
     await rm(temporary, { force: true });
     throw error;
   }
-  return { temporary, hashes: hasher.finish() };
+  return { temporary, hashes: { ...hasher.finish(), crc64: crc?.value } };
 }
 
 /**
@@ -250,6 +258,8 @@ async function downloadRanges(
     }
     journal.beginDownload({ destination, endpoint: context.endpointId, bucket: context.bucket, key, etag, sizeBytes: details.sizeBytes, partBytes, tempPath: temporary, startedAt: Date.now() });
   }
+  // Part CRCs exist only for parts fetched in this run; the combined check needs all of them.
+  const partCrcs = new Map<number, bigint>();
   const resumedParts = partMd5s.size;
   if (resumedParts > 0) observer.onDidResume?.(resumedParts, partCount);
   for (const partNumber of partMd5s.keys()) observer.onDidTransfer?.(Math.min(partBytes, details.sizeBytes - (partNumber - 1) * partBytes));
@@ -269,11 +279,13 @@ async function downloadRanges(
             const length = Math.min(partBytes, details.sizeBytes - start);
             const { body } = await context.store.getObject(key, encryption, { signal: abort.signal, range: { start, end: start + length - 1 } });
             const hash = createHash('md5');
+            const crc = details.crc64 === undefined ? undefined : new Crc64();
             let written = 0;
             for await (const chunk of body as AsyncIterable<Buffer>) {
               if (written + chunk.length > length) throw new CosyncError('integrity', `${JSON.stringify(key)}: the server sent more bytes than asked for part ${partNumber}`);
               if (context.bandwidth !== undefined) await context.bandwidth.take(chunk.length);
               hash.update(chunk);
+              crc?.update(chunk);
               await file.write(chunk, 0, chunk.length, start + written);
               written += chunk.length;
               observer.onDidTransfer?.(chunk.length);
@@ -283,6 +295,7 @@ async function downloadRanges(
             // Committed only after its bytes are written: a crash before this line fetches the part again.
             journal.recordDownloadPart(destination, partNumber, md5Hex);
             partMd5s.set(partNumber, md5Hex);
+            if (crc !== undefined) partCrcs.set(partNumber, crc.value);
           },
           { priority: -partNumber },
         ) as Promise<void>,
@@ -299,5 +312,12 @@ async function downloadRanges(
     await file.close();
   }
   const ordered = Array.from({ length: partCount }, (_, index) => Buffer.from(partMd5s.get(index + 1) as string, 'hex'));
-  return { temporary, hashes: { md5: undefined, partMd5s: ordered, sizeBytes: details.sizeBytes }, resumedParts };
+  let crc64: bigint | undefined;
+  if (partCrcs.size === partCount) {
+    crc64 = partCrcs.get(1) as bigint;
+    for (let partNumber = 2; partNumber <= partCount; partNumber++) {
+      crc64 = crc64Combine(crc64, partCrcs.get(partNumber) as bigint, Math.min(partBytes, details.sizeBytes - (partNumber - 1) * partBytes));
+    }
+  }
+  return { temporary, hashes: { md5: undefined, partMd5s: ordered, sizeBytes: details.sizeBytes, crc64 }, resumedParts };
 }
