@@ -19,9 +19,7 @@ import {
   ListMultipartUploadsCommand,
   ListObjectsV2Command,
   ListPartsCommand,
-  PutObjectCommand,
   S3Client,
-  UploadPartCommand,
   type ServerSideEncryption,
 } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
@@ -206,32 +204,9 @@ export class S3RemoteStore implements RemoteStore {
     request: { contentMd5: string; metadata: ObjectMetadata; encryption: ObjectEncryption },
     options: CallOptions = {},
   ): Promise<{ etag: string | undefined; keyFingerprint: string | undefined; crc64: string | undefined }> {
-    const context = this.context('upload', key, request.encryption);
-    const probe = body.open();
-    if (Buffer.isBuffer(probe)) {
-      // Small bodies in memory take the lean path (see lean-put.ts); same headers, a fraction of the CPU.
-      const headers = this.leanHeaders(request.contentMd5, request.metadata, request.encryption);
-      return this.call(() => this.#lean.put(key, probe, headers, options.signal), context, options.signal);
-    }
-    probe.destroy();
-    const response = await this.call(
-      () =>
-        this.#client.send(
-          new PutObjectCommand({
-            Bucket: this.target.bucket,
-            Key: key,
-            Body: body.open(),
-            ContentLength: body.length,
-            ContentMD5: request.contentMd5,
-            Metadata: { ...request.metadata },
-            ...writeEncryptionParams(request.encryption),
-          }),
-          { abortSignal: options.signal },
-        ),
-      context,
-      options.signal,
-    );
-    return { etag: stripQuotes(response.ETag), keyFingerprint: response.SSECustomerKeyMD5, crc64: crc64Of(response) };
+    // Sent by the lean client (see lean-put.ts): same headers as the SDK's, a fraction of the CPU.
+    const headers = this.leanHeaders(request.contentMd5, request.metadata, request.encryption);
+    return this.call(() => this.#lean.put(key, body.open(), body.length, headers, { signal: options.signal }), this.context('upload', key, request.encryption), options.signal);
   }
 
   /** The PutObject headers the SDK would send, in this store's dialect. */
@@ -279,27 +254,16 @@ export class S3RemoteStore implements RemoteStore {
     request: { contentMd5: string; encryption: ObjectEncryption },
     options: CallOptions = {},
   ): Promise<{ etag: string; keyFingerprint: string | undefined }> {
+    // UploadPart carries only Content-MD5 and, for SSE-C, the key (never metadata or SSE-S3/KMS).
+    const encryptionHeaders = request.encryption.mode === 'c' ? request.encryption : ({ mode: 'none' } as const);
+    const headers = this.leanHeaders(request.contentMd5, {}, encryptionHeaders);
     const response = await this.call(
-      () =>
-        this.#client.send(
-          new UploadPartCommand({
-            Bucket: this.target.bucket,
-            Key: key,
-            UploadId: uploadId,
-            PartNumber: partNumber,
-            Body: body.open(),
-            ContentLength: body.length,
-            ContentMD5: request.contentMd5,
-            ...readEncryptionParams(request.encryption),
-          }),
-          { abortSignal: options.signal },
-        ),
+      () => this.#lean.put(key, body.open(), body.length, headers, { signal: options.signal, query: { partNumber: String(partNumber), uploadId } }),
       this.context(`upload of part ${partNumber}`, key, request.encryption),
       options.signal,
     );
-    const etag = stripQuotes(response.ETag);
-    if (etag === undefined || etag === '') throw toCosyncError(new Error(`the server returned no ETag for part ${partNumber}`), this.context('upload', key));
-    return { etag, keyFingerprint: response.SSECustomerKeyMD5 };
+    if (response.etag === undefined || response.etag === '') throw toCosyncError(new Error(`the server returned no ETag for part ${partNumber}`), this.context('upload', key));
+    return { etag: response.etag, keyFingerprint: response.keyFingerprint };
   }
 
   async listParts(key: string, uploadId: string, options: CallOptions = {}): Promise<RemotePart[] | undefined> {
