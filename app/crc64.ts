@@ -147,3 +147,17 @@ export function crc64Combine(crcA: bigint, crcB: bigint, lengthB: number): bigin
   } while (remaining !== 0);
   return result ^ crcB;
 }
+
+/**
+ * The CRC of a whole object from the CRCs of its consecutive parts (each `partBytes` long but
+ * the last), or undefined when a part's CRC is missing (e.g. a part resumed from an earlier run).
+ */
+export function crc64OfParts(partCrcs: ReadonlyMap<number, bigint>, partBytes: number, sizeBytes: number): bigint | undefined {
+  const partCount = Math.max(1, Math.ceil(sizeBytes / partBytes));
+  let combined = partCrcs.get(1);
+  for (let partNumber = 2; partNumber <= partCount && combined !== undefined; partNumber++) {
+    const part = partCrcs.get(partNumber);
+    combined = part === undefined ? undefined : crc64Combine(combined, part, Math.min(partBytes, sizeBytes - (partNumber - 1) * partBytes));
+  }
+  return combined;
+}

@@ -36,6 +36,7 @@ export type ErrorCode =
   | 'local-changed'
   | 'aborted'
   | 'server'
+  | 'unsupported'
   | 'internal';
 
 /** An Error that carries an ErrorCode; thrown inside a layer, turned into a Result at its edge. */

@@ -17,12 +17,13 @@ import { basename, dirname, join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type PQueue from 'p-queue';
-import { Crc64, crc64Combine } from '../../app/crc64.js';
+import { Crc64, crc64OfParts } from '../../app/crc64.js';
 import { CosyncError } from '../../app/result.js';
 import type { Journal } from '../journal/journal.js';
 import type { ObjectEncryption, RemoteObjectDetails, RemoteStore } from '../remote/remote-store.js';
 import type { TokenBucket } from './bandwidth.js';
 import { contentDigest, METADATA, multipartEtag, PartHasher } from './content-digest.js';
+import { missingParts, runParts } from './run-parts.js';
 
 /** How a restored file was checked. */
 export type Verification = 'digest' | 'etag' | 'size-only';
@@ -265,59 +266,34 @@ async function downloadRanges(
   for (const partNumber of partMd5s.keys()) observer.onDidTransfer?.(Math.min(partBytes, details.sizeBytes - (partNumber - 1) * partBytes));
 
   const file = await open(temporary, 'r+');
-  const abort = new AbortController();
-  const onOuterAbort = (): void => abort.abort();
-  context.signal?.addEventListener('abort', onOuterAbort, { once: true });
   try {
-    const pending: Array<Promise<void>> = [];
-    for (let partNumber = 1; partNumber <= partCount; partNumber++) {
-      if (partMd5s.has(partNumber)) continue;
-      pending.push(
-        partQueue.add(
-          async () => {
-            const start = (partNumber - 1) * partBytes;
-            const length = Math.min(partBytes, details.sizeBytes - start);
-            const { body } = await context.store.getObject(key, encryption, { signal: abort.signal, range: { start, end: start + length - 1 } });
-            const hash = createHash('md5');
-            const crc = details.crc64 === undefined ? undefined : new Crc64();
-            let written = 0;
-            for await (const chunk of body as AsyncIterable<Buffer>) {
-              if (written + chunk.length > length) throw new CosyncError('integrity', `${JSON.stringify(key)}: the server sent more bytes than asked for part ${partNumber}`);
-              if (context.bandwidth !== undefined) await context.bandwidth.take(chunk.length);
-              hash.update(chunk);
-              crc?.update(chunk);
-              await file.write(chunk, 0, chunk.length, start + written);
-              written += chunk.length;
-              observer.onDidTransfer?.(chunk.length);
-            }
-            if (written !== length) throw new CosyncError('integrity', `${JSON.stringify(key)}: part ${partNumber} ended after ${written} of ${length} bytes`);
-            const md5Hex = hash.digest('hex');
-            // Committed only after its bytes are written: a crash before this line fetches the part again.
-            journal.recordDownloadPart(destination, partNumber, md5Hex);
-            partMd5s.set(partNumber, md5Hex);
-            if (crc !== undefined) partCrcs.set(partNumber, crc.value);
-          },
-          { priority: -partNumber },
-        ) as Promise<void>,
-      );
-    }
-    const results = await Promise.allSettled(pending);
-    const failure = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
-    if (failure !== undefined) throw failure.reason;
-  } catch (error) {
-    abort.abort();
-    throw error;
+    await runParts(partQueue, missingParts(partCount, partMd5s), context.signal, async (partNumber, signal) => {
+      const start = (partNumber - 1) * partBytes;
+      const length = Math.min(partBytes, details.sizeBytes - start);
+      const { body } = await context.store.getObject(key, encryption, { signal, range: { start, end: start + length - 1 } });
+      const hash = createHash('md5');
+      const crc = details.crc64 === undefined ? undefined : new Crc64();
+      let written = 0;
+      for await (const chunk of body as AsyncIterable<Buffer>) {
+        if (written + chunk.length > length) throw new CosyncError('integrity', `${JSON.stringify(key)}: the server sent more bytes than asked for part ${partNumber}`);
+        if (context.bandwidth !== undefined) await context.bandwidth.take(chunk.length);
+        hash.update(chunk);
+        crc?.update(chunk);
+        await file.write(chunk, 0, chunk.length, start + written);
+        written += chunk.length;
+        observer.onDidTransfer?.(chunk.length);
+      }
+      if (written !== length) throw new CosyncError('integrity', `${JSON.stringify(key)}: part ${partNumber} ended after ${written} of ${length} bytes`);
+      const md5Hex = hash.digest('hex');
+      // Committed only after its bytes are written: a crash before this line fetches the part again.
+      journal.recordDownloadPart(destination, partNumber, md5Hex);
+      partMd5s.set(partNumber, md5Hex);
+      if (crc !== undefined) partCrcs.set(partNumber, crc.value);
+    });
   } finally {
-    context.signal?.removeEventListener('abort', onOuterAbort);
     await file.close();
   }
   const ordered = Array.from({ length: partCount }, (_, index) => Buffer.from(partMd5s.get(index + 1) as string, 'hex'));
-  let crc64: bigint | undefined;
-  if (partCrcs.size === partCount) {
-    crc64 = partCrcs.get(1) as bigint;
-    for (let partNumber = 2; partNumber <= partCount; partNumber++) {
-      crc64 = crc64Combine(crc64, partCrcs.get(partNumber) as bigint, Math.min(partBytes, details.sizeBytes - (partNumber - 1) * partBytes));
-    }
-  }
+  const crc64 = crc64OfParts(partCrcs, partBytes, details.sizeBytes);
   return { temporary, hashes: { md5: undefined, partMd5s: ordered, sizeBytes: details.sizeBytes, crc64 }, resumedParts };
 }

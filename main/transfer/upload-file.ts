@@ -18,10 +18,11 @@ import { CosyncError } from '../../app/result.js';
 import type { Journal, PartRecord } from '../journal/journal.js';
 import type { Logger } from '../log/logger.js';
 import { bufferBody, type ObjectEncryption, type ObjectMetadata, type RemoteStore, type RequestBody } from '../remote/remote-store.js';
-import { Crc64, crc64Combine } from '../../app/crc64.js';
+import { Crc64, crc64OfParts } from '../../app/crc64.js';
 import { throttledBody, type TokenBucket } from './bandwidth.js';
 import type { BufferPool } from './buffer-pool.js';
 import { contentDigest, METADATA, multipartEtag } from './content-digest.js';
+import { missingParts, runParts } from './run-parts.js';
 
 /** Everything an upload needs from its surroundings; shared by all files of a run. */
 export interface UploadContext {
@@ -236,56 +237,34 @@ export async function uploadFile(
 
   const partCrcs = new Map<number, bigint>();
   const file = await open(localPath, 'r');
-  const partAbort = new AbortController();
-  const onOuterAbort = (): void => partAbort.abort();
-  context.signal?.addEventListener('abort', onOuterAbort, { once: true });
   try {
-    const pending: Array<Promise<void>> = [];
-    for (let partNumber = 1; partNumber <= plan.partCount; partNumber++) {
-      if (doneParts.has(partNumber)) continue;
-      pending.push(
-        context.partQueue.add(
-          async () => {
-            if (partAbort.signal.aborted) throw new CosyncError('aborted', `upload of ${key} was cancelled`);
-            const length = partLength(partNumber, plan.partBytes, sizeBytes);
-            const range = await prepareRange(localPath, file, (partNumber - 1) * plan.partBytes, length, context.buffers, context.crc64Parts);
-            try {
-              if (range.crc64 !== undefined) partCrcs.set(partNumber, range.crc64);
-              const response = await context.store.uploadPart(
-                key,
-                uploadId,
-                partNumber,
-                throttledBody(range.body, context.bandwidth),
-                { contentMd5: range.md5.toString('base64'), encryption },
-                { signal: partAbort.signal },
-              );
-              checkEchoedKey(encryption, response.keyFingerprint, key);
-              const record: PartRecord = { partNumber, etag: response.etag, md5Hex: range.md5.toString('hex') };
-              // The part counts only once the journal has it: a crash after this line never re-sends it.
-              context.journal.recordPart(uploadId, record);
-              doneParts.set(partNumber, record);
-              observer.onDidTransfer?.(length);
-            } finally {
-              range.release();
-            }
-          },
-          // Lower part numbers first keeps a file's parts together and the resume set contiguous.
-          { priority: -partNumber },
-        ) as Promise<void>,
-      );
-    }
-    const results = await Promise.allSettled(pending);
-    const failure = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
-    if (failure !== undefined) {
-      partAbort.abort();
-      throw failure.reason;
-    }
+    await runParts(context.partQueue, missingParts(plan.partCount, doneParts), context.signal, async (partNumber, signal) => {
+      const length = partLength(partNumber, plan.partBytes, sizeBytes);
+      const range = await prepareRange(localPath, file, (partNumber - 1) * plan.partBytes, length, context.buffers, context.crc64Parts);
+      try {
+        if (range.crc64 !== undefined) partCrcs.set(partNumber, range.crc64);
+        const response = await context.store.uploadPart(
+          key,
+          uploadId,
+          partNumber,
+          throttledBody(range.body, context.bandwidth),
+          { contentMd5: range.md5.toString('base64'), encryption },
+          { signal },
+        );
+        checkEchoedKey(encryption, response.keyFingerprint, key);
+        const record: PartRecord = { partNumber, etag: response.etag, md5Hex: range.md5.toString('hex') };
+        // The part counts only once the journal has it: a crash after this line never re-sends it.
+        context.journal.recordPart(uploadId, record);
+        doneParts.set(partNumber, record);
+        observer.onDidTransfer?.(length);
+      } finally {
+        range.release();
+      }
+    });
   } catch (error) {
-    partAbort.abort();
     if (error instanceof CosyncError && error.code === 'local-changed') await abandon(key, uploadId, context);
     throw error;
   } finally {
-    context.signal?.removeEventListener('abort', onOuterAbort);
     await file.close();
   }
 
@@ -315,13 +294,8 @@ export async function uploadFile(
   checkEchoedKey(encryption, head.keyFingerprint, key);
   const composite = multipartEtag(parts.map((part) => Buffer.from(part.md5Hex, 'hex')));
   // Parts resumed from an earlier run have no CRC in memory; the combined check needs them all.
-  if (head.crc64 !== undefined && partCrcs.size === plan.partCount) {
-    let combined = partCrcs.get(1) as bigint;
-    for (let partNumber = 2; partNumber <= plan.partCount; partNumber++) {
-      combined = crc64Combine(combined, partCrcs.get(partNumber) as bigint, partLength(partNumber, plan.partBytes, sizeBytes));
-    }
-    await checkCrc64(context, key, head.crc64, combined);
-  }
+  const localCrc64 = crc64OfParts(partCrcs, plan.partBytes, sizeBytes);
+  if (head.crc64 !== undefined && localCrc64 !== undefined) await checkCrc64(context, key, head.crc64, localCrc64);
   if (completionUnconfirmed && head.etag !== composite && (head.lastModified?.getTime() ?? 0) < completeStartedAt - 60_000) {
     context.journal.forgetMultipart(context.endpointId, context.bucket, key);
     throw new CosyncError('integrity', `the multipart upload of ${JSON.stringify(key)} vanished before it completed; it will be uploaded again`);
