@@ -4,30 +4,26 @@
  * object reads back byte-exact with the key.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
+import { useWorkDir } from '../../test/support/files.js';
 import { startFaultProxy } from '../../test/support/fault-proxy.js';
 import { createBucket, readObject, requireServices, runCosync, uniqueName, type Services } from '../../test/support/services.js';
 
 const MiB = 1024 * 1024;
 let services: Services;
-let work: string;
+const workDir = useWorkDir('faults');
 
-beforeAll(async () => {
+beforeAll(() => {
   services = requireServices();
-  work = await mkdtemp(join(tmpdir(), 'cosync-faults-'));
-});
-
-afterAll(async () => {
-  if (work !== undefined) await rm(work, { recursive: true, force: true });
 });
 
 it('completes a batch byte-exact through resets, 500s, 503 SlowDown and delays', async () => {
   const seed = Number(process.env.COSYNC_FAULT_SEED ?? Date.now() % 1_000_000);
   const proxy = await startFaultProxy(services.httpEndpoint, { slowDown: 0.08, internalError: 0.05, reset: 0.05, delay: 0.1 }, seed);
   try {
+    const work = workDir();
     const configDir = join(work, 'config');
     const bucket = await createBucket(services);
     const keyName = uniqueName('faults');

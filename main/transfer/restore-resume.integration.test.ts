@@ -3,25 +3,20 @@
  * SIGKILL leaves only a hidden partial file; the next run fetches just the missing ranges, checks
  * the whole, and renames it into place byte-exact.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { once } from 'node:events';
-import { createWriteStream } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
+import { useWorkDir, writeRandomFile } from '../../test/support/files.js';
 import { createBucket, requireServices, runCosync, spawnCosync, uniqueName, type Services } from '../../test/support/services.js';
 
 const MiB = 1024 * 1024;
 let services: Services;
-let work: string;
+const workDir = useWorkDir('restore-resume');
 
-beforeAll(async () => {
+beforeAll(() => {
   services = requireServices();
-  work = await mkdtemp(join(tmpdir(), 'cosync-restore-resume-'));
-});
-afterAll(async () => {
-  if (work !== undefined) await rm(work, { recursive: true, force: true });
 });
 
 async function sha256File(path: string): Promise<string> {
@@ -29,6 +24,7 @@ async function sha256File(path: string): Promise<string> {
 }
 
 it('resumes a killed restore of a 160 MiB SSE-C object, fetching only the missing ranges', async () => {
+  const work = workDir();
   const configDir = join(work, 'config');
   const bucket = await createBucket(services);
   const keyName = uniqueName('restore');
@@ -36,10 +32,7 @@ it('resumes a killed restore of a 160 MiB SSE-C object, fetching only the missin
   const env = { COSYNC_SECRET_ID: services.accessKey, COSYNC_SECRET_KEY: services.secretKey };
 
   const source = join(work, 'big.bin');
-  const out = createWriteStream(source);
-  for (let index = 0; index < 160; index++) if (!out.write(randomBytes(MiB))) await once(out, 'drain');
-  out.end();
-  await once(out, 'finish');
+  const sha256 = await writeRandomFile(source, 160 * MiB);
   const upload = await runCosync(['backup', source, '--endpoint', services.httpsEndpoint, '--bucket', bucket, '--prefix', 'r', '--key', keyName, '--part-size', '8'], { configDir, services, env });
   expect(upload.code, upload.stderr).toBe(0);
 
@@ -70,5 +63,5 @@ it('resumes a killed restore of a 160 MiB SSE-C object, fetching only the missin
   expect(resumeEvent?.partCount).toBe(20);
   expect(resumeEvent?.partsDone).toBeGreaterThanOrEqual(4);
   expect(await readdir(target)).toEqual(['big.bin']);
-  expect(await sha256File(join(target, 'big.bin'))).toBe(await sha256File(source));
+  expect(await sha256File(join(target, 'big.bin'))).toBe(sha256);
 }, 300_000);

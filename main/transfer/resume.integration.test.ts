@@ -4,44 +4,26 @@
  * reads back byte-exact with the key.
  */
 import { ListMultipartUploadsCommand, ListPartsCommand } from '@aws-sdk/client-s3';
-import { createHash, randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { once } from 'node:events';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
+import { useWorkDir, writeRandomFile } from '../../test/support/files.js';
 import { createBucket, rawClient, readObject, requireServices, runCosync, spawnCosync, uniqueName, type Services } from '../../test/support/services.js';
 
 const MiB = 1024 * 1024;
 const PART_MIB = 8;
 const CONCURRENCY = 4;
 let services: Services;
-let work: string;
+const workDir = useWorkDir('resume');
 
-beforeAll(async () => {
+beforeAll(() => {
   services = requireServices();
-  work = await mkdtemp(join(tmpdir(), 'cosync-resume-'));
 });
-
-afterAll(async () => {
-  if (work !== undefined) await rm(work, { recursive: true, force: true });
-});
-
-async function writeRandomFile(path: string, bytes: number): Promise<string> {
-  const hash = createHash('sha256');
-  const out = createWriteStream(path);
-  for (let written = 0; written < bytes; written += MiB) {
-    const chunk = randomBytes(Math.min(MiB, bytes - written));
-    hash.update(chunk);
-    if (!out.write(chunk)) await once(out, 'drain');
-  }
-  out.end();
-  await once(out, 'finish');
-  return hash.digest('hex');
-}
 
 it('resumes a 200 MiB SSE-C upload after kill -9, re-sending at most the parts in flight', async () => {
+  const work = workDir();
   const configDir = join(work, 'config');
   const bucket = await createBucket(services);
   const keyName = uniqueName('resume');
