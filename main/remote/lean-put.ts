@@ -38,10 +38,7 @@ export interface LeanCredentials {
 
 /** S3's URI encoding of a key: every byte except unreserved characters and "/". */
 export function encodeKey(key: string): string {
-  return key
-    .split('/')
-    .map((segment) => encodeURIComponent(segment).replace(/[!'()*]/g, (character) => `%${character.charCodeAt(0).toString(16).toUpperCase()}`))
-    .join('/');
+  return key.split('/').map(encodeRfc3986).join('/');
 }
 
 function hmac(key: Buffer | string, data: string): Buffer {
@@ -80,19 +77,38 @@ export class LeanPutClient {
    * `length` bytes; one that ends early (the file shrank) fails the request at once instead of
    * leaving the server waiting for bytes that never come.
    */
-  put(
+  async put(
     key: string,
     body: Buffer | Readable,
     length: number,
     headers: Readonly<Record<string, string>>,
     options: { signal?: AbortSignal | undefined; query?: Readonly<Record<string, string>> } = {},
   ): Promise<LeanPutResponse> {
+    const response = await this.send('PUT', key, options.query ?? {}, headers, { body, length }, options.signal);
+    return parseSuccess(response.headers, this.target.dialect);
+  }
+
+  /** GET on the bucket itself (listings) with query parameters; resolves to the XML body. */
+  async getBucket(query: Readonly<Record<string, string>>, signal?: AbortSignal): Promise<string> {
+    return (await this.send('GET', undefined, query, {}, undefined, signal)).body;
+  }
+
+  private send(
+    method: 'PUT' | 'GET',
+    key: string | undefined,
+    queryParameters: Readonly<Record<string, string>>,
+    headers: Readonly<Record<string, string>>,
+    payload: { body: Buffer | Readable; length: number } | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<{ headers: IncomingHttpHeaders; body: string }> {
     const { target } = this;
+    // Virtual-hosted: connect to the bucket's own host name too (TLS certificates name it).
     const hostName = target.pathStyle ? target.host : `${target.bucket}.${target.host}`;
     const host = target.port === undefined ? hostName : `${hostName}:${target.port}`;
-    const path = target.pathStyle ? `/${target.bucket}/${encodeKey(key)}` : `/${encodeKey(key)}`;
-    const query = Object.entries(options.query ?? {})
-      .map(([name, value]) => `${encodeURIComponent(name)}=${encodeURIComponent(value)}`)
+    const objectPath = key === undefined ? '' : `/${encodeKey(key)}`;
+    const path = target.pathStyle ? `/${target.bucket}${objectPath}` : objectPath === '' ? '/' : objectPath;
+    const query = Object.entries(queryParameters)
+      .map(([name, value]) => `${encodeRfc3986(name)}=${encodeRfc3986(value)}`)
       .sort()
       .join('&');
     const now = new Date().toISOString().replace(/[-:]|\.\d{3}/g, '');
@@ -100,30 +116,30 @@ export class LeanPutClient {
 
     const all: Record<string, string> = {
       host,
-      'content-length': String(length),
       'x-amz-content-sha256': 'UNSIGNED-PAYLOAD',
       'x-amz-date': now,
+      ...(payload === undefined ? {} : { 'content-length': String(payload.length) }),
       ...(this.credentials.sessionToken === undefined ? {} : { 'x-amz-security-token': this.credentials.sessionToken }),
     };
     for (const [name, value] of Object.entries(headers)) all[name.toLowerCase()] = value.trim();
     const names = Object.keys(all).sort();
-    const canonicalRequest = ['PUT', path, query, ...names.map((name) => `${name}:${all[name]}`), '', names.join(';'), 'UNSIGNED-PAYLOAD'].join('\n');
+    const canonicalRequest = [method, path, query, ...names.map((name) => `${name}:${all[name]}`), '', names.join(';'), 'UNSIGNED-PAYLOAD'].join('\n');
     const scope = `${date}/${target.region}/s3/aws4_request`;
     const stringToSign = ['AWS4-HMAC-SHA256', now, scope, createHash('sha256').update(canonicalRequest).digest('hex')].join('\n');
     const signature = createHmac('sha256', this.signingKeyFor(date)).update(stringToSign).digest('hex');
     all.authorization = `AWS4-HMAC-SHA256 Credential=${this.credentials.accessKeyId}/${scope}, SignedHeaders=${names.join(';')}, Signature=${signature}`;
 
-    const send = target.protocol === 'https' ? httpsRequest : httpRequest;
+    const transport = target.protocol === 'https' ? httpsRequest : httpRequest;
     return new Promise((resolve, reject) => {
-      const request = send(
+      const request = transport(
         {
-          host: target.host,
+          host: hostName,
           port: target.port,
-          method: 'PUT',
+          method,
           path: query === '' ? path : `${path}?${query}`,
           headers: all,
           agent: this.agent as HttpsAgent,
-          signal: options.signal,
+          signal,
           timeout: this.timeoutMs,
         },
         (response) => {
@@ -132,14 +148,16 @@ export class LeanPutClient {
           response.on('error', reject);
           response.on('end', () => {
             const status = response.statusCode ?? 0;
-            if (status >= 200 && status < 300) return resolve(parseSuccess(response.headers, target.dialect));
-            reject(sdkShapedError(status, Buffer.concat(chunks).toString('utf8')));
+            const text = Buffer.concat(chunks).toString('utf8');
+            if (status >= 200 && status < 300) return resolve({ headers: response.headers, body: text });
+            reject(sdkShapedError(status, text));
           });
         },
       );
       request.on('timeout', () => request.destroy(Object.assign(new Error(`no response within ${this.timeoutMs} ms`), { name: 'TimeoutError' })));
       request.on('error', reject);
-      if (Buffer.isBuffer(body)) {
+      const body = payload?.body;
+      if (body === undefined || Buffer.isBuffer(body)) {
         request.end(body);
         return;
       }
@@ -147,11 +165,29 @@ export class LeanPutClient {
       body.on('data', (chunk: Buffer) => (sent += chunk.length));
       body.on('error', (error) => request.destroy(error));
       body.on('end', () => {
-        if (sent !== length) request.destroy(new CosyncError('local-changed', `the file behind ${JSON.stringify(key)} changed size while it was being sent; it will be uploaded again`));
+        if (sent !== payload?.length) request.destroy(new CosyncError('local-changed', `the file behind ${JSON.stringify(key)} changed size while it was being sent; it will be uploaded again`));
       });
       body.pipe(request);
     });
   }
+}
+
+/** RFC 3986 percent-encoding, as SigV4 wants for query names and values. */
+function encodeRfc3986(text: string): string {
+  return encodeURIComponent(text).replace(/[!'()*]/g, (character) => `%${character.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+/** The text of the first <Name>…</Name> in an XML fragment, entities decoded. */
+export function xmlText(xml: string, name: string): string | undefined {
+  const match = new RegExp(`<${name}>([^<]*)</${name}>`).exec(xml);
+  return match?.[1]?.replace(/&(lt|gt|quot|apos|amp|#(\d+)|#x([0-9a-fA-F]+));/g, (_entity, word: string, decimal?: string, hex?: string) =>
+    decimal !== undefined ? String.fromCodePoint(Number(decimal)) : hex !== undefined ? String.fromCodePoint(parseInt(hex, 16)) : ({ lt: '<', gt: '>', quot: '"', apos: "'", amp: '&' } as Record<string, string>)[word] ?? '',
+  );
+}
+
+/** Every <Name>…</Name> block in an XML document. */
+export function xmlBlocks(xml: string, name: string): string[] {
+  return xml.match(new RegExp(`<${name}>[\\s\\S]*?</${name}>`, 'g')) ?? [];
 }
 
 function header(headers: IncomingHttpHeaders, name: string): string | undefined {

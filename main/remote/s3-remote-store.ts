@@ -8,21 +8,8 @@
  *   still binds every body to the request, SHA-256 over each part cost ~15 % of the client's
  *   CPU, and large bodies stream from the file, which a payload hash would have to read twice.
  */
-import {
-  AbortMultipartUploadCommand,
-  CompleteMultipartUploadCommand,
-  CopyObjectCommand,
-  CreateMultipartUploadCommand,
-  DeleteObjectCommand,
-  GetObjectCommand,
-  HeadObjectCommand,
-  ListMultipartUploadsCommand,
-  ListObjectsV2Command,
-  ListPartsCommand,
-  S3Client,
-  type ServerSideEncryption,
-} from '@aws-sdk/client-s3';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
+import type { S3Client, ServerSideEncryption } from '@aws-sdk/client-s3';
+import type * as S3Sdk from '@aws-sdk/client-s3';
 import type { DeserializeHandler, DeserializeHandlerArguments, DeserializeHandlerOutput } from '@smithy/types';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
@@ -31,7 +18,7 @@ import type { Target } from '../../app/target.js';
 import { assertKeySafeTransport } from '../../app/target.js';
 import type { StoreCredentials } from '../secrets/secret-values.js';
 import { toCosRequestHeaders, useCosDialect } from './cos-dialect.js';
-import { LeanPutClient } from './lean-put.js';
+import { LeanPutClient, xmlBlocks, xmlText } from './lean-put.js';
 import { httpStatusOf, toCosyncError, type ErrorContext } from './remote-errors.js';
 import { withRetry, type RetryPolicy } from './retry.js';
 import type {
@@ -87,7 +74,8 @@ function stripQuotes(etag: string | undefined): string | undefined {
 /** RemoteStore implementation over the AWS SDK v3 S3 client. */
 export class S3RemoteStore implements RemoteStore {
   readonly description: string;
-  readonly #client: S3Client;
+  #client: Promise<S3Client> | undefined;
+  readonly #signing: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
   readonly #agent: HttpAgent | HttpsAgent;
   readonly #options: S3StoreOptions;
   readonly #lean: LeanPutClient;
@@ -102,48 +90,61 @@ export class S3RemoteStore implements RemoteStore {
     this.description = `bucket ${JSON.stringify(target.bucket)} at ${target.endpoint.url}`;
     const agentOptions = { keepAlive: true, maxSockets: options.maxSockets ?? 16 };
     this.#agent = target.endpoint.protocol === 'https' ? new HttpsAgent(agentOptions) : new HttpAgent(agentOptions);
+    this.#signing = credentials.revealForSigning();
     this.#lean = new LeanPutClient(
       { protocol: target.endpoint.protocol, host: target.endpoint.host, port: target.endpoint.port, bucket: target.bucket, region: target.region, pathStyle: target.pathStyle, dialect: target.dialect },
-      credentials.revealForSigning(),
+      this.#signing,
       this.#agent,
       options.requestTimeoutMs ?? 120_000,
     );
-    this.#client = new S3Client({
-      endpoint: target.endpoint.url,
-      region: target.region,
-      forcePathStyle: target.pathStyle,
-      credentials: credentials.revealForSigning(),
-      maxAttempts: 1,
-      requestChecksumCalculation: 'WHEN_REQUIRED',
-      responseChecksumValidation: 'WHEN_REQUIRED',
-      requestHandler: new NodeHttpHandler({
-        httpAgent: this.#agent as HttpAgent,
-        httpsAgent: this.#agent as HttpsAgent,
-        connectionTimeout: options.connectionTimeoutMs ?? 10_000,
-        requestTimeout: options.requestTimeoutMs ?? 120_000,
-      }),
-    });
-    if (target.dialect === 'cos') useCosDialect(this.#client);
-    // COS sends `x-cos-hash-crc64ecma`, a header the SDK's S3 model does not know and drops.
-    this.#client.middlewareStack.addRelativeTo(
-      <Output extends object>(next: DeserializeHandler<object, Output>) =>
-        async (args: DeserializeHandlerArguments<object>): Promise<DeserializeHandlerOutput<Output>> => {
-          const result = await next(args);
-          const crc64 = (result.response as { headers?: Record<string, string> }).headers?.['x-cos-hash-crc64ecma'];
-          if (crc64 !== undefined) (result.output as Record<string, unknown>)[CRC64_OUTPUT_FIELD] = crc64;
-          return result;
+  }
+
+  /**
+   * The SDK client, built on first use. Loading the AWS SDK costs about 0.25 CPU-s; a backup of
+   * small files never needs it (PUTs and listings go through the lean client), so it is not
+   * loaded at start-up.
+   */
+  private sdkClient(): Promise<S3Client> {
+    this.#client ??= Promise.all([loadSdk(), import('@smithy/node-http-handler')]).then(([sdk, { NodeHttpHandler }]) => {
+      const client = new sdk.S3Client({
+        endpoint: this.target.endpoint.url,
+        region: this.target.region,
+        forcePathStyle: this.target.pathStyle,
+        credentials: this.#signing,
+        maxAttempts: 1,
+        requestChecksumCalculation: 'WHEN_REQUIRED',
+        responseChecksumValidation: 'WHEN_REQUIRED',
+        requestHandler: new NodeHttpHandler({
+          httpAgent: this.#agent as HttpAgent,
+          httpsAgent: this.#agent as HttpsAgent,
+          connectionTimeout: this.#options.connectionTimeoutMs ?? 10_000,
+          requestTimeout: this.#options.requestTimeoutMs ?? 120_000,
+        }),
+      });
+      if (this.target.dialect === 'cos') useCosDialect(client);
+      // COS sends `x-cos-hash-crc64ecma`, a header the SDK's S3 model does not know and drops.
+      client.middlewareStack.addRelativeTo(
+        <Output extends object>(next: DeserializeHandler<object, Output>) =>
+          async (args: DeserializeHandlerArguments<object>): Promise<DeserializeHandlerOutput<Output>> => {
+            const result = await next(args);
+            const crc64 = (result.response as { headers?: Record<string, string> }).headers?.['x-cos-hash-crc64ecma'];
+            if (crc64 !== undefined) (result.output as Record<string, unknown>)[CRC64_OUTPUT_FIELD] = crc64;
+            return result;
+          },
+        // Outside the deserializer, so the parsed output exists to carry the value.
+        { relation: 'before', toMiddleware: 'deserializerMiddleware', name: 'cosyncCrc64Header' },
+      );
+      client.middlewareStack.add(
+        (next) => async (args) => {
+          const request = args.request as { headers?: Record<string, string> };
+          if (request.headers !== undefined) request.headers['x-amz-content-sha256'] = 'UNSIGNED-PAYLOAD';
+          return next(args);
         },
-      // Outside the deserializer, so the parsed output exists to carry the value.
-      { relation: 'before', toMiddleware: 'deserializerMiddleware', name: 'cosyncCrc64Header' },
-    );
-    this.#client.middlewareStack.add(
-      (next) => async (args) => {
-        const request = args.request as { headers?: Record<string, string> };
-        if (request.headers !== undefined) request.headers['x-amz-content-sha256'] = 'UNSIGNED-PAYLOAD';
-        return next(args);
-      },
-      { step: 'build', name: 'cosyncUnsignedPayload', priority: 'low' },
-    );
+        { step: 'build', name: 'cosyncUnsignedPayload', priority: 'low' },
+      );
+      return client;
+    });
+    return this.#client;
   }
 
   private context(operation: string, key: string | undefined, encryption?: ObjectEncryption): ErrorContext {
@@ -169,17 +170,13 @@ export class S3RemoteStore implements RemoteStore {
   }
 
   async checkAccess(prefix: string, options: CallOptions = {}): Promise<void> {
-    await this.call(
-      () => this.#client.send(new ListObjectsV2Command({ Bucket: this.target.bucket, Prefix: prefix, MaxKeys: 1 }), { abortSignal: options.signal }),
-      this.context('listing', undefined),
-      options.signal,
-    );
+    await this.call(() => this.#lean.getBucket({ 'list-type': '2', 'max-keys': '1', prefix }, options.signal), this.context('listing', undefined), options.signal);
   }
 
   async headObject(key: string, encryption: ObjectEncryption, options: CallOptions = {}): Promise<RemoteObjectDetails | undefined> {
     try {
       const response = await this.retrying(
-        () => this.#client.send(new HeadObjectCommand({ Bucket: this.target.bucket, Key: key, ...readEncryptionParams(encryption) }), { abortSignal: options.signal }),
+        async () => (await this.sdkClient()).send(new (await loadSdk()).HeadObjectCommand({ Bucket: this.target.bucket, Key: key, ...readEncryptionParams(encryption) }), { abortSignal: options.signal }),
         'head',
         options.signal,
       );
@@ -234,9 +231,7 @@ export class S3RemoteStore implements RemoteStore {
 
   async createMultipartUpload(key: string, request: { metadata: ObjectMetadata; encryption: ObjectEncryption }, options: CallOptions = {}): Promise<string> {
     const response = await this.call(
-      () =>
-        this.#client.send(
-          new CreateMultipartUploadCommand({ Bucket: this.target.bucket, Key: key, Metadata: { ...request.metadata }, ...writeEncryptionParams(request.encryption) }),
+      async () => (await this.sdkClient()).send(new (await loadSdk()).CreateMultipartUploadCommand({ Bucket: this.target.bucket, Key: key, Metadata: { ...request.metadata }, ...writeEncryptionParams(request.encryption) }),
           { abortSignal: options.signal },
         ),
       this.context('multipart start', key, request.encryption),
@@ -272,7 +267,7 @@ export class S3RemoteStore implements RemoteStore {
     try {
       do {
         const response = await this.retrying(
-          () => this.#client.send(new ListPartsCommand({ Bucket: this.target.bucket, Key: key, UploadId: uploadId, PartNumberMarker: marker }), { abortSignal: options.signal }),
+          async () => (await this.sdkClient()).send(new (await loadSdk()).ListPartsCommand({ Bucket: this.target.bucket, Key: key, UploadId: uploadId, PartNumberMarker: marker }), { abortSignal: options.signal }),
           'listing parts',
           options.signal,
         );
@@ -298,9 +293,7 @@ export class S3RemoteStore implements RemoteStore {
     options: CallOptions = {},
   ): Promise<void> {
     await this.call(
-      () =>
-        this.#client.send(
-          new CompleteMultipartUploadCommand({
+      async () => (await this.sdkClient()).send(new (await loadSdk()).CompleteMultipartUploadCommand({
             Bucket: this.target.bucket,
             Key: key,
             UploadId: uploadId,
@@ -317,7 +310,7 @@ export class S3RemoteStore implements RemoteStore {
   async abortMultipartUpload(key: string, uploadId: string, options: CallOptions = {}): Promise<void> {
     try {
       await this.retrying(
-        () => this.#client.send(new AbortMultipartUploadCommand({ Bucket: this.target.bucket, Key: key, UploadId: uploadId }), { abortSignal: options.signal }),
+        async () => (await this.sdkClient()).send(new (await loadSdk()).AbortMultipartUploadCommand({ Bucket: this.target.bucket, Key: key, UploadId: uploadId }), { abortSignal: options.signal }),
         'multipart abort',
         options.signal,
       );
@@ -331,8 +324,7 @@ export class S3RemoteStore implements RemoteStore {
     let token: string | undefined;
     do {
       const response = await this.call(
-        () =>
-          this.#client.send(new ListObjectsV2Command({ Bucket: this.target.bucket, Prefix: prefix, ContinuationToken: token }), {
+        async () => (await this.sdkClient()).send(new (await loadSdk()).ListObjectsV2Command({ Bucket: this.target.bucket, Prefix: prefix, ContinuationToken: token }), {
             abortSignal: options.signal,
           }),
         this.context('listing', undefined),
@@ -347,24 +339,20 @@ export class S3RemoteStore implements RemoteStore {
   }
 
   async *listMultipartUploads(prefix: string, options: CallOptions = {}): AsyncIterable<{ key: string; uploadId: string; initiated: Date | undefined }> {
-    let keyMarker: string | undefined;
-    let uploadIdMarker: string | undefined;
-    do {
-      const response = await this.call(
-        () =>
-          this.#client.send(new ListMultipartUploadsCommand({ Bucket: this.target.bucket, Prefix: prefix, KeyMarker: keyMarker, UploadIdMarker: uploadIdMarker }), {
-            abortSignal: options.signal,
-          }),
-        this.context('listing multipart uploads', undefined),
-        options.signal,
-      );
-      for (const upload of response.Uploads ?? []) {
-        if (upload.Key !== undefined && upload.UploadId !== undefined) yield { key: upload.Key, uploadId: upload.UploadId, initiated: upload.Initiated };
+    let markers: Record<string, string> = {};
+    for (;;) {
+      const query = { uploads: '', prefix, ...markers };
+      const xml = await this.call(() => this.#lean.getBucket(query, options.signal), this.context('listing multipart uploads', undefined), options.signal);
+      for (const upload of xmlBlocks(xml, 'Upload')) {
+        const key = xmlText(upload, 'Key');
+        const uploadId = xmlText(upload, 'UploadId');
+        const initiated = xmlText(upload, 'Initiated');
+        if (key !== undefined && uploadId !== undefined) yield { key, uploadId, initiated: initiated === undefined ? undefined : new Date(initiated) };
       }
-      const more = response.IsTruncated === true;
-      keyMarker = more ? response.NextKeyMarker : undefined;
-      uploadIdMarker = more ? response.NextUploadIdMarker : undefined;
-    } while (keyMarker !== undefined);
+      const nextKey = xmlText(xml, 'NextKeyMarker');
+      if (xmlText(xml, 'IsTruncated') !== 'true' || nextKey === undefined) return;
+      markers = { 'key-marker': nextKey, 'upload-id-marker': xmlText(xml, 'NextUploadIdMarker') ?? '' };
+    }
   }
 
   async getObject(
@@ -373,9 +361,7 @@ export class S3RemoteStore implements RemoteStore {
     options: CallOptions & { range?: { start: number; end: number } } = {},
   ): Promise<{ body: Readable; details: RemoteObjectDetails }> {
     const response = await this.call(
-      () =>
-        this.#client.send(
-          new GetObjectCommand({
+      async () => (await this.sdkClient()).send(new (await loadSdk()).GetObjectCommand({
             Bucket: this.target.bucket,
             Key: key,
             Range: options.range === undefined ? undefined : `bytes=${options.range.start}-${options.range.end}`,
@@ -408,9 +394,7 @@ export class S3RemoteStore implements RemoteStore {
   ): Promise<void> {
     const copySourceKey = request.source.mode === 'c' ? { CopySourceSSECustomerAlgorithm: 'AES256', CopySourceSSECustomerKey: request.source.key.revealBase64() } : {};
     await this.call(
-      () =>
-        this.#client.send(
-          new CopyObjectCommand({
+      async () => (await this.sdkClient()).send(new (await loadSdk()).CopyObjectCommand({
             Bucket: this.target.bucket,
             Key: destinationKey,
             // The copy source is "bucket/key" with the key URL-encoded segment by segment.
@@ -428,16 +412,24 @@ export class S3RemoteStore implements RemoteStore {
 
   async deleteObject(key: string, options: CallOptions = {}): Promise<void> {
     await this.call(
-      () => this.#client.send(new DeleteObjectCommand({ Bucket: this.target.bucket, Key: key }), { abortSignal: options.signal }),
+      async () => (await this.sdkClient()).send(new (await loadSdk()).DeleteObjectCommand({ Bucket: this.target.bucket, Key: key }), { abortSignal: options.signal }),
       this.context('delete', key),
       options.signal,
     );
   }
 
   close(): void {
-    this.#client.destroy();
+    void this.#client?.then((client) => client.destroy());
     this.#agent.destroy();
   }
+}
+
+let sdkModule: Promise<typeof S3Sdk> | undefined;
+
+/** The AWS SDK module, imported on first use. */
+function loadSdk(): Promise<typeof S3Sdk> {
+  sdkModule ??= import('@aws-sdk/client-s3');
+  return sdkModule;
 }
 
 const CRC64_OUTPUT_FIELD = 'cosyncCrc64';
