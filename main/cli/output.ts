@@ -16,36 +16,65 @@ export interface CliIo {
 /** Builds the event sink for a run: JSON lines, live terminal progress, or plain lines. */
 export function transferPrinter(io: CliIo, json: boolean): (event: TransferEvent) => void {
   if (json) return (event) => void io.stdout.write(`${JSON.stringify(event)}\n`);
-  const plain = plainPrinter(io);
-  if (io.stdout.isTTY !== true) return plain;
+  if (io.stdout.isTTY !== true) return plainPrinter(io);
   const stdout = io.stdout as { write(text: string): unknown; columns?: number };
-  const live = new LiveProgress((text) => void stdout.write(text), plain, () => stdout.columns ?? 100);
+  // On a terminal, permanent lines go out at once: they must land above the redrawn block.
+  const live = new LiveProgress((text) => void stdout.write(text), linePrinter(stdout), () => stdout.columns ?? 100);
   return (event) => live.handle(event);
 }
 
-/** One line per finished, failed, resumed or skipped file, and a summary. */
+/** How long plain output may wait to be written with the lines after it. */
+const PLAIN_FLUSH_MS = 100;
+
+/**
+ * One line per finished, failed, resumed or skipped file, and a summary. Lines are written in
+ * batches: writes to a pipe are synchronous in Node on Linux, and one write per file cost about
+ * 0.1 ms of CPU each when backing up thousands of small files.
+ */
 function plainPrinter(io: CliIo): (event: TransferEvent) => void {
+  let pending = '';
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const flush = (): void => {
+    if (timer !== undefined) clearTimeout(timer);
+    timer = undefined;
+    if (pending !== '') io.stdout.write(pending);
+    pending = '';
+  };
+  const print = linePrinter({
+    write: (text: string): void => {
+      pending += text;
+      if (pending.length > 16 * 1024) flush();
+      else timer ??= setTimeout(flush, PLAIN_FLUSH_MS);
+    },
+  });
+  return (event) => {
+    print(event);
+    if (event.type === 'run-finished') flush();
+  };
+}
+
+function linePrinter(io: { write(text: string): unknown }): (event: TransferEvent) => void {
   return (event) => {
     switch (event.type) {
       case 'run-started':
-        io.stdout.write(`${event.direction === 'backup' ? 'uploading' : 'restoring'} ${event.files} file${event.files === 1 ? '' : 's'} (${formatBytes(event.bytes)})\n`);
+        io.write(`${event.direction === 'backup' ? 'uploading' : 'restoring'} ${event.files} file${event.files === 1 ? '' : 's'} (${formatBytes(event.bytes)})\n`);
         return;
       case 'file-resumed':
-        io.stdout.write(`resumed: ${event.partsDone} of ${event.partCount} parts already uploaded  ${event.path}\n`);
+        io.write(`resumed: ${event.partsDone} of ${event.partCount} parts already uploaded  ${event.path}\n`);
         return;
       case 'file-finished':
-        io.stdout.write(`${event.result.padEnd(9)} ${event.path} -> ${event.key}  ${formatBytes(event.bytes)}  (${event.detail})\n`);
+        io.write(`${event.result.padEnd(9)} ${event.path} -> ${event.key}  ${formatBytes(event.bytes)}  (${event.detail})\n`);
         return;
       case 'file-failed':
-        io.stdout.write(`failed    ${event.path} -> ${event.key}: ${event.error.message}\n`);
+        io.write(`failed    ${event.path} -> ${event.key}: ${event.error.message}\n`);
         return;
       case 'file-skipped':
-        io.stdout.write(`skipped   ${event.path}: ${event.reason}\n`);
+        io.write(`skipped   ${event.path}: ${event.reason}\n`);
         return;
       case 'run-finished': {
         const verb = event.direction === 'backup' ? 'uploaded' : 'restored';
         const rate = event.seconds > 0 ? `, ${formatBytes(event.bytes / event.seconds)}/s` : '';
-        io.stdout.write(
+        io.write(
           `${event.direction}: ${event.succeeded} ${verb}, ${event.failed} failed${event.skipped > 0 ? `, ${event.skipped} skipped` : ''}; ${formatBytes(event.bytes)} in ${event.seconds.toFixed(1)} s${rate}\n`,
         );
         return;

@@ -17,6 +17,7 @@ export interface BackupItem {
   readonly localPath: string;
   readonly key: string;
   readonly sizeBytes: number;
+  readonly mtimeMs: number;
 }
 
 /**
@@ -32,14 +33,14 @@ export async function expandBackupPaths(
   const skipped: Array<{ path: string; reason: string }> = [];
   const byKey = new Map<string, string>();
 
-  const add = (localPath: string, segments: string[], sizeBytes: number): void => {
+  const add = (localPath: string, segments: string[], info: { size: number; mtimeMs: number }): void => {
     const key = objectKeyFor(prefix, segments);
     const other = byKey.get(key);
     if (other !== undefined) {
       throw new CosyncError('usage', `${other} and ${localPath} would both be stored as ${JSON.stringify(key)}; back them up with different --prefix values`);
     }
     byKey.set(key, localPath);
-    items.push({ localPath, key, sizeBytes });
+    items.push({ localPath, key, sizeBytes: info.size, mtimeMs: info.mtimeMs });
   };
 
   const walk = async (directory: string, segments: string[]): Promise<void> => {
@@ -54,7 +55,7 @@ export async function expandBackupPaths(
       const path = join(directory, entry.name);
       if (entry.isSymbolicLink()) skipped.push({ path, reason: 'symbolic link (not followed)' });
       else if (entry.isDirectory()) await walk(path, [...segments, entry.name]);
-      else if (entry.isFile()) add(path, [...segments, entry.name], (await lstat(path)).size);
+      else if (entry.isFile()) add(path, [...segments, entry.name], await lstat(path));
       else skipped.push({ path, reason: 'not a regular file' });
     }
   };
@@ -71,7 +72,7 @@ export async function expandBackupPaths(
     }
     const name = basename(path.endsWith(sep) ? path.slice(0, -1) : path);
     if (info.isDirectory()) await walk(path, [name]);
-    else if (info.isFile()) add(path, [name], info.size);
+    else if (info.isFile()) add(path, [name], info);
     else if (info.isSymbolicLink()) skipped.push({ path, reason: 'symbolic link (not followed)' });
     else skipped.push({ path, reason: 'not a regular file' });
   }
@@ -110,13 +111,15 @@ export async function runBackup(
         // A file that changes while it is read is retried a couple of times before it is reported.
         for (let attempt = 1; ; attempt++) {
           try {
+            // The expansion's stat serves the first attempt; a retry after a change stats afresh.
+            const observed = attempt === 1 ? { sizeBytes: item.sizeBytes, mtimeMs: item.mtimeMs } : undefined;
             const outcome = await uploadFile(item.localPath, item.key, encryption, context, {
               onDidTransfer: (transferred) => {
                 bytesDone += transferred;
                 emit({ type: 'file-progress', path: item.localPath, bytesDone, bytes: item.sizeBytes });
               },
               onDidResume: (partsDone, partCount) => emit({ type: 'file-resumed', path: item.localPath, key: item.key, partsDone, partCount }),
-            });
+            }, observed);
             succeeded++;
             bytes += outcome.sizeBytes;
             const how = outcome.kind === 'multipart' ? `multipart, ${outcome.partCount} parts${outcome.resumedParts > 0 ? `, ${outcome.resumedParts} resumed` : ''}` : 'single request';

@@ -176,10 +176,18 @@ export async function uploadFile(
   encryption: ObjectEncryption,
   context: UploadContext,
   observer: UploadObserver = {},
+  /** Size and mtime the caller just saw (saves a stat per file); a later change is still caught before the upload counts. */
+  observed?: { readonly sizeBytes: number; readonly mtimeMs: number },
 ): Promise<UploadOutcome> {
-  const info = await stat(localPath);
-  const sizeBytes = info.size;
-  const mtimeMs = info.mtimeMs;
+  let sizeBytes: number;
+  let mtimeMs: number;
+  if (observed !== undefined) {
+    ({ sizeBytes, mtimeMs } = observed);
+  } else {
+    const info = await stat(localPath);
+    sizeBytes = info.size;
+    mtimeMs = info.mtimeMs;
+  }
   const plan = planUpload(sizeBytes, context.limits, context.sizing);
   const customerKey = encryption.mode === 'c' ? encryption.key : undefined;
   const baseMetadata: ObjectMetadata = { [METADATA.mtime]: String(Math.round(mtimeMs)) };
