@@ -140,6 +140,13 @@ describe('SSE-C backup and restore against RGW over HTTPS', () => {
     const again = await cosync(['restore', '--endpoint', services.httpsEndpoint, '--bucket', bucket, '--prefix', `${prefix}/source`, '--to', target, '--key', keyName]);
     expect(again.stdout).toMatch(/unchanged .*small\.txt/);
 
+    const one = join(work, 'one-file');
+    const single = await cosync(['restore', '--endpoint', services.httpsEndpoint, '--bucket', bucket, '--prefix', `${prefix}/source/small.txt`, '--to', one, '--key', keyName]);
+    expect(single.code, single.stderr).toBe(0);
+    expect((await readFile(join(one, 'small.txt'))).equals(small)).toBe(true);
+    const typo = await cosync(['restore', '--endpoint', services.httpsEndpoint, '--bucket', bucket, '--prefix', 'no-such-prefix', '--to', one, '--key', keyName]);
+    expectFailure(typo, /nothing to restore: no objects under prefix "no-such-prefix\/"/);
+
     const wrongKey = uniqueName('wrong');
     expect((await cosync(['key', 'generate', wrongKey])).code).toBe(0);
     const elsewhere = join(work, 'wrong-key-restore');

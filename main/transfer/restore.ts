@@ -36,6 +36,18 @@ export async function runRestore(
     }
     items.push({ key: object.key, path: join(destination, ...mapped.segments), sizeBytes: object.sizeBytes });
   }
+  if (items.length === 0 && skipped === 0 && prefix !== '') {
+    // `--prefix photos/a.jpg` names one object rather than a folder: restore just that file.
+    const exactKey = prefix.slice(0, -1);
+    const single = await store.headObject(exactKey, encryption, { signal: context.signal });
+    if (single !== undefined) items.push({ key: exactKey, path: join(destination, exactKey.slice(exactKey.lastIndexOf('/') + 1)), sizeBytes: single.sizeBytes });
+  }
+  if (items.length === 0 && skipped === 0) {
+    throw new CosyncError(
+      'object-not-found',
+      `nothing to restore: no objects under ${prefix === '' ? 'the bucket root' : `prefix ${JSON.stringify(prefix)}`} in ${store.description}; check --prefix (it is matched from the start of the object key)`,
+    );
+  }
   emit({ type: 'run-started', direction: 'restore', files: items.length, bytes: items.reduce((sum, item) => sum + item.sizeBytes, 0) });
 
   const queue = new PQueue({ concurrency: options.fileConcurrency });
