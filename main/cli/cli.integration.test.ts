@@ -149,6 +149,15 @@ describe('SSE-C backup and restore against RGW over HTTPS', () => {
 
     const wrongKey = uniqueName('wrong');
     expect((await cosync(['key', 'generate', wrongKey])).code).toBe(0);
+
+    const verifyArgs = (name: string, verifyPrefix: string) => ['key', 'verify', name, '--endpoint', services.httpsEndpoint, '--bucket', bucket, '--prefix', verifyPrefix];
+    const verified = await cosync(verifyArgs(keyName, `${prefix}/source`));
+    expect(verified.code, verified.stderr).toBe(0);
+    expect(verified.stdout).toMatch(/match {5}slice\/source\/small\.txt/);
+    expect(verified.stdout).toMatch(/2 of 2 checked objects match, 0 encrypted with another key/);
+    const mismatched = await cosync(verifyArgs(wrongKey, `${prefix}/source`));
+    expect(mismatched.code).toBe(1);
+    expect(mismatched.stdout).toMatch(/MISMATCH +slice\/source\/small\.txt/);
     const elsewhere = join(work, 'wrong-key-restore');
     const refused = await cosync(['restore', '--endpoint', services.httpsEndpoint, '--bucket', bucket, '--prefix', `${prefix}/source`, '--to', elsewhere, '--key', wrongKey]);
     expect(refused.code).not.toBe(0);
@@ -185,6 +194,9 @@ describe('SSE-C backup and restore against RGW over HTTPS', () => {
     });
     expect(result.code, result.stderr).toBe(0);
     expect(await listKeys(services, bucket, 'creds/')).toEqual(['creds/keychain-creds.txt']);
+    const plain = await cosync(['key', 'verify', keyName, '--endpoint', services.httpsEndpoint, '--bucket', bucket, '--prefix', 'creds']);
+    expect(plain.code).toBe(1);
+    expect(plain.stdout).toMatch(/not SSE-C creds\/keychain-creds\.txt/);
   });
 
   it('never writes the key to its config, journal or logs, nor prints it', async () => {

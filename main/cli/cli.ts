@@ -39,6 +39,7 @@ import { TokenBucket } from '../transfer/bandwidth.js';
 import { BufferPool } from '../transfer/buffer-pool.js';
 import { abortStaleUploads, DEFAULT_STALE_UPLOAD_HOURS } from '../transfer/stale-uploads.js';
 import { runRestore } from '../transfer/restore.js';
+import { verifyKeyAgainstObjects, type KeyCheck } from '../secrets/verify-key.js';
 import { transferPrinter, type CliIo } from './output.js';
 
 const MiB = 1024 * 1024;
@@ -59,6 +60,8 @@ Keys (SSE-C, kept only in the OS keychain):
   key import NAME --base64 B64       import a base64 key (or --stdin to read it; --raw for a 32-character text key)
   key export NAME --out FILE         write a recovery kit (JSON, mode 0600) [--endpoint --bucket --prefix] [--force]
   key list                           names and fingerprints
+  key verify NAME --endpoint URL --bucket B [--prefix P] [--limit N]
+                                     HEAD up to N objects (20) with the key: match / MISMATCH / not SSE-C
   key delete NAME --yes              remove a key from the keychain (objects encrypted with it become unreadable)
 
 Credentials (COS SecretId/SecretKey or S3 access keys, kept in the OS keychain):
@@ -316,8 +319,29 @@ async function keyCommand(args: ReadonlyArray<string>, session: Session): Promis
       io.stdout.write(`deleted key ${name}\n`);
       return 0;
     }
+    case 'verify': {
+      const { values, positionals } = parse(rest, { ...TARGET_OPTIONS, limit: { type: 'string' } }, session);
+      const name = validateKeyName(singleName(positionals, 'key verify NAME --endpoint URL --bucket B [--prefix P]'));
+      const target = targetFromFlags({ ...values, sse: 'c', key: name }, 'c');
+      const limit = positiveInteger(values.limit, 'limit', 20, 1_000_000);
+      const key = await session.keychain.getKey(name);
+      const store = new S3RemoteStore(target, await credentialsFor(session, values.account));
+      try {
+        await store.checkAccess(target.prefix);
+        const results = await verifyKeyAgainstObjects(store, key, target.prefix, limit);
+        if (results.length === 0) throw new CosyncError('object-not-found', `no objects under ${target.prefix === '' ? 'the bucket root' : `prefix ${JSON.stringify(target.prefix)}`} to check the key against`);
+        const label: Record<KeyCheck, string> = { match: 'match    ', mismatch: 'MISMATCH ', 'not-sse-c': 'not SSE-C' };
+        for (const { objectKey, result } of results) io.stdout.write(`${label[result]} ${objectKey}\n`);
+        const matched = results.filter((entry) => entry.result === 'match').length;
+        const mismatched = results.filter((entry) => entry.result === 'mismatch').length;
+        io.stdout.write(`key ${name} (fingerprint ${key.fingerprint}): ${matched} of ${results.length} checked objects match, ${mismatched} encrypted with another key\n`);
+        return mismatched === 0 && matched > 0 ? 0 : 1;
+      } finally {
+        store.close();
+      }
+    }
     default:
-      throw new CosyncError('usage', `unknown key action ${JSON.stringify(action ?? '')}: use generate, import, export, list or delete`);
+      throw new CosyncError('usage', `unknown key action ${JSON.stringify(action ?? '')}: use generate, import, export, list, verify or delete`);
   }
 }
 
