@@ -92,6 +92,7 @@ export async function copyObjectWithFallback(
       }
       await store.completeMultipartUpload(destinationKey, uploadId, parts, encryption.destination, { signal: sizing.signal });
     } catch (error) {
+      // Best effort: an upload left behind is aborted later as stale (abortStaleUploads).
       await store.abortMultipartUpload(destinationKey, uploadId).catch(() => undefined);
       throw error;
     }

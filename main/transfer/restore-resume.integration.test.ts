@@ -9,7 +9,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, expect, it } from 'vitest';
 import { useWorkDir, writeRandomFile } from '../../test/support/files.js';
-import { createBucket, requireServices, runCosync, spawnCosync, uniqueName, type Services } from '../../test/support/services.js';
+import { createBucket, onJsonEvents, requireServices, runCosync, spawnCosync, uniqueName, type Services } from '../../test/support/services.js';
 
 const MiB = 1024 * 1024;
 let services: Services;
@@ -39,15 +39,8 @@ it('resumes a killed restore of a 160 MiB SSE-C object, fetching only the missin
   const target = join(work, 'restored');
   const args = ['restore', '--endpoint', services.httpsEndpoint, '--bucket', bucket, '--prefix', 'r', '--to', target, '--key', keyName, '--concurrency', '4', '--json'];
   const child = spawnCosync(args, { configDir, services, env });
-  let buffered = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    buffered += chunk.toString();
-    const lines = buffered.split('\n');
-    buffered = lines.pop() ?? '';
-    for (const line of lines) {
-      const event = JSON.parse(line) as { type: string; bytesDone?: number };
-      if (event.type === 'file-progress' && (event.bytesDone ?? 0) >= 60 * MiB && child.exitCode === null) child.kill('SIGKILL');
-    }
+  onJsonEvents(child, (event) => {
+    if (event.type === 'file-progress' && (event.bytesDone ?? 0) >= 60 * MiB && child.exitCode === null) child.kill('SIGKILL');
   });
   const [, signal] = (await once(child, 'exit')) as [number | null, string | null];
   expect(signal).toBe('SIGKILL');

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { once } from 'node:events';
 import { beforeAll, expect, it } from 'vitest';
 import { useWorkDir, writeRandomFile } from '../../test/support/files.js';
-import { createBucket, rawClient, readObject, requireServices, runCosync, spawnCosync, uniqueName, type Services } from '../../test/support/services.js';
+import { createBucket, onJsonEvents, rawClient, readObject, requireServices, runCosync, spawnCosync, uniqueName, type Services } from '../../test/support/services.js';
 
 const MiB = 1024 * 1024;
 const PART_MIB = 8;
@@ -41,17 +41,10 @@ it('resumes a 200 MiB SSE-C upload after kill -9, re-sending at most the parts i
   // First run: kill -9 once a third of the parts are committed.
   const child = spawnCosync(args, { configDir, services, env });
   let committedBeforeKill = 0;
-  let buffered = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    buffered += chunk.toString();
-    const lines = buffered.split('\n');
-    buffered = lines.pop() ?? '';
-    for (const line of lines) {
-      const event = JSON.parse(line) as { type: string; bytesDone?: number };
-      if (event.type === 'file-progress' && event.bytesDone !== undefined) {
-        committedBeforeKill = Math.floor(event.bytesDone / (PART_MIB * MiB));
-        if (committedBeforeKill >= partCount / 3 && child.exitCode === null) child.kill('SIGKILL');
-      }
+  onJsonEvents(child, (event) => {
+    if (event.type === 'file-progress' && event.bytesDone !== undefined) {
+      committedBeforeKill = Math.floor(event.bytesDone / (PART_MIB * MiB));
+      if (committedBeforeKill >= partCount / 3 && child.exitCode === null) child.kill('SIGKILL');
     }
   });
   const [code, signal] = (await once(child, 'exit')) as [number | null, string | null];

@@ -115,6 +115,17 @@ export function spawnCosync(args: ReadonlyArray<string>, options: CosyncRunOptio
   return spawn(process.execPath, [BIN, ...args], { env: childEnv, stdio: ['pipe', 'pipe', 'pipe'] });
 }
 
+/** Calls `handle` with each `--json` event a running `cosync` prints on stdout. */
+export function onJsonEvents<E = { type: string; bytesDone?: number }>(child: ChildProcessWithoutNullStreams, handle: (event: E) => void): void {
+  let buffered = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    buffered += chunk.toString();
+    const lines = buffered.split('\n');
+    buffered = lines.pop() ?? '';
+    for (const line of lines) handle(JSON.parse(line) as E);
+  });
+}
+
 /** Runs the built `cosync` binary to completion. */
 export function runCosync(args: ReadonlyArray<string>, options: CosyncRunOptions): Promise<RunResult> {
   return new Promise((resolvePromise, reject) => {
