@@ -3,7 +3,7 @@
  * trees"). Paths are relative to the folder root, "/"-separated and NFC-normalized — the same
  * string the object key ends with — so a tree entry and its object always share one name.
  */
-import type { SseMode } from './target.js';
+import { cosRegionOfHost, isCosHost, parseEndpoint, type SseMode, type Target } from './target.js';
 
 /** What happens to the object of a file deleted locally. */
 export type DeletePolicy = 'keep' | 'mirror' | 'trash';
@@ -109,4 +109,21 @@ export function conflictCopyPath(path: string, stamp: string): string {
 /** A timestamp usable in object keys and file names: 2026-11-26T21-50-27Z. */
 export function pathStamp(epochMs: number): string {
   return new Date(epochMs).toISOString().replace(/\.\d{3}Z$/, 'Z').replace(/:/g, '-');
+}
+
+/** The bucket location and encryption of a folder, in the form every transfer takes. */
+export function folderTarget(folder: SyncFolderConfig): Target {
+  const endpoint = parseEndpoint(folder.endpoint);
+  const cosRegion = cosRegionOfHost(endpoint.host);
+  return {
+    endpoint,
+    bucket: folder.bucket,
+    prefix: folder.prefix,
+    region: folder.region ?? cosRegion ?? 'us-east-1',
+    pathStyle: folder.pathStyle,
+    dialect: isCosHost(endpoint.host) ? 'cos' : 's3',
+    sse: folder.sse,
+    keyName: folder.keyName,
+    kmsKeyId: folder.kmsKeyId,
+  };
 }

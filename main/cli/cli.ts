@@ -6,49 +6,41 @@
  */
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { parseArgs, type ParseArgsConfig } from 'node:util';
 import PQueue from 'p-queue';
 import { parseBase64Key, parseRawTextKey, validateKeyName } from '../../app/keys.js';
-import { COS_LIMITS, DEFAULT_SIZING, S3_LIMITS, type TransferSizing } from '../../app/part-size.js';
+import { COS_LIMITS, S3_LIMITS } from '../../app/part-size.js';
 import { CosyncError } from '../../app/result.js';
-import {
-  assertKeySafeTransport,
-  cosEndpointForRegion,
-  cosRegionOfHost,
-  isCosHost,
-  normalizePrefix,
-  parseEndpoint,
-  parseSseMode,
-  validateBucketName,
-  validateCosBucketName,
-  type Target,
-} from '../../app/target.js';
-import { ConfigStore } from '../config/config-store.js';
-import { resolveAppPaths, type AppPaths } from '../config/paths.js';
-import { Journal } from '../journal/journal.js';
-import { FileLogger, type Logger } from '../log/logger.js';
-import type { ObjectEncryption } from '../remote/remote-store.js';
+import { normalizePrefix, parseEndpoint, validateBucketName } from '../../app/target.js';
 import { S3RemoteStore } from '../remote/s3-remote-store.js';
-import { DEFAULT_ACCOUNT, Keychain } from '../secrets/keychain.js';
-import { KeytarSecretStore } from '../secrets/keytar-secret-store.js';
+import { DEFAULT_ACCOUNT } from '../secrets/keychain.js';
 import { formatKit, readKit, writeKit } from '../secrets/recovery-kit.js';
-import type { SecretStore } from '../secrets/secret-store.js';
 import { SseCustomerKey, StoreCredentials } from '../secrets/secret-values.js';
 import { expandBackupPaths, runBackup } from '../transfer/backup.js';
-import { TokenBucket } from '../transfer/bandwidth.js';
 import { BufferPool } from '../transfer/buffer-pool.js';
 import { abortStaleUploads, DEFAULT_STALE_UPLOAD_HOURS } from '../transfer/stale-uploads.js';
 import { runRestore } from '../transfer/restore.js';
 import { verifyKeyAgainstObjects, type KeyCheck } from '../secrets/verify-key.js';
 import { transferPrinter, type CliIo } from './output.js';
+import {
+  bandwidthLimit,
+  credentialsFor,
+  encryptionFor,
+  parse,
+  positiveInteger,
+  requireOption,
+  retryLogger,
+  Session,
+  SIZING_OPTIONS,
+  sizingFromFlags,
+  TARGET_OPTIONS,
+  targetFromFlags,
+  type CliDependencies,
+} from './session.js';
+import { syncCommands } from './sync-commands.js';
 
-const MiB = 1024 * 1024;
+export type { CliDependencies } from './session.js';
 
-/** Injectable parts, so tests can run the CLI in-process with fakes for pure logic. */
-export interface CliDependencies {
-  readonly io: CliIo;
-  readonly secretStore?: SecretStore;
-}
+
 
 const USAGE = `cosync — encrypted backup to Tencent COS and S3-compatible storage
 
@@ -81,31 +73,25 @@ Transfers:
   Tencent COS: --region ap-guangzhou alone selects https://cos.ap-guangzhou.myqcloud.com, the
   virtual-hosted BUCKET-APPID.cos.REGION.myqcloud.com addresses and COS's x-cos- headers.
 
+Folder sync (one-way mirror, local folder → bucket/prefix):
+  folder add PATH (--endpoint URL | --region COS-REGION) --bucket B [--prefix P] [--sse none|cos|kms|c] [--key NAME]
+             [--policy keep|mirror|trash] [--path-style] [--account NAME]
+                                     deletes: keep (default: objects stay), mirror (deleted too), trash (moved to .cosync-trash/DATE/)
+  folder list [--json] | folder remove ID | folder pause ID | folder resume ID
+  sync --once [--folder ID] [--json] [--concurrency N] [--bwlimit MIB/S]
+                                     sync every folder to convergence and exit (for scripts and cron)
+  serve [--port N] [--host H]        keep every folder in sync (watching), and serve the UI and API; prints the URL
+  status [--folder ID] [--files] [--json]
+                                     per folder and per file, as of the last scan
+  logs [--lines N] [--json]          recent log entries (secrets are never logged)
+  A .cosyncignore file (gitignore syntax) at the folder's root excludes paths; temp and OS files are always excluded.
+
 Global options:
   --config-dir DIR    keep config, journal and logs in DIR (or set COSYNC_CONFIG_DIR)
   -h, --help          this help
   --version           print the version
 `;
 
-const TARGET_OPTIONS = {
-  endpoint: { type: 'string' },
-  bucket: { type: 'string' },
-  prefix: { type: 'string' },
-  sse: { type: 'string' },
-  key: { type: 'string' },
-  'kms-key-id': { type: 'string' },
-  'path-style': { type: 'boolean' },
-  region: { type: 'string' },
-  account: { type: 'string' },
-  json: { type: 'boolean' },
-  concurrency: { type: 'string' },
-  bwlimit: { type: 'string' },
-} as const satisfies ParseArgsConfig['options'];
-
-const GLOBAL_OPTIONS = {
-  'config-dir': { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-} as const satisfies ParseArgsConfig['options'];
 
 /** Runs one CLI invocation; resolves to the process exit code. */
 export async function runCli(argv: ReadonlyArray<string>, dependencies: CliDependencies): Promise<number> {
@@ -130,8 +116,11 @@ export async function runCli(argv: ReadonlyArray<string>, dependencies: CliDepen
         return await backupCommand(rest, session);
       case 'restore':
         return await restoreCommand(rest, session);
-      default:
+      default: {
+        const code = await syncCommands(group, rest, session);
+        if (code !== undefined) return code;
         throw new CosyncError('usage', `unknown command ${JSON.stringify(group)}; run \`cosync --help\` for the list`);
+      }
     }
   } catch (error) {
     const known = error instanceof CosyncError ? error : undefined;
@@ -156,70 +145,6 @@ function describeUnexpected(error: unknown): string {
 async function version(): Promise<string> {
   const packageJson = JSON.parse(await readFile(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
   return packageJson.version;
-}
-
-/** Lazily built services for one invocation (paths, logger, keychain, journal). */
-class Session {
-  #paths: AppPaths | undefined;
-  #logger: FileLogger | undefined;
-  #keychain: Keychain | undefined;
-  #configDirOption: string | undefined;
-
-  constructor(readonly dependencies: CliDependencies) {}
-
-  get io(): CliIo {
-    return this.dependencies.io;
-  }
-
-  setConfigDir(option: string | undefined): void {
-    this.#configDirOption = option;
-  }
-
-  get paths(): AppPaths {
-    this.#paths ??= resolveAppPaths(this.#configDirOption, this.io.env);
-    return this.#paths;
-  }
-
-  get logger(): FileLogger {
-    this.#logger ??= new FileLogger(this.paths.logDir);
-    return this.#logger;
-  }
-
-  get keychain(): Keychain {
-    this.#keychain ??= new Keychain(this.dependencies.secretStore ?? new KeytarSecretStore());
-    return this.#keychain;
-  }
-
-  /** The logger if this invocation already opened one (usage errors should not create log folders). */
-  get openedLogger(): Logger | undefined {
-    return this.#logger;
-  }
-
-  get config(): ConfigStore {
-    return new ConfigStore(this.paths.configDir);
-  }
-
-  openJournal(): Journal {
-    return new Journal(`${this.paths.stateDir}/journal.sqlite`);
-  }
-}
-
-function parse<O extends ParseArgsConfig['options']>(args: ReadonlyArray<string>, options: O, session: Session) {
-  const parsed = parseArgs({ args: [...args], options: { ...GLOBAL_OPTIONS, ...options }, allowPositionals: true, strict: true });
-  session.setConfigDir((parsed.values as { 'config-dir'?: string })['config-dir']);
-  return parsed;
-}
-
-function requireOption(value: string | boolean | undefined, flag: string, hint = ''): string {
-  if (typeof value !== 'string' || value.trim() === '') throw new CosyncError('usage', `missing --${flag}${hint}`);
-  return value;
-}
-
-function positiveInteger(value: string | undefined, flag: string, fallback: number, max: number): number {
-  if (value === undefined) return fallback;
-  const number = Number(value);
-  if (!Number.isInteger(number) || number < 1 || number > max) throw new CosyncError('usage', `--${flag} must be a whole number from 1 to ${max}; got ${JSON.stringify(value)}`);
-  return number;
 }
 
 // ── key ─────────────────────────────────────────────────────────────────────────────
@@ -401,98 +326,16 @@ async function credentialsCommand(args: ReadonlyArray<string>, session: Session)
 
 // ── transfers ───────────────────────────────────────────────────────────────────────
 
-type TargetValues = { [K in keyof typeof TARGET_OPTIONS]?: (typeof TARGET_OPTIONS)[K]['type'] extends 'boolean' ? boolean : string };
-
-/** Builds and validates a Target from flags, before any I/O. */
-function targetFromFlags(values: TargetValues, defaultSse: 'none' | 'c'): Target {
-  // Tencent COS needs only its region: the endpoint is https://cos.REGION.myqcloud.com.
-  const endpoint =
-    values.endpoint === undefined && values.region !== undefined
-      ? cosEndpointForRegion(values.region)
-      : parseEndpoint(requireOption(values.endpoint, 'endpoint URL', ' (or --region for Tencent COS, e.g. --region ap-guangzhou)'));
-  const dialect = isCosHost(endpoint.host) ? 'cos' : 's3';
-  const bucketName = requireOption(values.bucket, 'bucket NAME');
-  const bucket = dialect === 'cos' ? validateCosBucketName(bucketName) : validateBucketName(bucketName);
-  const sse = values.sse === undefined ? (values.key !== undefined ? 'c' : defaultSse) : parseSseMode(values.sse);
-  if (sse === 'c' && values.key === undefined) throw new CosyncError('usage', '--sse c needs --key NAME (the SSE-C key in the keychain; create one with `cosync key generate NAME`)');
-  if (sse !== 'c' && values.key !== undefined) throw new CosyncError('usage', `--key is only used with --sse c (got --sse ${sse})`);
-  if (values['kms-key-id'] !== undefined && sse !== 'kms') throw new CosyncError('usage', '--kms-key-id is only used with --sse kms');
-  assertKeySafeTransport(endpoint, sse);
-  const cosRegion = cosRegionOfHost(endpoint.host);
-  const isIpOrLocal = /^[\d.]+$|^\[|^localhost$/.test(endpoint.host);
-  return {
-    endpoint,
-    bucket,
-    prefix: normalizePrefix(values.prefix),
-    region: values.region ?? cosRegion ?? 'us-east-1',
-    // Virtual-hosted addressing needs DNS names; IP and localhost endpoints only work path-style.
-    pathStyle: values['path-style'] === true || isIpOrLocal,
-    dialect,
-    sse,
-    keyName: values.key,
-    kmsKeyId: values['kms-key-id'],
-  };
-}
-
-async function credentialsFor(session: Session, account: string | undefined): Promise<StoreCredentials> {
-  const { env } = session.io;
-  const id = env.COSYNC_SECRET_ID;
-  const key = env.COSYNC_SECRET_KEY;
-  if ((id ?? '') !== '' || (key ?? '') !== '') {
-    if ((id ?? '') === '' || (key ?? '') === '') throw new CosyncError('credentials-missing', 'set both COSYNC_SECRET_ID and COSYNC_SECRET_KEY, or neither');
-    const credentials = new StoreCredentials(id as string, key as string, env.COSYNC_SESSION_TOKEN || undefined);
-    credentials.source = 'environment';
-    return credentials;
-  }
-  const name = account ?? DEFAULT_ACCOUNT;
-  const stored = await session.keychain.getCredentials(name);
-  if (stored === undefined) {
-    throw new CosyncError(
-      'credentials-missing',
-      `no credentials for account ${name}: run \`cosync credentials set --secret-id ID${name === DEFAULT_ACCOUNT ? '' : ` --account ${name}`}\` (secret key on stdin), or set COSYNC_SECRET_ID and COSYNC_SECRET_KEY`,
-    );
-  }
-  return stored;
-}
-
-async function encryptionFor(session: Session, target: Target): Promise<ObjectEncryption> {
-  switch (target.sse) {
-    case 'none':
-      return { mode: 'none' };
-    case 'cos':
-      return { mode: 'cos' };
-    case 'kms':
-      return { mode: 'kms', kmsKeyId: target.kmsKeyId };
-    case 'c':
-      return { mode: 'c', key: await session.keychain.getKey(target.keyName as string) };
-  }
-}
-
-/** `--bwlimit MIB` (MiB per second, fractions allowed) as a token bucket. */
-function bandwidthLimit(value: string | undefined): TokenBucket | undefined {
-  if (value === undefined) return undefined;
-  const mibPerSecond = Number(value);
-  if (!Number.isFinite(mibPerSecond) || mibPerSecond <= 0) throw new CosyncError('usage', `--bwlimit must be a positive number of MiB per second, e.g. 2 or 0.5; got ${JSON.stringify(value)}`);
-  return new TokenBucket(mibPerSecond * MiB);
-}
-
-function retryLogger(logger: Logger): (operation: string, attempt: number, reason: string, delayMs: number) => void {
-  return (operation, attempt, reason, delayMs) => logger.log('warn', 'retry', { operation, attempt, reason, delayMs });
-}
-
 async function backupCommand(args: ReadonlyArray<string>, session: Session): Promise<number> {
   const { values, positionals } = parse(
     args,
-    { ...TARGET_OPTIONS, 'part-size': { type: 'string' }, 'multipart-threshold': { type: 'string' }, 'stale-upload-hours': { type: 'string' } },
+    { ...TARGET_OPTIONS, ...SIZING_OPTIONS, 'stale-upload-hours': { type: 'string' } },
     session,
   );
   if (positionals.length === 0) throw new CosyncError('usage', 'expected: cosync backup PATH... --endpoint URL --bucket B');
   const target = targetFromFlags(values, 'none');
   const limits = target.dialect === 'cos' ? COS_LIMITS : S3_LIMITS;
-  const sizing: TransferSizing = {
-    preferredPartBytes: positiveInteger(values['part-size'], 'part-size', DEFAULT_SIZING.preferredPartBytes / MiB, 5 * 1024) * MiB,
-    multipartThresholdBytes: positiveInteger(values['multipart-threshold'], 'multipart-threshold', DEFAULT_SIZING.multipartThresholdBytes / MiB, 1024) * MiB,
-  };
+  const sizing = sizingFromFlags(values);
   const partConcurrency = positiveInteger(values.concurrency, 'concurrency', 8, 64);
   const staleUploadHours = positiveInteger(values['stale-upload-hours'], 'stale-upload-hours', DEFAULT_STALE_UPLOAD_HOURS, 24 * 365);
 

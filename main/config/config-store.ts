@@ -7,6 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CosyncError } from '../../app/result.js';
+import { DELETE_POLICIES, type DeletePolicy, type SyncFolderConfig } from '../../app/sync-model.js';
+import { normalizePrefix, parseEndpoint, parseSseMode } from '../../app/target.js';
 
 /** What cosync knows about a key without holding it. */
 export interface KeyInfo {
@@ -20,9 +22,10 @@ export interface KeyInfo {
 export interface CosyncConfig {
   readonly version: 1;
   readonly keys: Readonly<Record<string, KeyInfo>>;
+  readonly folders: ReadonlyArray<SyncFolderConfig>;
 }
 
-const EMPTY: CosyncConfig = { version: 1, keys: {} };
+const EMPTY: CosyncConfig = { version: 1, keys: {}, folders: [] };
 
 /** Loads and saves config.json in one folder. */
 export class ConfigStore {
@@ -64,7 +67,7 @@ function validateConfig(value: unknown, file: string): CosyncConfig {
     throw new CosyncError('config-invalid', `${file}: ${what}; fix or remove the file`);
   };
   if (typeof value !== 'object' || value === null) return fail('expected a JSON object');
-  const record = value as { version?: unknown; keys?: unknown };
+  const record = value as { version?: unknown; keys?: unknown; folders?: unknown };
   if (record.version !== 1) return fail(`unsupported version ${JSON.stringify(record.version)} (this cosync reads version 1)`);
   const keys: Record<string, KeyInfo> = {};
   if (record.keys !== undefined) {
@@ -82,5 +85,65 @@ function validateConfig(value: unknown, file: string): CosyncConfig {
       };
     }
   }
-  return { version: 1, keys };
+  const folders: SyncFolderConfig[] = [];
+  if (record.folders !== undefined) {
+    if (!Array.isArray(record.folders)) return fail('"folders" must be a list');
+    for (const [index, item] of (record.folders as unknown[]).entries()) folders.push(validateFolder(item, `folders[${index}]`, fail));
+    const ids = new Set<string>();
+    for (const folder of folders) {
+      if (ids.has(folder.id)) return fail(`two folders have the id ${JSON.stringify(folder.id)}`);
+      ids.add(folder.id);
+    }
+  }
+  return { version: 1, keys, folders };
+}
+
+/** Checks one folder entry field by field, so a hand-edited config gets a precise message. */
+function validateFolder(value: unknown, where: string, fail: (what: string) => never): SyncFolderConfig {
+  if (typeof value !== 'object' || value === null) return fail(`${where} must be an object`);
+  const item = value as Record<string, unknown>;
+  const text = (field: string): string => {
+    const found = item[field];
+    if (typeof found !== 'string' || found === '') return fail(`${where}.${field} must be a non-empty string`);
+    return found;
+  };
+  const optionalText = (field: string): string | undefined => {
+    const found = item[field];
+    if (found === undefined || found === null) return undefined;
+    if (typeof found !== 'string') return fail(`${where}.${field} must be a string`);
+    return found;
+  };
+  const checked = <T>(field: string, parse: () => T): T => {
+    try {
+      return parse();
+    } catch (error) {
+      return fail(`${where}.${field}: ${(error as Error).message}`);
+    }
+  };
+  const id = text('id');
+  if (!/^[a-z0-9][a-z0-9-]{0,39}$/.test(id)) fail(`${where}.id ${JSON.stringify(id)} must be 1–40 lowercase letters, digits or "-"`);
+  const localPath = text('localPath');
+  if (!localPath.startsWith('/') && !/^[A-Za-z]:[\\/]/.test(localPath)) fail(`${where}.localPath must be an absolute path`);
+  const endpoint = checked('endpoint', () => parseEndpoint(text('endpoint')).url);
+  const sse = checked('sse', () => parseSseMode(text('sse')));
+  const keyName = optionalText('keyName');
+  if (sse === 'c' && keyName === undefined) fail(`${where}.keyName is required when sse is "c"`);
+  const policy = text('policy');
+  if (!DELETE_POLICIES.includes(policy as DeletePolicy)) fail(`${where}.policy must be keep, mirror or trash (got ${JSON.stringify(policy)})`);
+  return {
+    id,
+    localPath,
+    endpoint,
+    bucket: text('bucket'),
+    prefix: checked('prefix', () => normalizePrefix(optionalText('prefix'))),
+    region: optionalText('region'),
+    pathStyle: item.pathStyle === true,
+    sse,
+    keyName,
+    kmsKeyId: optionalText('kmsKeyId'),
+    account: optionalText('account'),
+    policy: policy as DeletePolicy,
+    paused: item.paused === true,
+    createdAt: optionalText('createdAt') ?? new Date(0).toISOString(),
+  };
 }

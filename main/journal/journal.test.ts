@@ -60,3 +60,53 @@ describe('Journal', () => {
     journal.close();
   });
 });
+
+describe('sync trees', () => {
+  const local = { path: 'a/b.txt', diskPath: undefined, sizeBytes: 3, mtimeMs: 10, fileId: '1:2', hash: 'h' };
+  const synced = { path: 'a/b.txt', sizeBytes: 3, mtimeMs: 10, fileId: '1:2', hash: 'h', etag: 'e', keyFingerprint: 'fp==' };
+
+  it('round-trips the three trees and errors of a folder, per folder', () => {
+    const file = journalFile();
+    const journal = new Journal(file);
+    journal.writeLocalChanges('f1', [{ path: local.path, file: local }, { path: 'nfd', file: { ...local, path: 'nfd', diskPath: 'nfd-on-disk' } }]);
+    journal.writeRemoteChanges('f1', [{ path: 'remote-only', file: { path: 'remote-only', sizeBytes: 1, etag: null } }]);
+    journal.recordSyncOutcome('f1', [{ path: local.path, synced, remote: { path: local.path, sizeBytes: 3, etag: 'e' } }]);
+    journal.recordSyncError('f1', 'nfd', { code: 'server', message: 'boom', attempts: 2, retryAt: 99 });
+    journal.writeLocalChanges('f2', [{ path: 'other', file: { ...local, path: 'other' } }]);
+    journal.close();
+
+    const reopened = new Journal(file);
+    const state = reopened.loadSyncFolder('f1');
+    expect([...state.local.values()]).toEqual([local, { ...local, path: 'nfd', diskPath: 'nfd-on-disk' }]);
+    expect(state.remote.get('remote-only')).toEqual({ path: 'remote-only', sizeBytes: 1, etag: null });
+    expect(state.remote.get('a/b.txt')).toEqual({ path: 'a/b.txt', sizeBytes: 3, etag: 'e' });
+    expect(state.synced.get('a/b.txt')).toEqual(synced);
+    expect(state.errors.get('nfd')).toEqual({ code: 'server', message: 'boom', attempts: 2, retryAt: 99 });
+    expect(reopened.loadSyncFolder('f2').local.size).toBe(1);
+    reopened.close();
+  });
+
+  it('a success clears the error; rows nothing mentions any more are dropped', () => {
+    const journal = new Journal(journalFile());
+    journal.recordSyncError('f', 'x', { code: 'server', message: 'boom', attempts: 1, retryAt: null });
+    journal.recordSyncOutcome('f', [{ path: 'x', synced: { ...synced, path: 'x' } }]);
+    expect(journal.loadSyncFolder('f').errors.size).toBe(0);
+    journal.writeLocalChanges('f', [{ path: 'x', file: { ...local, path: 'x' } }]);
+    journal.recordSyncOutcome('f', [{ path: 'x', synced: null, remote: null }]);
+    journal.writeLocalChanges('f', [{ path: 'x', file: null }]);
+    const state = journal.loadSyncFolder('f');
+    expect([state.local.size, state.remote.size, state.synced.size, state.errors.size]).toEqual([0, 0, 0, 0]);
+    journal.deleteSyncFolder('f');
+    journal.close();
+  });
+
+  it('deleteSyncFolder forgets one folder only', () => {
+    const journal = new Journal(journalFile());
+    journal.writeLocalChanges('a', [{ path: 'p', file: { ...local, path: 'p' } }]);
+    journal.writeLocalChanges('b', [{ path: 'p', file: { ...local, path: 'p' } }]);
+    journal.deleteSyncFolder('a');
+    expect(journal.loadSyncFolder('a').local.size).toBe(0);
+    expect(journal.loadSyncFolder('b').local.size).toBe(1);
+    journal.close();
+  });
+});

@@ -62,6 +62,12 @@ export interface UploadOutcome {
   readonly resumedParts: number;
   /** True when the server's ETag equals the MD5 (or multipart MD5) of what we read locally. */
   readonly etagMatchesContent: boolean;
+  /** The ETag the server gave the object (for noticing later whether someone replaced it). */
+  readonly etag: string | null;
+  /** The mtime of the content uploaded (the file was checked unchanged against it). */
+  readonly mtimeMs: number;
+  /** Hex MD5 of the whole content, when the upload read it in one piece (single PUT). */
+  readonly md5Hex: string | undefined;
 }
 
 function md5(data: Uint8Array): Buffer {
@@ -230,7 +236,8 @@ export async function uploadFile(
       etag: response.etag ?? null,
       uploadedAt: Date.now(),
     });
-    return { sizeBytes, kind: 'single', partCount: 1, resumedParts: 0, etagMatchesContent: response.etag === contentMd5.toString('hex') };
+    const md5Hex = contentMd5.toString('hex');
+    return { sizeBytes, kind: 'single', partCount: 1, resumedParts: 0, etagMatchesContent: response.etag === md5Hex, etag: response.etag ?? null, mtimeMs, md5Hex };
   }
 
   const { uploadId, doneParts } = await resumeOrCreate(localPath, key, encryption, context, {
@@ -326,6 +333,9 @@ export async function uploadFile(
     partCount: plan.partCount,
     resumedParts,
     etagMatchesContent: head.etag === composite,
+    etag: head.etag ?? null,
+    mtimeMs,
+    md5Hex: undefined,
   };
 }
 

@@ -53,7 +53,7 @@ export function rawClient(services: Services, endpoint = services.httpsEndpoint)
     credentials: { accessKeyId: services.accessKey, secretAccessKey: services.secretKey },
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
-    requestHandler: new NodeHttpHandler({ httpsAgent: new HttpsAgent({ ca: readFileSync(services.caFile) }) }),
+    requestHandler: new NodeHttpHandler({ httpsAgent: new HttpsAgent({ ca: readFileSync(services.caFile), keepAlive: true, maxSockets: 16 }) }),
   });
 }
 

@@ -1,0 +1,219 @@
+/**
+ * What every CLI command shares: global and target options, the lazily built services of one
+ * invocation (paths, logger, keychain, journal), and turning flags into a validated Target,
+ * credentials and encryption.
+ */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { DEFAULT_SIZING, type TransferSizing } from '../../app/part-size.js';
+import { CosyncError } from '../../app/result.js';
+import {
+  assertKeySafeTransport,
+  cosEndpointForRegion,
+  cosRegionOfHost,
+  isCosHost,
+  normalizePrefix,
+  parseEndpoint,
+  parseSseMode,
+  validateBucketName,
+  validateCosBucketName,
+  type Target,
+} from '../../app/target.js';
+import { ConfigStore } from '../config/config-store.js';
+import { resolveAppPaths, type AppPaths } from '../config/paths.js';
+import { Journal } from '../journal/journal.js';
+import { FileLogger, type Logger } from '../log/logger.js';
+import type { ObjectEncryption } from '../remote/remote-store.js';
+import { DEFAULT_ACCOUNT, Keychain } from '../secrets/keychain.js';
+import { KeytarSecretStore } from '../secrets/keytar-secret-store.js';
+import type { SecretStore } from '../secrets/secret-store.js';
+import { StoreCredentials } from '../secrets/secret-values.js';
+import { TokenBucket } from '../transfer/bandwidth.js';
+import type { CliIo } from './output.js';
+
+const MiB = 1024 * 1024;
+
+/** Injectable parts, so tests can run the CLI in-process with fakes for pure logic. */
+export interface CliDependencies {
+  readonly io: CliIo;
+  readonly secretStore?: SecretStore;
+}
+
+export const TARGET_OPTIONS = {
+  endpoint: { type: 'string' },
+  bucket: { type: 'string' },
+  prefix: { type: 'string' },
+  sse: { type: 'string' },
+  key: { type: 'string' },
+  'kms-key-id': { type: 'string' },
+  'path-style': { type: 'boolean' },
+  region: { type: 'string' },
+  account: { type: 'string' },
+  json: { type: 'boolean' },
+  concurrency: { type: 'string' },
+  bwlimit: { type: 'string' },
+} as const satisfies ParseArgsConfig['options'];
+
+export const GLOBAL_OPTIONS = {
+  'config-dir': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies ParseArgsConfig['options'];
+
+/** Lazily built services for one invocation (paths, logger, keychain, journal). */
+export class Session {
+  #paths: AppPaths | undefined;
+  #logger: FileLogger | undefined;
+  #keychain: Keychain | undefined;
+  #configDirOption: string | undefined;
+
+  constructor(readonly dependencies: CliDependencies) {}
+
+  get io(): CliIo {
+    return this.dependencies.io;
+  }
+
+  setConfigDir(option: string | undefined): void {
+    this.#configDirOption = option;
+  }
+
+  get paths(): AppPaths {
+    this.#paths ??= resolveAppPaths(this.#configDirOption, this.io.env);
+    return this.#paths;
+  }
+
+  get logger(): FileLogger {
+    this.#logger ??= new FileLogger(this.paths.logDir);
+    return this.#logger;
+  }
+
+  get keychain(): Keychain {
+    this.#keychain ??= new Keychain(this.dependencies.secretStore ?? new KeytarSecretStore());
+    return this.#keychain;
+  }
+
+  /** The logger if this invocation already opened one (usage errors should not create log folders). */
+  get openedLogger(): Logger | undefined {
+    return this.#logger;
+  }
+
+  get config(): ConfigStore {
+    return new ConfigStore(this.paths.configDir);
+  }
+
+  openJournal(): Journal {
+    return new Journal(`${this.paths.stateDir}/journal.sqlite`);
+  }
+}
+
+type Parsed<O extends ParseArgsConfig['options']> = ReturnType<typeof parseArgs<{ args: string[]; options: typeof GLOBAL_OPTIONS & O; allowPositionals: true; strict: true }>>;
+
+export function parse<O extends ParseArgsConfig['options']>(args: ReadonlyArray<string>, options: O, session: Session): Parsed<O> {
+  const parsed = parseArgs({ args: [...args], options: { ...GLOBAL_OPTIONS, ...options }, allowPositionals: true, strict: true });
+  session.setConfigDir((parsed.values as { 'config-dir'?: string })['config-dir']);
+  return parsed;
+}
+
+export function requireOption(value: string | boolean | undefined, flag: string, hint = ''): string {
+  if (typeof value !== 'string' || value.trim() === '') throw new CosyncError('usage', `missing --${flag}${hint}`);
+  return value;
+}
+
+export function positiveInteger(value: string | undefined, flag: string, fallback: number, max: number): number {
+  if (value === undefined) return fallback;
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < 1 || number > max) throw new CosyncError('usage', `--${flag} must be a whole number from 1 to ${max}; got ${JSON.stringify(value)}`);
+  return number;
+}
+
+
+export type TargetValues = { [K in keyof typeof TARGET_OPTIONS]?: (typeof TARGET_OPTIONS)[K]['type'] extends 'boolean' ? boolean : string };
+
+/** Builds and validates a Target from flags, before any I/O. */
+export function targetFromFlags(values: TargetValues, defaultSse: 'none' | 'c'): Target {
+  // Tencent COS needs only its region: the endpoint is https://cos.REGION.myqcloud.com.
+  const endpoint =
+    values.endpoint === undefined && values.region !== undefined
+      ? cosEndpointForRegion(values.region)
+      : parseEndpoint(requireOption(values.endpoint, 'endpoint URL', ' (or --region for Tencent COS, e.g. --region ap-guangzhou)'));
+  const dialect = isCosHost(endpoint.host) ? 'cos' : 's3';
+  const bucketName = requireOption(values.bucket, 'bucket NAME');
+  const bucket = dialect === 'cos' ? validateCosBucketName(bucketName) : validateBucketName(bucketName);
+  const sse = values.sse === undefined ? (values.key !== undefined ? 'c' : defaultSse) : parseSseMode(values.sse);
+  if (sse === 'c' && values.key === undefined) throw new CosyncError('usage', '--sse c needs --key NAME (the SSE-C key in the keychain; create one with `cosync key generate NAME`)');
+  if (sse !== 'c' && values.key !== undefined) throw new CosyncError('usage', `--key is only used with --sse c (got --sse ${sse})`);
+  if (values['kms-key-id'] !== undefined && sse !== 'kms') throw new CosyncError('usage', '--kms-key-id is only used with --sse kms');
+  assertKeySafeTransport(endpoint, sse);
+  const cosRegion = cosRegionOfHost(endpoint.host);
+  const isIpOrLocal = /^[\d.]+$|^\[|^localhost$/.test(endpoint.host);
+  return {
+    endpoint,
+    bucket,
+    prefix: normalizePrefix(values.prefix),
+    region: values.region ?? cosRegion ?? 'us-east-1',
+    // Virtual-hosted addressing needs DNS names; IP and localhost endpoints only work path-style.
+    pathStyle: values['path-style'] === true || isIpOrLocal,
+    dialect,
+    sse,
+    keyName: values.key,
+    kmsKeyId: values['kms-key-id'],
+  };
+}
+
+export async function credentialsFor(session: Session, account: string | undefined): Promise<StoreCredentials> {
+  const { env } = session.io;
+  const id = env.COSYNC_SECRET_ID;
+  const key = env.COSYNC_SECRET_KEY;
+  if ((id ?? '') !== '' || (key ?? '') !== '') {
+    if ((id ?? '') === '' || (key ?? '') === '') throw new CosyncError('credentials-missing', 'set both COSYNC_SECRET_ID and COSYNC_SECRET_KEY, or neither');
+    const credentials = new StoreCredentials(id as string, key as string, env.COSYNC_SESSION_TOKEN || undefined);
+    credentials.source = 'environment';
+    return credentials;
+  }
+  const name = account ?? DEFAULT_ACCOUNT;
+  const stored = await session.keychain.getCredentials(name);
+  if (stored === undefined) {
+    throw new CosyncError(
+      'credentials-missing',
+      `no credentials for account ${name}: run \`cosync credentials set --secret-id ID${name === DEFAULT_ACCOUNT ? '' : ` --account ${name}`}\` (secret key on stdin), or set COSYNC_SECRET_ID and COSYNC_SECRET_KEY`,
+    );
+  }
+  return stored;
+}
+
+export async function encryptionFor(session: Session, target: Target): Promise<ObjectEncryption> {
+  switch (target.sse) {
+    case 'none':
+      return { mode: 'none' };
+    case 'cos':
+      return { mode: 'cos' };
+    case 'kms':
+      return { mode: 'kms', kmsKeyId: target.kmsKeyId };
+    case 'c':
+      return { mode: 'c', key: await session.keychain.getKey(target.keyName as string) };
+  }
+}
+
+/** `--bwlimit MIB` (MiB per second, fractions allowed) as a token bucket. */
+export function bandwidthLimit(value: string | undefined): TokenBucket | undefined {
+  if (value === undefined) return undefined;
+  const mibPerSecond = Number(value);
+  if (!Number.isFinite(mibPerSecond) || mibPerSecond <= 0) throw new CosyncError('usage', `--bwlimit must be a positive number of MiB per second, e.g. 2 or 0.5; got ${JSON.stringify(value)}`);
+  return new TokenBucket(mibPerSecond * MiB);
+}
+
+export function retryLogger(logger: Logger): (operation: string, attempt: number, reason: string, delayMs: number) => void {
+  return (operation, attempt, reason, delayMs) => logger.log('warn', 'retry', { operation, attempt, reason, delayMs });
+}
+
+
+export const SIZING_OPTIONS = {
+  'part-size': { type: 'string' },
+  'multipart-threshold': { type: 'string' },
+} as const satisfies ParseArgsConfig['options'];
+
+/** `--part-size MIB` and `--multipart-threshold MIB`, validated. */
+export function sizingFromFlags(values: { 'part-size'?: string | undefined; 'multipart-threshold'?: string | undefined }): TransferSizing {
+  return {
+    preferredPartBytes: positiveInteger(values['part-size'], 'part-size', DEFAULT_SIZING.preferredPartBytes / MiB, 5 * 1024) * MiB,
+    multipartThresholdBytes: positiveInteger(values['multipart-threshold'], 'multipart-threshold', DEFAULT_SIZING.multipartThresholdBytes / MiB, 1024) * MiB,
+  };
+}

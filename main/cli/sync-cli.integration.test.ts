@@ -1,0 +1,177 @@
+/**
+ * The folder-sync commands end to end: the built `cosync` binary against RGW and gnome-keyring —
+ * folder add (with its checks), sync --once, status, logs, pause, remove, and `serve` picking up
+ * a new file through the watcher.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { useWorkDir } from '../../test/support/files.js';
+import { createBucket, listKeys, readObject, requireServices, runCosync, spawnCosync, uniqueName, type RunResult, type Services } from '../../test/support/services.js';
+
+const work = useWorkDir('sync-cli');
+let services: Services;
+let bucket: string;
+let configDir: string;
+const keyName = uniqueName('synccli');
+const env: Record<string, string> = {};
+const outputs: string[] = [];
+
+async function cosync(args: string[]): Promise<RunResult> {
+  const result = await runCosync(args, { configDir, services, env });
+  outputs.push(result.stdout, result.stderr);
+  return result;
+}
+
+function expectFailure(result: RunResult, message: RegExp): void {
+  expect(result.code, `${result.stdout}\n${result.stderr}`).not.toBe(0);
+  expect(result.stderr.trim().split('\n')).toHaveLength(1);
+  expect(result.stderr).toMatch(message);
+}
+
+beforeAll(async () => {
+  services = requireServices();
+  bucket = await createBucket(services, 'cosync-sync-cli');
+  configDir = join(work(), 'config');
+  env.COSYNC_SECRET_ID = services.accessKey;
+  env.COSYNC_SECRET_KEY = services.secretKey;
+  expect((await cosync(['key', 'generate', keyName])).code).toBe(0);
+});
+
+afterAll(async () => {
+  await cosync(['key', 'delete', keyName, '--yes']);
+});
+
+describe('cosync folder / sync / status / logs', () => {
+  it('refuses bad folders with specific messages and adds a good one', async () => {
+    const root = join(work(), 'docs');
+    await mkdir(join(root, 'sub'), { recursive: true });
+    await writeFile(join(root, 'a.txt'), 'alpha\n');
+    await writeFile(join(root, 'sub', 'b.txt'), 'beta\n');
+    const target = ['--endpoint', services.httpsEndpoint, '--bucket', bucket, '--sse', 'c', '--key', keyName];
+
+    expectFailure(await cosync(['folder', 'add', join(work(), 'nope'), ...target]), /no such folder/);
+    expectFailure(await cosync(['folder', 'add', join(root, 'a.txt'), ...target]), /is a file; folder add takes a folder/);
+    expectFailure(await cosync(['folder', 'add', root, ...target, '--policy', 'sometimes']), /--policy must be keep .* mirror .* or trash/);
+    expectFailure(await cosync(['folder', 'add', root, '--endpoint', services.httpsEndpoint, '--bucket', bucket, '--sse', 'c', '--key', 'no-such-key-xyz']), /no-such-key-xyz/);
+    expectFailure(await cosync(['folder', 'add', root, ...target.slice(0, 3), 'missing-bucket-xyz', ...target.slice(4)]), /missing-bucket-xyz/);
+
+    const added = await cosync(['folder', 'add', root, ...target, '--prefix', 'docs', '--policy', 'mirror']);
+    expect(added.code, added.stderr).toBe(0);
+    expect(added.stdout).toMatch(/^added docs-[0-9a-f]{4} .*docs\/ \(SSE-C key .*, deletes: mirror\)/);
+
+    expectFailure(await cosync(['folder', 'add', join(root, 'sub'), ...target, '--prefix', 'other']), /overlaps folder docs-/);
+    await mkdir(join(work(), 'elsewhere'));
+    expectFailure(await cosync(['folder', 'add', join(work(), 'elsewhere'), ...target, '--prefix', 'docs/inner']), /overlaps the prefix "docs\/"/);
+
+    const list = await cosync(['folder', 'list', '--json']);
+    const folders = JSON.parse(list.stdout) as Array<{ id: string; localPath: string; policy: string }>;
+    expect(folders).toHaveLength(1);
+    expect(folders[0]).toMatchObject({ policy: 'mirror', localPath: root });
+    // The config names the key; it never holds it.
+    const config = await readFile(join(configDir, 'config.json'), 'utf8');
+    expect(config).toContain(`"keyName": "${keyName}"`);
+  }, 60_000);
+
+  it('sync --once uploads, status agrees, a second run is idle, logs hold no secret', async () => {
+    const first = await cosync(['sync', '--once']);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toMatch(/docs-[0-9a-f]{4}: 2 files, 2 changes applied, 0 failed/);
+    expect(await listKeys(services, bucket, 'docs/')).toEqual(['docs/a.txt', 'docs/sub/b.txt']);
+
+    const status = await cosync(['status', '--json']);
+    const [report] = JSON.parse(status.stdout) as Array<{ counts: Record<string, number>; files: Array<{ path: string; state: string }> }>;
+    expect(report?.counts).toEqual({ synced: 2, pending: 0, error: 0 });
+    expect(report?.files.map((file) => `${file.path}:${file.state}`)).toEqual(['a.txt:synced', 'sub/b.txt:synced']);
+
+    const again = await cosync(['sync', '--once', '--json']);
+    const event = JSON.parse(again.stdout.trim()) as { type: string; actions: number };
+    expect(event).toMatchObject({ type: 'folder-synced', actions: 0 });
+
+    const root = join(work(), 'docs');
+    await writeFile(join(root, 'a.txt'), 'alpha, changed\n');
+    const human = await cosync(['status']);
+    expect(human.stdout).toMatch(/2 synced, 0 pending/); // as of the last scan: status does not scan
+    await cosync(['sync', '--once']);
+    const logs = await cosync(['logs', '--lines', '200']);
+    expect(logs.stdout).toMatch(/info {2}uploaded folder=docs-[0-9a-f]{4} key=docs\/a\.txt/);
+    const kit = join(work(), 'kit.json');
+    expect((await cosync(['key', 'export', keyName, '--out', kit])).code).toBe(0);
+    const { key } = JSON.parse(await readFile(kit, 'utf8')) as { key: string };
+    const logText = await readFile(join(configDir, 'logs', 'cosync.log'), 'utf8');
+    for (const text of [logText, ...outputs]) {
+      expect(text).not.toContain(key);
+      expect(text).not.toContain(services.secretKey);
+    }
+  }, 60_000);
+
+  it('pause skips a folder; remove forgets it and deletes nothing', async () => {
+    const [folder] = JSON.parse((await cosync(['folder', 'list', '--json'])).stdout) as Array<{ id: string }>;
+    expect((await cosync(['folder', 'pause', folder!.id])).code).toBe(0);
+    await writeFile(join(work(), 'docs', 'while-paused.txt'), 'x');
+    await cosync(['sync', '--once']);
+    expect(await listKeys(services, bucket, 'docs/')).not.toContain('docs/while-paused.txt');
+    expect((await cosync(['folder', 'resume', folder!.id])).code).toBe(0);
+    await cosync(['sync', '--once']);
+    expect(await listKeys(services, bucket, 'docs/')).toContain('docs/while-paused.txt');
+
+    const removed = await cosync(['folder', 'remove', folder!.id]);
+    expect(removed.stdout).toMatch(/nothing was deleted locally or in the bucket/);
+    expect((await cosync(['folder', 'list'])).stdout).toMatch(/no sync folders/);
+    expectFailure(await cosync(['folder', 'remove', folder!.id]), /no folder with id/);
+    expect(await listKeys(services, bucket, 'docs/')).toHaveLength(3);
+  }, 60_000);
+});
+
+describe('cosync serve', () => {
+  it('serves the API behind a token and syncs a new file through the watcher', async () => {
+    const root = join(work(), 'served');
+    await mkdir(root);
+    await writeFile(join(root, 'first.txt'), 'first\n');
+    const added = await cosync(['folder', 'add', root, '--endpoint', services.httpsEndpoint, '--bucket', bucket, '--prefix', 'served', '--key', keyName]);
+    expect(added.code, added.stderr).toBe(0);
+
+    const child = spawnCosync(['serve', '--port', '0'], { configDir, services, env });
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let text = '';
+        child.stdout.on('data', (chunk: Buffer) => {
+          text += chunk.toString();
+          const match = /serving (http:\/\/\S+)/.exec(text);
+          if (match) resolve(match[1] as string);
+        });
+        child.on('close', () => reject(new Error(`serve exited early: ${text}`)));
+      });
+      const base = new URL(url);
+      const token = base.searchParams.get('token') as string;
+      expect(token.length).toBeGreaterThan(20);
+      expect((await fetch(new URL('/api/folders', base))).status).toBe(401);
+      expect((await fetch(new URL('/api/folders?token=wrong', base))).status).toBe(401);
+
+      const waitForKey = async (wanted: string): Promise<void> => {
+        for (let i = 0; i < 150; i++) {
+          if ((await listKeys(services, bucket, 'served/')).includes(wanted)) return;
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        throw new Error(`${wanted} never appeared`);
+      };
+      await waitForKey('served/first.txt');
+      // A file written after start is picked up by the watcher.
+      const body = randomBytes(5000);
+      await writeFile(join(root, 'later.bin'), body);
+      await waitForKey('served/later.bin');
+      const { key } = JSON.parse(await readFile(join(work(), 'kit.json'), 'utf8')) as { key: string };
+      expect((await readObject(services, bucket, 'served/later.bin', Buffer.from(key, 'base64'))).equals(body)).toBe(true);
+
+      const folders = (await (await fetch(new URL(`/api/folders?token=${token}`, base))).json()) as Array<{ config: { id: string }; counts: Record<string, number> }>;
+      expect(folders).toHaveLength(1);
+      expect(folders[0]?.counts.synced).toBe(2);
+      const files = (await (await fetch(new URL(`/api/files?token=${token}&folder=${folders[0]?.config.id}`, base))).json()) as Array<{ path: string; status: { state: string } }>;
+      expect(files.map((file) => `${file.path}:${file.status.state}`)).toEqual(['first.txt:synced', 'later.bin:synced']);
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((resolve) => child.on('close', resolve));
+    }
+  }, 60_000);
+});

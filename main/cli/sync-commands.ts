@@ -1,0 +1,395 @@
+/**
+ * The folder-sync commands: `folder add|list|remove|pause|resume`, `sync --once`, `status`,
+ * `logs` and `serve` (the headless daemon). Folders live in config.json; their trees and errors
+ * in the journal.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFile, realpath, stat } from 'node:fs/promises';
+import { basename, resolve, sep } from 'node:path';
+import { DEFAULT_IGNORE_RULES } from '../../app/ignore-rules.js';
+import { CosyncError } from '../../app/result.js';
+import { DELETE_POLICIES, folderTarget, type DeletePolicy, type SyncFolderConfig } from '../../app/sync-model.js';
+import { holdsSyncedContent, pathsOf, planSync } from '../../app/sync-planner.js';
+import { assertKeySafeTransport } from '../../app/target.js';
+import { formatBytes } from '../../app/transfer-events.js';
+import { S3RemoteStore } from '../remote/s3-remote-store.js';
+import { SyncEngine, type FolderConnection } from '../sync/sync-engine.js';
+import { StatusTracker } from '../sync/status-tracker.js';
+import { startServer } from './serve.js';
+import {
+  bandwidthLimit,
+  credentialsFor,
+  encryptionFor,
+  parse,
+  positiveInteger,
+  retryLogger,
+  SIZING_OPTIONS,
+  sizingFromFlags,
+  TARGET_OPTIONS,
+  targetFromFlags,
+  type Session,
+} from './session.js';
+
+/** Dispatches the sync command groups; undefined when `group` is not one of them. */
+export async function syncCommands(group: string, args: ReadonlyArray<string>, session: Session): Promise<number | undefined> {
+  switch (group) {
+    case 'folder':
+      return folderCommand(args, session);
+    case 'sync':
+      return syncCommand(args, session);
+    case 'status':
+      return statusCommand(args, session);
+    case 'logs':
+      return logsCommand(args, session);
+    case 'serve':
+      return serveCommand(args, session);
+    default:
+      return undefined;
+  }
+}
+
+/** Opens the store and resolves the key and credentials of a folder. */
+export async function connectFolder(session: Session, folder: SyncFolderConfig, partConcurrency: number): Promise<FolderConnection> {
+  const target = folderTarget(folder);
+  assertKeySafeTransport(target.endpoint, target.sse);
+  const encryption = await encryptionFor(session, target);
+  const credentials = await credentialsFor(session, folder.account);
+  const store = new S3RemoteStore(target, credentials, { maxSockets: partConcurrency + 4, onRetry: retryLogger(session.logger) });
+  return { store, encryption };
+}
+
+async function loadFolders(session: Session): Promise<ReadonlyArray<SyncFolderConfig>> {
+  return (await session.config.load()).folders;
+}
+
+function findFolder(folders: ReadonlyArray<SyncFolderConfig>, id: string | undefined, usage: string): SyncFolderConfig {
+  if (id === undefined) throw new CosyncError('usage', `expected: ${usage}`);
+  const folder = folders.find((candidate) => candidate.id === id);
+  if (folder === undefined) {
+    const known = folders.map((candidate) => candidate.id).join(', ');
+    throw new CosyncError('usage', `no folder with id ${JSON.stringify(id)}${known === '' ? ' (no folders yet: `cosync folder add PATH …`)' : ` (folders: ${known})`}`);
+  }
+  return folder;
+}
+
+function describeFolder(folder: SyncFolderConfig): string {
+  const encryption = folder.sse === 'c' ? `SSE-C key ${folder.keyName}` : folder.sse === 'none' ? 'no server-side encryption' : `SSE-${folder.sse.toUpperCase()}`;
+  return `${folder.id}  ${folder.localPath} → ${folder.endpoint}/${folder.bucket}/${folder.prefix}  (${encryption}, deletes: ${folder.policy}${folder.paused ? ', paused' : ''})`;
+}
+
+/** A short, readable, unique id: the folder's name plus random hex. */
+function newFolderId(localPath: string, taken: ReadonlySet<string>): string {
+  const slug = basename(localPath).toLowerCase().normalize('NFKD').replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 24) || 'folder';
+  for (;;) {
+    const id = `${slug}-${randomBytes(2).toString('hex')}`;
+    if (!taken.has(id)) return id;
+  }
+}
+
+function isWithin(parent: string, child: string): boolean {
+  return child === parent || child.startsWith(parent.endsWith(sep) ? parent : parent + sep);
+}
+
+// ── folder ──
+
+async function folderCommand(args: ReadonlyArray<string>, session: Session): Promise<number> {
+  const [action, ...rest] = args;
+  const { io } = session;
+  switch (action) {
+    case 'add': {
+      const { values, positionals } = parse(rest, { ...TARGET_OPTIONS, policy: { type: 'string' } }, session);
+      if (positionals.length !== 1) throw new CosyncError('usage', 'expected: cosync folder add PATH --endpoint URL --bucket B [--prefix P] [--sse none|cos|kms|c] [--key NAME] [--policy keep|mirror|trash]');
+      const policy = (values.policy ?? 'keep') as DeletePolicy;
+      if (!DELETE_POLICIES.includes(policy)) throw new CosyncError('usage', `--policy must be keep (never delete in the bucket), mirror (delete there too) or trash (move to ${'.cosync-trash/'}); got ${JSON.stringify(values.policy)}`);
+      const target = targetFromFlags(values, 'none');
+      const given = positionals[0] as string;
+      const info = await stat(given).catch(() => undefined);
+      if (info === undefined) throw new CosyncError('path-not-found', `${given}: no such folder`);
+      if (!info.isDirectory()) throw new CosyncError('usage', `${given} is a file; folder add takes a folder (use \`cosync backup\` for single files)`);
+      const localPath = await realpath(resolve(given));
+      const folders = await loadFolders(session);
+      for (const other of folders) {
+        if (isWithin(other.localPath, localPath) || isWithin(localPath, other.localPath)) {
+          throw new CosyncError('usage', `${localPath} overlaps folder ${other.id} (${other.localPath}); a file must belong to one sync folder only`);
+        }
+        const sameBucket = other.endpoint === target.endpoint.url && other.bucket === target.bucket;
+        if (sameBucket && (other.prefix.startsWith(target.prefix) || target.prefix.startsWith(other.prefix))) {
+          throw new CosyncError('usage', `prefix ${JSON.stringify(target.prefix)} overlaps the prefix ${JSON.stringify(other.prefix)} of folder ${other.id} in bucket ${target.bucket}; give each folder its own --prefix`);
+        }
+      }
+      // Key, credentials and bucket are checked now, not at the first sync.
+      await encryptionFor(session, target);
+      const credentials = await credentialsFor(session, values.account);
+      const store = new S3RemoteStore(target, credentials, { maxSockets: 2, onRetry: retryLogger(session.logger) });
+      try {
+        await store.checkAccess(target.prefix);
+      } finally {
+        store.close();
+      }
+      const folder: SyncFolderConfig = {
+        id: newFolderId(localPath, new Set(folders.map((other) => other.id))),
+        localPath,
+        endpoint: target.endpoint.url,
+        bucket: target.bucket,
+        prefix: target.prefix,
+        region: values.region,
+        pathStyle: target.pathStyle,
+        sse: target.sse,
+        keyName: target.keyName,
+        kmsKeyId: target.kmsKeyId,
+        account: values.account,
+        policy,
+        paused: false,
+        createdAt: new Date().toISOString(),
+      };
+      await session.config.update((config) => ({ ...config, folders: [...config.folders, folder] }));
+      session.logger.log('info', 'folder-added', { folder: folder.id, localPath, bucket: folder.bucket, prefix: folder.prefix, sse: folder.sse, policy });
+      if (values.json === true) io.stdout.write(`${JSON.stringify(folder)}\n`);
+      else io.stdout.write(`added ${describeFolder(folder)}\nrun \`cosync sync --once\` to sync it now, or \`cosync serve\` to keep it in sync\n`);
+      return 0;
+    }
+    case 'list': {
+      const { values } = parse(rest, { json: { type: 'boolean' } }, session);
+      const folders = await loadFolders(session);
+      if (values.json === true) io.stdout.write(`${JSON.stringify(folders)}\n`);
+      else if (folders.length === 0) io.stdout.write('no sync folders; add one with `cosync folder add PATH --endpoint URL --bucket B`\n');
+      else for (const folder of folders) io.stdout.write(`${describeFolder(folder)}\n`);
+      return 0;
+    }
+    case 'remove': {
+      const { positionals } = parse(rest, {}, session);
+      const folder = findFolder(await loadFolders(session), positionals[0], 'cosync folder remove ID');
+      await session.config.update((config) => ({ ...config, folders: config.folders.filter((other) => other.id !== folder.id) }));
+      const journal = session.openJournal();
+      try {
+        journal.deleteSyncFolder(folder.id);
+      } finally {
+        journal.close();
+      }
+      session.logger.log('info', 'folder-removed', { folder: folder.id });
+      io.stdout.write(`removed ${folder.id}: ${folder.localPath} is no longer synced; nothing was deleted locally or in the bucket\n`);
+      return 0;
+    }
+    case 'pause':
+    case 'resume': {
+      const { positionals } = parse(rest, {}, session);
+      const folder = findFolder(await loadFolders(session), positionals[0], `cosync folder ${action} ID`);
+      const paused = action === 'pause';
+      await session.config.update((config) => ({ ...config, folders: config.folders.map((other) => (other.id === folder.id ? { ...other, paused } : other)) }));
+      io.stdout.write(`${folder.id} ${paused ? 'paused' : 'resumed'}\n`);
+      return 0;
+    }
+    default:
+      throw new CosyncError('usage', `unknown folder action ${JSON.stringify(action ?? '')}: use add, list, remove, pause or resume`);
+  }
+}
+
+// ── sync --once ──
+
+const ENGINE_OPTIONS = {
+  ...SIZING_OPTIONS,
+  concurrency: { type: 'string' },
+  bwlimit: { type: 'string' },
+  json: { type: 'boolean' },
+  folder: { type: 'string' },
+} as const;
+
+async function buildEngine(
+  session: Session,
+  values: { concurrency?: string | undefined; bwlimit?: string | undefined; folder?: string | undefined; 'part-size'?: string | undefined; 'multipart-threshold'?: string | undefined },
+) {
+  const all = await loadFolders(session);
+  const folders = values.folder === undefined ? all : [findFolder(all, values.folder, 'cosync sync --once --folder ID')];
+  if (folders.length === 0) throw new CosyncError('usage', 'no sync folders; add one with `cosync folder add PATH --endpoint URL --bucket B`');
+  const partConcurrency = positiveInteger(values.concurrency, 'concurrency', 8, 64);
+  const journal = session.openJournal();
+  const status = new StatusTracker();
+  const engine = new SyncEngine(folders, {
+    journal,
+    logger: session.logger,
+    status,
+    connect: (folder) => connectFolder(session, folder, partConcurrency),
+    partConcurrency,
+    fileConcurrency: Math.max(2, Math.min(partConcurrency, 8)),
+    bandwidth: bandwidthLimit(values.bwlimit),
+    sizing: sizingFromFlags(values),
+  });
+  return { engine, journal, status, folders };
+}
+
+async function syncCommand(args: ReadonlyArray<string>, session: Session): Promise<number> {
+  const { values, positionals } = parse(args, { ...ENGINE_OPTIONS, once: { type: 'boolean' } }, session);
+  if (positionals.length > 0) throw new CosyncError('usage', `unexpected argument ${JSON.stringify(positionals[0])}`);
+  if (values.once !== true) throw new CosyncError('usage', 'cosync sync needs --once (sync every folder and exit); to keep folders in sync, run `cosync serve`');
+  const { engine, journal, status } = await buildEngine(session, values);
+  const { io } = session;
+  const abort = new AbortController();
+  const onSignal = (): void => abort.abort(new CosyncError('aborted', 'interrupted'));
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    const started = Date.now();
+    const outcomes = await engine.runOnce({ signal: abort.signal });
+    let exitCode = 0;
+    for (const outcome of outcomes) {
+      if (!outcome.ok) {
+        exitCode = 1;
+        if (values.json === true) io.stdout.write(`${JSON.stringify({ type: 'folder-failed', folder: outcome.folderId, error: outcome.error })}\n`);
+        else io.stderr.write(`cosync: ${outcome.folderId}: ${outcome.error.message}\n`);
+        continue;
+      }
+      const { result, scan } = outcome;
+      if (result.failed.length > 0) exitCode = 1;
+      const counts = status.counts(outcome.folderId);
+      if (values.json === true) {
+        io.stdout.write(`${JSON.stringify({ type: 'folder-synced', folder: outcome.folderId, files: scan.files, actions: result.actionsRun, failed: result.failed, skipped: result.skipped, remoteOnly: result.remoteOnly, counts })}\n`);
+      } else {
+        for (const failure of result.failed) io.stderr.write(`cosync: ${outcome.folderId}: ${failure.path}: ${failure.error.message}\n`);
+        for (const skipped of result.skipped) io.stdout.write(`skipped ${skipped.path}: ${skipped.reason}\n`);
+        io.stdout.write(
+          `${outcome.folderId}: ${scan.files} files, ${result.actionsRun} change${result.actionsRun === 1 ? '' : 's'} applied, ${result.failed.length} failed` +
+            `${result.remoteOnly > 0 ? `, ${result.remoteOnly} object${result.remoteOnly === 1 ? '' : 's'} in the bucket not from this folder (left alone)` : ''}\n`,
+        );
+      }
+    }
+    if (values.json !== true) io.stdout.write(`done in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+    return exitCode;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await engine.stop(0);
+    status.dispose();
+    journal.close();
+  }
+}
+
+// ── status ──
+
+type FileState = 'synced' | 'pending' | 'error';
+
+async function statusCommand(args: ReadonlyArray<string>, session: Session): Promise<number> {
+  const { values, positionals } = parse(args, { json: { type: 'boolean' }, folder: { type: 'string' }, files: { type: 'boolean' } }, session);
+  if (positionals.length > 0) throw new CosyncError('usage', `unexpected argument ${JSON.stringify(positionals[0])}`);
+  const all = await loadFolders(session);
+  const folders = values.folder === undefined ? all : [findFolder(all, values.folder, 'cosync status --folder ID')];
+  const { io } = session;
+  if (folders.length === 0) {
+    io.stdout.write(values.json === true ? '[]\n' : 'no sync folders; add one with `cosync folder add PATH --endpoint URL --bucket B`\n');
+    return 0;
+  }
+  const journal = session.openJournal();
+  const report = [];
+  try {
+    for (const folder of folders) {
+      // As of the last scan (by `sync --once` or the daemon); the journal is the record.
+      const state = journal.loadSyncFolder(folder.id);
+      const plan = planSync(state, { policy: folder.policy, trashStamp: 'status', isIgnored: (path) => DEFAULT_IGNORE_RULES.isIgnored(path, false) });
+      const pending = new Set(plan.actions.flatMap((action) => (action.kind === 'forget' || action.kind === 'refresh' ? [] : pathsOf(action))));
+      const files: Array<{ path: string; state: FileState; bytes: number; error?: { code: string; message: string; attempts: number } }> = [];
+      for (const [path, file] of state.local) {
+        const error = state.errors.get(path);
+        const synced = state.synced.get(path);
+        const fileState: FileState = error !== undefined ? 'error' : !pending.has(path) && synced !== undefined && holdsSyncedContent(file, synced) ? 'synced' : 'pending';
+        files.push({ path, state: fileState, bytes: file.sizeBytes, ...(error === undefined ? {} : { error: { code: error.code, message: error.message, attempts: error.attempts } }) });
+      }
+      files.sort((a, b) => (a.path < b.path ? -1 : 1));
+      const count = (which: FileState) => files.filter((file) => file.state === which).length;
+      report.push({
+        folder,
+        counts: { synced: count('synced'), pending: count('pending'), error: count('error') },
+        bytes: files.reduce((sum, file) => sum + file.bytes, 0),
+        pendingDeletes: plan.actions.filter((action) => action.kind === 'delete-remote' || action.kind === 'trash-remote').length,
+        remoteOnly: plan.remoteOnly,
+        files,
+      });
+    }
+  } finally {
+    journal.close();
+  }
+  if (values.json === true) {
+    io.stdout.write(`${JSON.stringify(report.map(({ folder, ...rest }) => ({ id: folder.id, localPath: folder.localPath, paused: folder.paused, ...rest })))}\n`);
+    return 0;
+  }
+  for (const entry of report) {
+    const { counts } = entry;
+    io.stdout.write(`${describeFolder(entry.folder)}\n`);
+    io.stdout.write(
+      `  ${counts.synced} synced, ${counts.pending} pending, ${counts.error} failing — ${formatBytes(entry.bytes)}` +
+        `${entry.pendingDeletes > 0 ? `; ${entry.pendingDeletes} deletion${entry.pendingDeletes === 1 ? '' : 's'} to apply` : ''}` +
+        `${entry.remoteOnly > 0 ? `; ${entry.remoteOnly} object${entry.remoteOnly === 1 ? '' : 's'} in the bucket not from this folder` : ''}\n`,
+    );
+    for (const file of entry.files) {
+      if (file.state === 'error') io.stdout.write(`  error    ${file.path}: ${file.error?.message} (${file.error?.attempts} attempt${file.error?.attempts === 1 ? '' : 's'})\n`);
+      else if (values.files === true) io.stdout.write(`  ${file.state.padEnd(8)} ${file.path}\n`);
+    }
+  }
+  return 0;
+}
+
+// ── logs ──
+
+async function logsCommand(args: ReadonlyArray<string>, session: Session): Promise<number> {
+  const { values, positionals } = parse(args, { lines: { type: 'string' }, json: { type: 'boolean' } }, session);
+  if (positionals.length > 0) throw new CosyncError('usage', `unexpected argument ${JSON.stringify(positionals[0])}`);
+  const count = positiveInteger(values.lines, 'lines', 50, 100_000);
+  const logFile = session.logger.file;
+  const lines: string[] = [];
+  // The current file, then rotated ones, until enough lines are found.
+  for (const file of [logFile, ...[1, 2, 3, 4, 5].map((index) => logFile.replace(/cosync\.log$/, `cosync.${index}.log`))]) {
+    const text = await readFile(file, 'utf8').catch(() => '');
+    lines.unshift(...text.split('\n').filter((line) => line.trim() !== ''));
+    if (lines.length >= count) break;
+  }
+  const recent = lines.slice(-count);
+  const { io } = session;
+  if (recent.length === 0) {
+    io.stdout.write(`no log entries yet (${logFile})\n`);
+    return 0;
+  }
+  for (const line of recent) {
+    if (values.json === true) {
+      io.stdout.write(`${line}\n`);
+      continue;
+    }
+    try {
+      const { time, level, event, ...fields } = JSON.parse(line) as Record<string, unknown>;
+      const details = Object.entries(fields)
+        .map(([name, value]) => `${name}=${typeof value === 'string' ? value : JSON.stringify(value)}`)
+        .join(' ');
+      io.stdout.write(`${String(time)} ${String(level).padEnd(5)} ${String(event)}${details === '' ? '' : ` ${details}`}\n`);
+    } catch {
+      io.stdout.write(`${line}\n`);
+    }
+  }
+  return 0;
+}
+
+// ── serve ──
+
+async function serveCommand(args: ReadonlyArray<string>, session: Session): Promise<number> {
+  const { values, positionals } = parse(args, { ...ENGINE_OPTIONS, port: { type: 'string' }, host: { type: 'string' } }, session);
+  if (positionals.length > 0) throw new CosyncError('usage', `unexpected argument ${JSON.stringify(positionals[0])}`);
+  const portText = values.port ?? '0';
+  const port = Number(portText);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CosyncError('usage', `--port must be 0 (any free port) to 65535; got ${JSON.stringify(portText)}`);
+  const host = values.host ?? '127.0.0.1';
+  const { engine, journal, status, folders } = await buildEngine(session, values);
+  const server = await startServer({ engine, status, host, port, logger: session.logger });
+  const { io } = session;
+  io.stdout.write(`cosync: serving ${server.url}\n`);
+  io.stdout.write(`cosync: syncing ${folders.length} folder${folders.length === 1 ? '' : 's'}; stop with Ctrl-C\n`);
+  session.logger.log('info', 'serve-start', { host, port: server.port, folders: folders.length });
+  await engine.start();
+  await new Promise<void>((done) => {
+    const stop = (): void => done();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  io.stdout.write('cosync: stopping (finishing files in flight)…\n');
+  await server.close();
+  await engine.stop();
+  status.dispose();
+  journal.close();
+  session.logger.log('info', 'serve-stop', {});
+  return 0;
+}

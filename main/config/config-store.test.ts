@@ -1,0 +1,59 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ConfigStore } from './config-store.js';
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+function storeWith(content: unknown): ConfigStore {
+  const dir = mkdtempSync(join(tmpdir(), 'cosync-config-'));
+  dirs.push(dir);
+  writeFileSync(join(dir, 'config.json'), JSON.stringify(content));
+  return new ConfigStore(dir);
+}
+
+const folder = {
+  id: 'docs-1a2b',
+  localPath: '/home/me/Documents',
+  endpoint: 'https://cos.ap-guangzhou.myqcloud.com',
+  bucket: 'examplebucket-1250000000',
+  prefix: 'laptop/docs/',
+  sse: 'c',
+  keyName: 'photos',
+  policy: 'trash',
+  createdAt: '2026-11-26T00:00:00.000Z',
+};
+
+describe('config folders', () => {
+  it('loads a valid folder with defaults for optional fields', async () => {
+    const config = await storeWith({ version: 1, keys: {}, folders: [folder] }).load();
+    expect(config.folders).toEqual([
+      { ...folder, region: undefined, pathStyle: false, kmsKeyId: undefined, account: undefined, paused: false },
+    ]);
+  });
+
+  it('a config without folders (older cosync) has none', async () => {
+    expect((await storeWith({ version: 1, keys: {} }).load()).folders).toEqual([]);
+  });
+
+  it.each<[string, unknown, RegExp]>([
+    ['not a list', { folders: {} }, /"folders" must be a list/],
+    ['bad id', { folders: [{ ...folder, id: 'Has Spaces' }] }, /folders\[0\]\.id "Has Spaces" must be 1–40 lowercase/],
+    ['relative path', { folders: [{ ...folder, localPath: 'docs' }] }, /folders\[0\]\.localPath must be an absolute path/],
+    ['bad endpoint', { folders: [{ ...folder, endpoint: 'ftp://x' }] }, /folders\[0\]\.endpoint: invalid endpoint "ftp:\/\/x"/],
+    ['bad sse', { folders: [{ ...folder, sse: 'rot13' }] }, /folders\[0\]\.sse: unknown --sse value "rot13"/],
+    ['sse c without key', { folders: [{ ...folder, keyName: undefined }] }, /folders\[0\]\.keyName is required when sse is "c"/],
+    ['bad policy', { folders: [{ ...folder, policy: 'sometimes' }] }, /folders\[0\]\.policy must be keep, mirror or trash \(got "sometimes"\)/],
+    ['missing bucket', { folders: [{ ...folder, bucket: '' }] }, /folders\[0\]\.bucket must be a non-empty string/],
+    ['duplicate ids', { folders: [folder, { ...folder, localPath: '/elsewhere' }] }, /two folders have the id "docs-1a2b"/],
+  ])('refuses %s with a message naming the field and the fix', async (_name, change, message) => {
+    const error = await storeWith({ version: 1, keys: {}, ...(change as object) }).load().catch((caught: Error) => caught);
+    expect(error).toBeInstanceOf(Error);
+    expect((error as Error).message).toMatch(message);
+    expect((error as Error).message).toMatch(/fix or remove the file$/);
+  });
+});

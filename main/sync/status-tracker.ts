@@ -1,0 +1,160 @@
+/**
+ * The one place per-file sync states change. It keeps the latest status of every path (for
+ * lists and counts) and delivers changes to subscribers in batches: at most about
+ * `maxBatchesPerSecond` per subscriber however fast states change — an upload reports progress
+ * for every chunk, a scan of 100,000 files sets 100,000 states — and, per batch, only the newest
+ * status of each path. Each subscriber has its own pending set, so a new or slow one affects no other.
+ */
+import { FILE_STATE_NAMES, isValidTransition, type FileStateName, type FileStatus, type FileSyncState, type StateCounts, type StatusBatch } from '../../app/sync-status.js';
+
+export interface StatusSubscription {
+  dispose(): void;
+}
+
+/** Joins folder and path into one map key; NUL appears in neither. */
+const keyOf = (folderId: string, path: string): string => `${folderId}\0${path}`;
+
+class Subscriber {
+  readonly changes = new Map<string, FileStatus>();
+  readonly forgotten = new Map<string, { folderId: string; path: string }>();
+  timer: NodeJS.Timeout | undefined;
+  lastDeliveredAt = -Infinity;
+
+  constructor(readonly listener: (batch: StatusBatch) => void) {}
+
+  get pending(): boolean {
+    return this.changes.size > 0 || this.forgotten.size > 0;
+  }
+}
+
+export class StatusTracker {
+  readonly #statuses = new Map<string, FileStatus>();
+  /** Per folder: count per state, kept as states change (never by scanning). */
+  readonly #counts = new Map<string, Record<FileStateName, number>>();
+  readonly #subscribers = new Set<Subscriber>();
+  readonly #intervalMs: number;
+  readonly #now: () => number;
+  #invalidTransitions = 0;
+  #listenerFailures = 0;
+
+  constructor(options: { maxBatchesPerSecond?: number; now?: () => number } = {}) {
+    this.#intervalMs = 1000 / (options.maxBatchesPerSecond ?? 10);
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** Changes that did not follow the state machine (counted, not refused: status must never break a sync). */
+  get invalidTransitions(): number {
+    return this.#invalidTransitions;
+  }
+
+  /** Listeners that threw (isolated from the tracker and from other subscribers). */
+  get listenerFailures(): number {
+    return this.#listenerFailures;
+  }
+
+  set(folderId: string, path: string, status: FileSyncState): void {
+    const key = keyOf(folderId, path);
+    const previous = this.#statuses.get(key);
+    if (!isValidTransition(previous?.status.state, status.state)) this.#invalidTransitions++;
+    const counts = this.#countsOf(folderId);
+    if (previous !== undefined) counts[previous.status.state]--;
+    counts[status.state]++;
+    const entry: FileStatus = { folderId, path, status, changedAt: this.#now() };
+    this.#statuses.set(key, entry);
+    for (const subscriber of this.#subscribers) {
+      subscriber.forgotten.delete(key);
+      subscriber.changes.set(key, entry);
+      this.#schedule(subscriber);
+    }
+  }
+
+  forget(folderId: string, path: string): void {
+    const key = keyOf(folderId, path);
+    const previous = this.#statuses.get(key);
+    if (previous === undefined) return;
+    this.#statuses.delete(key);
+    this.#countsOf(folderId)[previous.status.state]--;
+    for (const subscriber of this.#subscribers) {
+      subscriber.changes.delete(key);
+      subscriber.forgotten.set(key, { folderId, path });
+      this.#schedule(subscriber);
+    }
+  }
+
+  get(folderId: string, path: string): FileStatus | undefined {
+    return this.#statuses.get(keyOf(folderId, path));
+  }
+
+  /** Every known path of a folder, sorted by path. */
+  list(folderId: string): FileStatus[] {
+    const prefix = `${folderId}\0`;
+    const result: FileStatus[] = [];
+    for (const [key, status] of this.#statuses) if (key.startsWith(prefix)) result.push(status);
+    return result.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  }
+
+  counts(folderId: string): StateCounts {
+    return { ...this.#countsOf(folderId) };
+  }
+
+  forgetFolder(folderId: string): void {
+    for (const status of this.list(folderId)) this.forget(folderId, status.path);
+    this.#counts.delete(folderId);
+  }
+
+  subscribe(listener: (batch: StatusBatch) => void): StatusSubscription {
+    const subscriber = new Subscriber(listener);
+    this.#subscribers.add(subscriber);
+    return {
+      dispose: () => {
+        clearTimeout(subscriber.timer);
+        this.#subscribers.delete(subscriber);
+      },
+    };
+  }
+
+  /** Delivers every pending batch now (shutdown, tests). */
+  flush(): void {
+    for (const subscriber of this.#subscribers) this.#deliver(subscriber);
+  }
+
+  dispose(): void {
+    for (const subscriber of this.#subscribers) clearTimeout(subscriber.timer);
+    this.#subscribers.clear();
+  }
+
+  #countsOf(folderId: string): Record<FileStateName, number> {
+    let counts = this.#counts.get(folderId);
+    if (counts === undefined) {
+      counts = Object.fromEntries(FILE_STATE_NAMES.map((name) => [name, 0])) as Record<FileStateName, number>;
+      this.#counts.set(folderId, counts);
+    }
+    return counts;
+  }
+
+  /** The first change after a quiet spell goes out on the next tick; later ones wait for the interval. */
+  #schedule(subscriber: Subscriber): void {
+    if (subscriber.timer !== undefined) return;
+    const wait = Math.max(0, subscriber.lastDeliveredAt + this.#intervalMs - this.#now());
+    subscriber.timer = setTimeout(() => {
+      subscriber.timer = undefined;
+      this.#deliver(subscriber);
+    }, wait);
+    subscriber.timer.unref?.();
+  }
+
+  #deliver(subscriber: Subscriber): void {
+    clearTimeout(subscriber.timer);
+    subscriber.timer = undefined;
+    if (!subscriber.pending || !this.#subscribers.has(subscriber)) return;
+    const batch: StatusBatch = { changes: [...subscriber.changes.values()], forgotten: [...subscriber.forgotten.values()] };
+    subscriber.changes.clear();
+    subscriber.forgotten.clear();
+    subscriber.lastDeliveredAt = this.#now();
+    try {
+      subscriber.listener(batch);
+    } catch {
+      this.#listenerFailures++;
+    }
+  }
+}
