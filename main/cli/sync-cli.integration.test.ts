@@ -59,7 +59,7 @@ describe('cosync folder / sync / status / logs', () => {
 
     const added = await cosync(['folder', 'add', root, ...target, '--prefix', 'docs', '--policy', 'mirror']);
     expect(added.code, added.stderr).toBe(0);
-    expect(added.stdout).toMatch(/^added docs-[0-9a-f]{4} .*docs\/ \(SSE-C key .*, deletes: mirror\)/);
+    expect(added.stdout).toMatch(/^added docs-[0-9a-f]{4} {2}.*docs\/ {2}\(SSE-C key .*, deletes: mirror\)/);
 
     expectFailure(await cosync(['folder', 'add', join(root, 'sub'), ...target, '--prefix', 'other']), /overlaps folder docs-/);
     await mkdir(join(work(), 'elsewhere'));

@@ -91,6 +91,7 @@ describe(`crash simulation (seed ${SEED}, ${ROUNDS} rounds)`, () => {
     const context = `seed ${SEED} (replay: COSYNC_CRASH_SEED=${SEED})`;
 
     await mkdir(join(root, 'a', 'deep'), { recursive: true });
+    await mkdir(join(root, 'b'), { recursive: true });
     for (let i = 0; i < 40; i++) await writeFile(join(root, pick(i), `s${i}.bin`), randomBytes(100 + i * 300));
     await writeRandomFile(join(root, 'big.bin'), 11 * MiB);
     expect((await run(['key', 'generate', keyName])).code).toBe(0);
