@@ -62,14 +62,14 @@ try {
 
   // ── the engine ──
   const bucket = `cosync-bench-scan-${randomBytes(4).toString('hex')}`;
-  const credentials = new StoreCredentials(services.COSYNC_TEST_ACCESS_KEY, services.COSYNC_TEST_SECRET_KEY);
+  const credentials = new StoreCredentials(services.COSYNC_TEST_S3_ACCESS_KEY, services.COSYNC_TEST_S3_SECRET_KEY);
   const target = { endpoint: parseEndpoint(services.COSYNC_TEST_S3_HTTP), bucket, prefix: 'tree/', region: 'us-east-1', pathStyle: true, dialect: 's3', sse: 'c', keyName: 'bench', kmsKeyId: undefined };
   const { S3Client, CreateBucketCommand } = await import('@aws-sdk/client-s3');
   const admin = new S3Client({
     endpoint: services.COSYNC_TEST_S3_HTTP,
     region: 'us-east-1',
     forcePathStyle: true,
-    credentials: { accessKeyId: services.COSYNC_TEST_ACCESS_KEY, secretAccessKey: services.COSYNC_TEST_SECRET_KEY },
+    credentials: { accessKeyId: services.COSYNC_TEST_S3_ACCESS_KEY, secretAccessKey: services.COSYNC_TEST_S3_SECRET_KEY },
   });
   await admin.send(new CreateBucketCommand({ Bucket: bucket }));
   admin.destroy();
@@ -147,7 +147,8 @@ try {
   console.log(`bench: daemon ready (watching, first cycle done) in ${seconds(started).toFixed(1)} s`);
   const latencies = [];
   for (let i = 0; i < samples; i++) {
-    const relative = `d${i % 8}/e${i}/new-${i}.txt`;
+    const directoryIndex = (i * 37) % Math.ceil(fileCount / perDirectory);
+    const relative = `d${Math.floor(directoryIndex / 32)}/e${directoryIndex}/new-${i}.txt`;
     const before = performance.now();
     writeFileSync(join(folderPath, relative), `new ${i} ${randomBytes(8).toString('hex')}\n`);
     for (;;) {

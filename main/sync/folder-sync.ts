@@ -49,8 +49,11 @@ export interface FolderSyncServices {
   readonly status: StatusSink;
   readonly logger: Logger;
   readonly now?: () => number;
-  /** Called after each action (the daemon plans again; a batch run waits for the whole plan). */
-  readonly onDidFinishAction?: (folder: FolderSync) => void;
+  /**
+   * Called when every action of a plan has finished (the daemon plans again then). Not after each
+   * action: planning looks at the whole folder, and 100,000 files must not mean 100,000 plans.
+   */
+  readonly onDidFinishPlan?: (folder: FolderSync) => void;
 }
 
 /** Failures of one path are retried after 2, 4, 8 … seconds, at most this long apart. */
@@ -305,16 +308,23 @@ export class FolderSync {
       for (const path of pathsOf(action)) this.#busy.add(path);
       if (action.kind !== 'forget' && action.kind !== 'refresh') this.services.status.set(this.id, primaryPath(action), { state: 'queued' });
     }
-    const finished = Promise.all(
-      runnable.map((action) =>
-        this.services.fileQueue
-          .add(() => this.#execute(action), { priority: action.kind === 'forget' || action.kind === 'refresh' ? 2 : sizeOf(action) < 1024 * 1024 ? 1 : 0 })
-          .finally(() => {
-            for (const path of pathsOf(action)) this.#busy.delete(path);
-            this.services.onDidFinishAction?.(this);
-          }),
-      ),
-    ).then(() => undefined);
+    // Fed to the shared queue a few at a time, so 100,000 actions are an array, not 100,000
+    // queued closures and promises; the queue's own cap still decides how many run.
+    let next = 0;
+    const feed = async (): Promise<void> => {
+      while (next < runnable.length) {
+        const action = runnable[next++] as SyncAction;
+        try {
+          await this.services.fileQueue.add(() => this.#execute(action), { priority: action.kind === 'forget' || action.kind === 'refresh' ? 2 : sizeOf(action) < 1024 * 1024 ? 1 : 0 });
+        } finally {
+          for (const path of pathsOf(action)) this.#busy.delete(path);
+        }
+      }
+    };
+    const feeders = Math.min(runnable.length, Math.max(1, this.services.fileQueue.concurrency) * 2);
+    const finished = Promise.all(Array.from({ length: feeders }, feed)).then(() => {
+      if (runnable.length > 0) this.services.onDidFinishPlan?.(this);
+    });
     return { ran: runnable.length, waiting, nextRetryAt, finished };
   }
 

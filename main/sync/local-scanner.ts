@@ -11,7 +11,7 @@
  * permissions glitch or an unmounted drive would look like "every file was deleted".
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, lstatSync, readdirSync, type Dirent, type Stats } from 'node:fs';
+import { closeSync, createReadStream, fstatSync, lstatSync, openSync, readdirSync, readSync, type Dirent, type Stats } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { IgnoreRules } from '../../app/ignore-rules.js';
@@ -19,6 +19,8 @@ import type { LocalFile, SyncedFile } from '../../app/sync-model.js';
 
 /** Files read whole to hash them; larger ones are streamed. */
 const WHOLE_READ_LIMIT = 4 * 1024 * 1024;
+/** Files up to this size are hashed in the walk itself, synchronously: far cheaper than a promise chain each. */
+const INLINE_HASH_LIMIT = 256 * 1024;
 /** How many directory entries are handled between yields to the event loop. */
 const ENTRIES_PER_SLICE = 2000;
 
@@ -61,6 +63,31 @@ export async function hashFile(absolutePath: string, sizeBytes: number): Promise
   const hash = createHash('md5');
   for await (const chunk of createReadStream(absolutePath, { highWaterMark: 1024 * 1024 })) hash.update(chunk as Buffer);
   return hash.digest('hex');
+}
+
+/**
+ * Hashes a small file in one read, or returns null if it changed while being read (its size or
+ * mtime moved) — then the hash would describe no version in particular.
+ */
+function hashSmallFileSync(absolutePath: string, before: Stats): string | null {
+  let fd: number | undefined;
+  try {
+    fd = openSync(absolutePath, 'r');
+    const bytes = Buffer.allocUnsafe(before.size);
+    let filled = 0;
+    while (filled < bytes.length) {
+      const read = readSync(fd, bytes, filled, bytes.length - filled, filled);
+      if (read === 0) return null;
+      filled += read;
+    }
+    const after = fstatSync(fd);
+    if (after.size !== before.size || after.mtimeMs !== before.mtimeMs) return null;
+    return createHash('md5').update(bytes).digest('hex');
+  } catch {
+    return null;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
 }
 
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -118,10 +145,14 @@ export async function scanTree(root: string, relativeDirectory: string, rules: I
           result.skipped.push({ path: diskPath, reason: `another file is already stored as ${JSON.stringify(path)} (names differ only in Unicode normalization)` });
           continue;
         }
-        const hash = knownHash(known, path, info.size, info.mtimeMs);
+        let hash = knownHash(known, path, info.size, info.mtimeMs);
+        if (hash === null && info.size <= INLINE_HASH_LIMIT) {
+          hash = hashSmallFileSync(absolute, info);
+          if (hash !== null) result.hashed++;
+        }
         const file: LocalFile = { path, diskPath: diskPath === path ? undefined : diskPath, sizeBytes: info.size, mtimeMs: info.mtimeMs, fileId: fileIdOf(info), hash };
         result.files.set(path, file);
-        if (hash === null) toHash.push({ path, absolute, file });
+        if (hash === null && info.size > INLINE_HASH_LIMIT) toHash.push({ path, absolute, file });
       }
     }
   }

@@ -94,7 +94,9 @@ export class StatusTracker {
   }
 
   counts(folderId: string): StateCounts {
-    return { ...this.#countsOf(folderId) };
+    // Asking about a folder never seen must not create an entry for it.
+    const counts = this.#counts.get(folderId);
+    return counts === undefined ? (Object.fromEntries(FILE_STATE_NAMES.map((name) => [name, 0])) as Record<FileStateName, number>) : { ...counts };
   }
 
   forgetFolder(folderId: string): void {

@@ -129,7 +129,7 @@ export class SyncEngine {
         bandwidth: this.#options.bandwidth,
         logger,
       },
-      onDidFinishAction: () => {
+      onDidFinishPlan: () => {
         if (this.#daemon) this.#kick(runtime);
       },
     });
