@@ -45,7 +45,12 @@ const { SyncEngine } = await import(join(root, 'dist/main/sync/sync-engine.js'))
 const { parseEndpoint } = await import(join(root, 'dist/app/target.js'));
 
 let peakRss = 0;
-const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
+let peakHeap = 0;
+const sampler = setInterval(() => {
+  const usage = process.memoryUsage();
+  peakRss = Math.max(peakRss, usage.rss);
+  peakHeap = Math.max(peakHeap, usage.heapUsed);
+}, 100);
 const seconds = (from) => (performance.now() - from) / 1000;
 
 const work = mkdtempSync(join(tmpdir(), 'cosync-bench-scan-'));
@@ -165,6 +170,8 @@ try {
   journal.close();
   latencies.sort((a, b) => a - b);
   const quantile = (q) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))];
+  const daemonRss = process.memoryUsage().rss;
+  console.log(`bench: RSS at the end of the daemon phase ${Math.round(daemonRss / 1024 / 1024)} MB; peak JS heap in use ${Math.round(peakHeap / 1024 / 1024)} MB`);
   console.log(`bench: latencies ${latencies.map((value) => value.toFixed(2)).join(' ')}`);
   clearInterval(sampler);
   console.log(`files=${fileCount}`);

@@ -75,7 +75,9 @@ Transfers:
 
 Folder sync (one-way mirror, local folder → bucket/prefix):
   folder add PATH (--endpoint URL | --region COS-REGION) --bucket B [--prefix P] [--sse none|cos|kms|c] [--key NAME]
-             [--policy keep|mirror|trash] [--path-style] [--account NAME]
+             [--policy keep|mirror|trash] [--path-style] [--account NAME] [--kit-saved]
+                                     with --key, the key's recovery kit must have been exported first
+                                     (cosync key export), or --kit-saved acknowledges it is kept elsewhere
                                      deletes: keep (default: objects stay), mirror (deleted too), trash (moved to .cosync-trash/DATE/)
   folder list [--json] | folder remove ID | folder pause ID | folder resume ID
   sync --once [--folder ID] [--json] [--concurrency N] [--bwlimit MIB/S]

@@ -57,6 +57,9 @@ describe('cosync folder / sync / status / logs', () => {
     expectFailure(await cosync(['folder', 'add', root, '--endpoint', services.httpsEndpoint, '--bucket', bucket, '--sse', 'c', '--key', 'no-such-key-xyz']), /no-such-key-xyz/);
     expectFailure(await cosync(['folder', 'add', root, ...target.slice(0, 3), 'missing-bucket-xyz', ...target.slice(4)]), /missing-bucket-xyz/);
 
+    // The safety gate: no SSE-C folder before the key's recovery kit exists (or is acknowledged).
+    expectFailure(await cosync(['folder', 'add', root, ...target, '--prefix', 'docs']), new RegExp(`key ${keyName} has no recovery kit yet: .*cosync key export ${keyName} --out FILE`));
+    expect((await cosync(['key', 'export', keyName, '--out', join(work(), 'kit.json')])).code).toBe(0);
     const added = await cosync(['folder', 'add', root, ...target, '--prefix', 'docs', '--policy', 'mirror']);
     expect(added.code, added.stderr).toBe(0);
     expect(added.stdout).toMatch(/^added docs-[0-9a-f]{4} {2}.*docs\/ {2}\(SSE-C key .*, deletes: mirror\)/);
@@ -97,7 +100,6 @@ describe('cosync folder / sync / status / logs', () => {
     const logs = await cosync(['logs', '--lines', '200']);
     expect(logs.stdout).toMatch(/info {2}uploaded folder=docs-[0-9a-f]{4} key=docs\/a\.txt/);
     const kit = join(work(), 'kit.json');
-    expect((await cosync(['key', 'export', keyName, '--out', kit])).code).toBe(0);
     const { key } = JSON.parse(await readFile(kit, 'utf8')) as { key: string };
     const logText = await readFile(join(configDir, 'logs', 'cosync.log'), 'utf8');
     for (const text of [logText, ...outputs]) {

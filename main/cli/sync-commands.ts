@@ -97,7 +97,7 @@ async function folderCommand(args: ReadonlyArray<string>, session: Session): Pro
   const { io } = session;
   switch (action) {
     case 'add': {
-      const { values, positionals } = parse(rest, { ...TARGET_OPTIONS, policy: { type: 'string' } }, session);
+      const { values, positionals } = parse(rest, { ...TARGET_OPTIONS, policy: { type: 'string' }, 'kit-saved': { type: 'boolean' } }, session);
       if (positionals.length !== 1) throw new CosyncError('usage', 'expected: cosync folder add PATH --endpoint URL --bucket B [--prefix P] [--sse none|cos|kms|c] [--key NAME] [--policy keep|mirror|trash]');
       const policy = (values.policy ?? 'keep') as DeletePolicy;
       if (!DELETE_POLICIES.includes(policy)) throw new CosyncError('usage', `--policy must be keep (never delete in the bucket), mirror (delete there too) or trash (move to ${'.cosync-trash/'}); got ${JSON.stringify(values.policy)}`);
@@ -125,6 +125,17 @@ async function folderCommand(args: ReadonlyArray<string>, session: Session): Pro
         await store.checkAccess(target.prefix);
       } finally {
         store.close();
+      }
+      if (target.sse === 'c' && values['kit-saved'] !== true) {
+        // With SSE-C nobody else holds the key: a folder is never synced under a key that exists only in this keychain.
+        const info = (await session.config.load()).keys[target.keyName as string];
+        if (info?.kitExportedAt === undefined) {
+          throw new CosyncError(
+            'usage',
+            `key ${target.keyName} has no recovery kit yet: without one, everything encrypted with it is lost with this machine's keychain. ` +
+              `Run \`cosync key export ${target.keyName} --out FILE\`, keep the file offline, then add the folder (or pass --kit-saved if you keep the key safe elsewhere)`,
+          );
+        }
       }
       const folder: SyncFolderConfig = {
         id: newFolderId(localPath, new Set(folders.map((other) => other.id))),

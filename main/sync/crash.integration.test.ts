@@ -95,7 +95,7 @@ describe(`crash simulation (seed ${SEED}, ${ROUNDS} rounds)`, () => {
     for (let i = 0; i < 40; i++) await writeFile(join(root, pick(i), `s${i}.bin`), randomBytes(100 + i * 300));
     await writeRandomFile(join(root, 'big.bin'), 11 * MiB);
     expect((await run(['key', 'generate', keyName])).code).toBe(0);
-    const added = await run(['folder', 'add', root, '--endpoint', services.httpsEndpoint, '--bucket', bucket, '--prefix', 'crash', '--sse', 'c', '--key', keyName, '--policy', 'mirror', '--json']);
+    const added = await run(['folder', 'add', root, '--endpoint', services.httpsEndpoint, '--bucket', bucket, '--prefix', 'crash', '--sse', 'c', '--key', keyName, '--policy', 'mirror', '--kit-saved', '--json']);
     expect(added.code, added.stderr).toBe(0);
     const folderId = (JSON.parse(added.stdout) as { id: string }).id;
 

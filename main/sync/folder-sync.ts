@@ -79,6 +79,14 @@ export class FolderSync {
   #skipped: Array<{ path: string; reason: string }> = [];
   #unreadable: Array<{ path: string; reason: string }> = [];
   #remoteOnly = 0;
+  /**
+   * What the next plan must look at. A full plan walks every path (100,000 files: a tenth of a
+   * second); between full scans only paths observed to change, paths whose actions are still
+   * waiting, and failing paths can have anything to do — so a watcher event plans a handful.
+   */
+  #planEverything = true;
+  readonly #changed = new Set<string>();
+  #waitingPaths = new Set<string>();
   /** A problem that stops the whole folder (missing root, rejected credentials…) until the next attempt. */
   #problem: CosyncError | undefined;
   #paused: boolean;
@@ -160,6 +168,7 @@ export class FolderSync {
       await this.#loadIgnoreRules();
       const result = await scanTree(this.config.localPath, '', this.#rules, { local: this.#local, synced: this.#synced }, signal);
       this.#applyScan('', result);
+      this.#planEverything = true; // the safety net: after a full scan, every path is planned
       this.#skipped = result.skipped;
       this.#unreadable = result.unreadable;
       if (this.#problem?.code === 'path-not-found' || this.#problem?.code === 'path-unreadable') this.#problem = undefined;
@@ -199,6 +208,7 @@ export class FolderSync {
       if (singlePath && known !== path && !known.startsWith(`${path}/`)) continue;
       this.#local.delete(known);
       changes.push({ path: known, file: null });
+      this.#changed.add(known);
       void file;
     }
     for (const [key, file] of result.files) {
@@ -206,6 +216,7 @@ export class FolderSync {
       if (before !== undefined && sameObservation(before, file)) continue;
       this.#local.set(key, file);
       changes.push({ path: key, file });
+      this.#changed.add(key);
     }
     this.services.journal.writeLocalChanges(this.config.id, changes);
   }
@@ -228,6 +239,7 @@ export class FolderSync {
       if (!seen.has(path)) {
         this.#remote.delete(path);
         changes.push({ path, file: null });
+        this.#changed.add(path);
       }
     }
     for (const [path, file] of seen) {
@@ -235,6 +247,7 @@ export class FolderSync {
       if (before !== undefined && before.sizeBytes === file.sizeBytes && before.etag === file.etag) continue;
       this.#remote.set(path, file);
       changes.push({ path, file });
+      this.#changed.add(path);
     }
     this.services.journal.writeRemoteChanges(this.config.id, changes);
     if (this.#problem !== undefined && isRunFatal(this.#problem)) this.#problem = undefined;
@@ -257,6 +270,35 @@ export class FolderSync {
     );
   }
 
+  /** The plan for what may have something to do: everything after a full scan, else the candidates. */
+  #nextPlan(): ReturnType<typeof planSync> {
+    const options = { policy: this.config.policy, trashStamp: pathStamp(this.#now()), isIgnored: (path: string) => this.#rules.isIgnored(path, false) };
+    let plan: ReturnType<typeof planSync>;
+    if (this.#planEverything) {
+      this.#planEverything = false;
+      this.#changed.clear();
+      plan = planSync({ local: this.#local, remote: this.#remote, synced: this.#synced }, options);
+      this.#remoteOnly = plan.remoteOnly;
+    } else {
+      const candidates = new Set([...this.#changed, ...this.#waitingPaths, ...this.#errors.keys()]);
+      this.#changed.clear();
+      const local = new Map<string, LocalFile>();
+      const remote = new Map<string, RemoteFile>();
+      const synced = new Map<string, SyncedFile>();
+      for (const path of candidates) {
+        const l = this.#local.get(path);
+        const r = this.#remote.get(path);
+        const s = this.#synced.get(path);
+        if (l !== undefined) local.set(path, l);
+        if (r !== undefined) remote.set(path, r);
+        if (s !== undefined) synced.set(path, s);
+      }
+      plan = planSync({ local, remote, synced }, options);
+    }
+    this.#waitingPaths = new Set(plan.actions.flatMap(pathsOf));
+    return plan;
+  }
+
   /** Publishes the state of every known path (after loading or a full scan). */
   publishStatus(): void {
     const { status } = this.services;
@@ -277,8 +319,7 @@ export class FolderSync {
    */
   startPlan(options: { maxAttempts?: number } = {}): { ran: number; waiting: number; nextRetryAt: number | undefined; finished: Promise<void> } {
     if (this.#paused || this.#problem !== undefined) return { ran: 0, waiting: 0, nextRetryAt: undefined, finished: Promise.resolve() };
-    const plan = this.plan();
-    this.#remoteOnly = plan.remoteOnly;
+    const plan = this.#nextPlan();
     this.#clearSettledErrors(plan.actions);
     const now = this.#now();
     const runnable: SyncAction[] = [];
@@ -302,6 +343,8 @@ export class FolderSync {
       }
       runnable.push(action);
     }
+    // Started actions mark their paths changed when they finish; only the others must be looked at again.
+    for (const action of runnable) for (const path of pathsOf(action)) this.#waitingPaths.delete(path);
     // Small files first: many finish quickly, and a big file does not hold up a folder of small ones.
     runnable.sort((a, b) => sizeOf(a) - sizeOf(b));
     for (const action of runnable) {
@@ -411,6 +454,7 @@ export class FolderSync {
   #commit(outcomes: Array<{ path: string; synced: SyncedFile | null; remote?: RemoteFile | null }>): void {
     this.services.journal.recordSyncOutcome(this.config.id, outcomes);
     for (const { path, synced, remote } of outcomes) {
+      this.#changed.add(path);
       if (synced === null) this.#synced.delete(path);
       else this.#synced.set(path, synced);
       if (remote === null) this.#remote.delete(path);
@@ -435,6 +479,7 @@ export class FolderSync {
     const delay = info.code === 'local-changed' ? 1000 : Math.min(MAX_RETRY_DELAY_MS, 1000 * 2 ** attempts);
     const record: SyncErrorRecord = { code: info.code, message: info.message, attempts, retryAt: this.#now() + delay };
     this.#errors.set(path, record);
+    this.#changed.add(path);
     this.services.journal.recordSyncError(this.config.id, path, record);
     this.services.status.set(this.id, path, info.code === 'local-conflict' ? { state: 'conflict', message: info.message } : errorState(record));
     this.services.logger.log(info.code === 'local-changed' ? 'info' : 'error', 'sync-failed', { folder: this.id, path, code: info.code, message: info.message, attempts });

@@ -19,6 +19,9 @@ import type { Journal } from '../journal/journal.js';
 import type { Logger } from '../log/logger.js';
 import type { ObjectEncryption, RemoteStore } from '../remote/remote-store.js';
 import type { TokenBucket } from '../transfer/bandwidth.js';
+import type { Target } from '../../app/target.js';
+import type { TransferEvent } from '../../app/transfer-events.js';
+import { expandBackupPaths, runBackup } from '../transfer/backup.js';
 import { BufferPool } from '../transfer/buffer-pool.js';
 import { FolderSync, type ConvergeResult, type StatusSink } from './folder-sync.js';
 import { FolderWatcher } from './folder-watcher.js';
@@ -280,6 +283,38 @@ export class SyncEngine {
         runtime.remoteScanDue = true;
       });
     }
+  }
+
+  /**
+   * A manual backup (files dropped on the window) through the same queues and journal as the
+   * folders, so it shares their limits instead of competing with them.
+   */
+  async backup(
+    paths: ReadonlyArray<string>,
+    destination: { connection: FolderConnection; target: Target },
+    emit: (event: TransferEvent) => void,
+  ): Promise<{ succeeded: number; failed: number }> {
+    const { target, connection } = destination;
+    const { items, skipped } = await expandBackupPaths(paths, target.prefix);
+    await connection.store.checkAccess(target.prefix);
+    return runBackup(
+      items,
+      connection.encryption,
+      {
+        store: connection.store,
+        journal: this.#options.journal,
+        endpointId: target.endpoint.url,
+        bucket: target.bucket,
+        limits: target.dialect === 'cos' ? COS_LIMITS : S3_LIMITS,
+        sizing: this.#options.sizing ?? DEFAULT_SIZING,
+        partQueue: this.#partQueue,
+        buffers: this.#buffers,
+        crc64Parts: target.dialect === 'cos',
+        bandwidth: this.#options.bandwidth,
+        logger: this.#options.logger,
+      },
+      { fileConcurrency: this.#fileQueue.concurrency, emit, skipped, fileQueue: this.#fileQueue },
+    );
   }
 
   /** Pauses or resumes one folder (in memory; the CLI persists it in the config). */

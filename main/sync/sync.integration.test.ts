@@ -180,3 +180,36 @@ describe('never loses anything', () => {
     await expectBucketHoldsFolder(folder);
   }, 60_000);
 });
+
+describe('manual backup through the engine', () => {
+  it('uses the same queues and journal as the folders, and checks like cosync backup', async () => {
+    const { Journal } = await import('../journal/journal.js');
+    const { StatusTracker } = await import('./status-tracker.js');
+    const { SyncEngine } = await import('./sync-engine.js');
+    const { storeFor } = await import('../../test/support/sync.js');
+    const { parseEndpoint } = await import('../../app/target.js');
+    const dropped = join(work(), 'dropped');
+    await mkdir(join(dropped, 'album'), { recursive: true });
+    await writeFile(join(dropped, 'album', 'one.jpg'), randomBytes(1000));
+    await writeRandomFile(join(dropped, 'album', 'two.raw'), 7 * MiB);
+    const folder = folderConfig(services, { id: 'drop', localPath: dropped, bucket, prefix: 'dropped/' });
+    const journal = new Journal(join(work(), 'drop.sqlite'));
+    const engine = new SyncEngine([], { journal, logger: new RecordingLogger(), status: new StatusTracker(), connect: async () => ({ store: storeFor(services, folder), encryption }), sizing: { multipartThresholdBytes: 5 * MiB, preferredPartBytes: 5 * MiB } });
+    const events: string[] = [];
+    const store = storeFor(services, folder);
+    try {
+      const target = { endpoint: parseEndpoint(services.httpsEndpoint), bucket, prefix: 'dropped/', region: 'us-east-1', pathStyle: true, dialect: 's3' as const, sse: 'c' as const, keyName: 'test', kmsKeyId: undefined };
+      const result = await engine.backup([join(dropped, 'album')], { connection: { store, encryption }, target }, (event) => events.push(event.type));
+      expect(result).toEqual({ succeeded: 2, failed: 0 });
+      expect(events.filter((type) => type === 'file-finished')).toHaveLength(2);
+      expect(journal.getObject(services.httpsEndpoint, bucket, 'dropped/album/two.raw')?.sizeBytes).toBe(7 * MiB);
+      const read = await readObject(services, bucket, 'dropped/album/one.jpg', Buffer.from(key.revealBytes()));
+      expect(read.length).toBe(1000);
+      await expect(engine.backup([join(dropped, 'missing')], { connection: { store, encryption }, target }, () => undefined)).rejects.toThrow(/no such file or folder; nothing was uploaded/);
+    } finally {
+      store.close();
+      await engine.stop(0);
+      journal.close();
+    }
+  }, 60_000);
+});

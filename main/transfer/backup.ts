@@ -84,14 +84,20 @@ export async function runBackup(
   items: ReadonlyArray<BackupItem>,
   encryption: ObjectEncryption,
   context: UploadContext,
-  options: { fileConcurrency: number; emit: (event: TransferEvent) => void; skipped?: ReadonlyArray<{ path: string; reason: string }> },
+  options: {
+    fileConcurrency: number;
+    emit: (event: TransferEvent) => void;
+    skipped?: ReadonlyArray<{ path: string; reason: string }>;
+    /** A queue shared with other work (the sync engine's), instead of one of this run's own. */
+    fileQueue?: PQueue;
+  },
 ): Promise<{ succeeded: number; failed: number }> {
   const started = Date.now();
   const emit = options.emit;
   for (const skip of options.skipped ?? []) emit({ type: 'file-skipped', path: skip.path, reason: skip.reason });
   emit({ type: 'run-started', direction: 'backup', files: items.length, bytes: items.reduce((sum, item) => sum + item.sizeBytes, 0) });
 
-  const fileQueue = new PQueue({ concurrency: options.fileConcurrency });
+  const fileQueue = options.fileQueue ?? new PQueue({ concurrency: options.fileConcurrency });
   let succeeded = 0;
   let failed = 0;
   let bytes = 0;
