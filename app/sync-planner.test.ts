@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { conflictCopyPath, pathStamp, TRASH_PREFIX, type DeletePolicy, type LocalFile, type RemoteFile, type SyncAction, type SyncedFile } from './sync-model.js';
+import { seededRandom } from '../test/support/random.js';
 import { planSync, pathsOf } from './sync-planner.js';
 
 const STAMP = '2026-11-26T00-00-00Z';
@@ -198,18 +199,6 @@ describe('planSync: one case at a time', () => {
 
 // ── property tests: random histories converge ───────────────────────────────────────────
 
-/** mulberry32: a small seeded PRNG so that a failing history can be replayed from its seed. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 interface DiskFile {
   content: string;
   id: number;
@@ -388,7 +377,7 @@ class World {
 }
 
 function runHistory(seed: number, policy: DeletePolicy): void {
-  const rng = random(seed);
+  const rng = seededRandom(seed);
   const world = new World(rng, policy);
   for (let round = 0; round < 12; round++) {
     const changes = 1 + Math.floor(rng() * 6);

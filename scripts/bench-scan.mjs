@@ -9,32 +9,19 @@
 //      BENCH_LATENCY_SAMPLES (20) times                           → latency_p50_s, latency_p95_s
 //   peak RSS of the process over all phases                       → rss_mb
 // Targets (issue 4): no-change rescan < 5 s, RSS < 300 MB, latency p50 < 1.5 s.
-import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { sh, useServices } from './bench-services.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const fileCount = Number(process.env.BENCH_FILES ?? 100_000);
 const samples = Number(process.env.BENCH_LATENCY_SAMPLES ?? 20);
 const perDirectory = 100;
 
-const sh = (command, args, options = {}) => execFileSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], ...options });
-
-let startedServices = false;
-if (spawnSync('bash', [join(root, 'scripts/services.sh'), 'status'], { stdio: 'ignore' }).status !== 0) {
-  console.log('bench: starting services');
-  sh('bash', [join(root, 'scripts/services.sh'), 'up']);
-  startedServices = true;
-}
-const services = Object.fromEntries(
-  readFileSync(join(root, '.services/env'), 'utf8')
-    .split('\n')
-    .filter((line) => line.startsWith('export '))
-    .map((line) => line.slice('export '.length).split(/=(.*)/s).slice(0, 2)),
-);
+const { services, stop: stopServices } = useServices(root);
 
 const { Journal } = await import(join(root, 'dist/main/journal/journal.js'));
 const { NULL_LOGGER } = await import(join(root, 'dist/main/log/logger.js'));
@@ -52,6 +39,12 @@ const sampler = setInterval(() => {
   peakHeap = Math.max(peakHeap, usage.heapUsed);
 }, 100);
 const seconds = (from) => (performance.now() - from) / 1000;
+/** Live heap after a full collection, when run with --expose-gc (to tell live data from garbage). */
+const liveHeap = (label) => {
+  if (typeof globalThis.gc !== 'function') return;
+  globalThis.gc();
+  console.log(`bench: live JS heap ${label}: ${Math.round(process.memoryUsage().heapUsed / 1024 / 1024)} MB, RSS ${Math.round(process.memoryUsage().rss / 1024 / 1024)} MB`);
+};
 
 const work = mkdtempSync(join(tmpdir(), 'cosync-bench-scan-'));
 const folderPath = join(work, 'tree');
@@ -96,32 +89,34 @@ try {
     createdAt: new Date().toISOString(),
   };
   const journal = new Journal(join(work, 'journal.sqlite'));
-  const status = new StatusTracker();
-  const engineOptions = {
+  // Each engine gets its own tracker, as each process would: a finished run's state is not kept alive.
+  const engineOptions = () => ({
     journal,
     logger: NULL_LOGGER,
-    status,
+    status: new StatusTracker(),
     connect: async () => ({ store: new S3RemoteStore(target, credentials, { maxSockets: 16 }), encryption }),
     partConcurrency: 16,
     fileConcurrency: 16,
-  };
+  });
 
   // 1 + 2: initial index and sync (runOnce scans, lists, uploads everything).
   started = performance.now();
-  const once = new SyncEngine([folder], engineOptions);
+  let once = new SyncEngine([folder], engineOptions());
   const [outcome] = await once.runOnce();
   const syncInitial = seconds(started);
   await once.stop(0);
+  once = undefined;
   if (!outcome.ok) throw new Error(`initial sync failed: ${outcome.error.message}`);
   const scanInitial = outcome.scan.seconds;
   if (outcome.result.failed.length > 0) throw new Error(`initial sync: ${outcome.result.failed.length} files failed, e.g. ${JSON.stringify(outcome.result.failed[0])}`);
+  liveHeap('after the initial sync');
   console.log(`bench: initial index ${scanInitial.toFixed(2)} s, initial sync (index + ${outcome.result.actionsRun} uploads) ${syncInitial.toFixed(1)} s`);
 
   // 3: no-change rescan, and the peer walking the same tree.
-  const daemon = new SyncEngine([folder], { ...engineOptions, stabilityMs: 500, remoteRescanMs: 3_600_000, localRescanMs: 3_600_000 });
+  const daemon = new SyncEngine([folder], { ...engineOptions(), stabilityMs: 500, remoteRescanMs: 3_600_000, localRescanMs: 3_600_000 });
   let scanNoChange;
   {
-    const again = new SyncEngine([folder], engineOptions);
+    const again = new SyncEngine([folder], engineOptions());
     const [second] = await again.runOnce();
     await again.stop(0);
     if (!second.ok || second.result.actionsRun !== 0) throw new Error(`no-change run did ${second.ok ? second.result.actionsRun : second.error.message} actions`);
@@ -149,6 +144,7 @@ try {
     }
   };
   await settle();
+  liveHeap('with the daemon ready');
   console.log(`bench: daemon ready (watching, first cycle done) in ${seconds(started).toFixed(1)} s`);
   const latencies = [];
   for (let i = 0; i < samples; i++) {
@@ -162,11 +158,11 @@ try {
       if (seconds(before) > 60) throw new Error(`${relative} did not appear within 60 s`);
     }
     latencies.push(seconds(before));
+    console.log(`bench: sample ${i}: ${latencies.at(-1).toFixed(2)} s`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
   probe.close();
   await daemon.stop();
-  status.dispose();
   journal.close();
   latencies.sort((a, b) => a - b);
   const quantile = (q) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))];
@@ -185,5 +181,5 @@ try {
 } finally {
   clearInterval(sampler);
   rmSync(work, { recursive: true, force: true });
-  if (startedServices) sh('bash', [join(root, 'scripts/services.sh'), 'down']);
+  stopServices();
 }

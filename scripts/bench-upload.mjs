@@ -5,12 +5,13 @@
 // line per shape: `ratio SHAPE throughput=X cpu=Y` (X = cosync ÷ faster peer, Y = cosync ÷ leaner peer).
 //
 // Options (environment): BENCH_SHAPES=1x1GiB,10x100MiB,1000x64KiB  BENCH_CONCURRENCY=8  BENCH_PART_MIB=16
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { sh, useServices } from './bench-services.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const MiB = 1024 * 1024;
@@ -25,9 +26,6 @@ function parseShape(name) {
   return { name, count: Number(match[1]), bytes: Number(match[2]) * UNITS[match[3]] };
 }
 
-function sh(command, args, options = {}) {
-  return execFileSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], ...options });
-}
 
 // ── services and peers ───────────────────────────────────────────────────────────
 if (!existsSync('/usr/bin/rclone') || !existsSync('/usr/bin/aws') || !existsSync('/usr/bin/time')) {
@@ -35,18 +33,7 @@ if (!existsSync('/usr/bin/rclone') || !existsSync('/usr/bin/aws') || !existsSync
   sh('apt-get', ['update', '-qq']);
   sh('apt-get', ['install', '-y', '--no-install-recommends', 'rclone', 'awscli', 'time'], { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
 }
-let startedServices = false;
-if (spawnSync('bash', [join(root, 'scripts/services.sh'), 'status'], { stdio: 'ignore' }).status !== 0) {
-  console.log('bench: starting services');
-  sh('bash', [join(root, 'scripts/services.sh'), 'up']);
-  startedServices = true;
-}
-const services = Object.fromEntries(
-  readFileSync(join(root, '.services/env'), 'utf8')
-    .split('\n')
-    .filter((line) => line.startsWith('export '))
-    .map((line) => line.slice('export '.length).split(/=(.*)/s).slice(0, 2)),
-);
+const { services, stop: stopServices } = useServices(root);
 const endpoint = services.COSYNC_TEST_S3_HTTPS;
 const work = mkdtempSync(join(tmpdir(), 'cosync-bench-'));
 
@@ -175,5 +162,5 @@ try {
   }
 } finally {
   rmSync(work, { recursive: true, force: true });
-  if (startedServices) sh('bash', [join(root, 'scripts/services.sh'), 'down']);
+  stopServices();
 }

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useWorkDir, writeRandomFile } from '../../test/support/files.js';
 import { createBucket, requireServices, runCosync, spawnCosync, uniqueName, type Services } from '../../test/support/services.js';
+import { seededRandom } from '../../test/support/random.js';
 import { allKeys, bucketDigests, folderConfig, folderDigests } from '../../test/support/sync.js';
 import type { SseCustomerKey } from '../secrets/secret-values.js';
 
@@ -26,17 +27,6 @@ let services: Services;
 beforeAll(() => {
   services = requireServices();
 });
-
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 async function listFiles(root: string, prefix = ''): Promise<string[]> {
   const files: string[] = [];
@@ -81,7 +71,7 @@ async function mutate(root: string, rng: () => number): Promise<void> {
 
 describe(`crash simulation (seed ${SEED}, ${ROUNDS} rounds)`, () => {
   it('killed at random moments while files change, it converges and loses nothing', async () => {
-    const rng = random(SEED);
+    const rng = seededRandom(SEED);
     const root = join(work(), 'folder');
     const configDir = join(work(), 'config');
     const bucket = await createBucket(services, 'cosync-crash');

@@ -23,6 +23,7 @@ import type { Target } from '../../app/target.js';
 import type { TransferEvent } from '../../app/transfer-events.js';
 import { expandBackupPaths, runBackup } from '../transfer/backup.js';
 import { BufferPool } from '../transfer/buffer-pool.js';
+import type { UploadContext } from '../transfer/upload-file.js';
 import { FolderSync, type ConvergeResult, type StatusSink } from './folder-sync.js';
 import { FolderWatcher } from './folder-watcher.js';
 
@@ -106,6 +107,23 @@ export class SyncEngine {
     }));
   }
 
+  /** Upload settings for one store: the engine's shared queues, buffers and limits. */
+  #uploadContext(connection: FolderConnection, target: Target): UploadContext {
+    return {
+      store: connection.store,
+      journal: this.#options.journal,
+      endpointId: target.endpoint.url,
+      bucket: target.bucket,
+      limits: target.dialect === 'cos' ? COS_LIMITS : S3_LIMITS,
+      sizing: this.#options.sizing ?? DEFAULT_SIZING,
+      partQueue: this.#partQueue,
+      buffers: this.#buffers,
+      crc64Parts: target.dialect === 'cos',
+      bandwidth: this.#options.bandwidth,
+      logger: this.#options.logger,
+    };
+  }
+
   async #open(runtime: FolderRuntime): Promise<FolderSync> {
     if (runtime.sync !== undefined) return runtime.sync;
     const connection = await this.#options.connect(runtime.config);
@@ -119,19 +137,7 @@ export class SyncEngine {
       logger,
       status,
       fileQueue: this.#fileQueue,
-      upload: {
-        store: connection.store,
-        journal,
-        endpointId: target.endpoint.url,
-        bucket: target.bucket,
-        limits: target.dialect === 'cos' ? COS_LIMITS : S3_LIMITS,
-        sizing: this.#options.sizing ?? DEFAULT_SIZING,
-        partQueue: this.#partQueue,
-        buffers: this.#buffers,
-        crc64Parts: target.dialect === 'cos',
-        bandwidth: this.#options.bandwidth,
-        logger,
-      },
+      upload: this.#uploadContext(connection, target),
       onDidFinishPlan: () => {
         if (this.#daemon) this.#kick(runtime);
       },
@@ -300,19 +306,7 @@ export class SyncEngine {
     return runBackup(
       items,
       connection.encryption,
-      {
-        store: connection.store,
-        journal: this.#options.journal,
-        endpointId: target.endpoint.url,
-        bucket: target.bucket,
-        limits: target.dialect === 'cos' ? COS_LIMITS : S3_LIMITS,
-        sizing: this.#options.sizing ?? DEFAULT_SIZING,
-        partQueue: this.#partQueue,
-        buffers: this.#buffers,
-        crc64Parts: target.dialect === 'cos',
-        bandwidth: this.#options.bandwidth,
-        logger: this.#options.logger,
-      },
+      this.#uploadContext(connection, target),
       { fileConcurrency: this.#fileQueue.concurrency, emit, skipped, fileQueue: this.#fileQueue },
     );
   }
