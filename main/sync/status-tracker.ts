@@ -28,7 +28,8 @@ class Subscriber {
 }
 
 export class StatusTracker {
-  readonly #statuses = new Map<string, FileStatus>();
+  /** Per folder, per path: the path strings are the engine's own (100,000 files must not mean 100,000 new keys). */
+  readonly #statuses = new Map<string, Map<string, FileStatus>>();
   /** Per folder: count per state, kept as states change (never by scanning). */
   readonly #counts = new Map<string, Record<FileStateName, number>>();
   readonly #subscribers = new Set<Subscriber>();
@@ -54,13 +55,18 @@ export class StatusTracker {
 
   set(folderId: string, path: string, status: FileSyncState): void {
     const key = keyOf(folderId, path);
-    const previous = this.#statuses.get(key);
+    let folder = this.#statuses.get(folderId);
+    if (folder === undefined) {
+      folder = new Map();
+      this.#statuses.set(folderId, folder);
+    }
+    const previous = folder.get(path);
     if (!isValidTransition(previous?.status.state, status.state)) this.#invalidTransitions++;
     const counts = this.#countsOf(folderId);
     if (previous !== undefined) counts[previous.status.state]--;
     counts[status.state]++;
     const entry: FileStatus = { folderId, path, status, changedAt: this.#now() };
-    this.#statuses.set(key, entry);
+    folder.set(path, entry);
     for (const subscriber of this.#subscribers) {
       subscriber.forgotten.delete(key);
       subscriber.changes.set(key, entry);
@@ -70,9 +76,10 @@ export class StatusTracker {
 
   forget(folderId: string, path: string): void {
     const key = keyOf(folderId, path);
-    const previous = this.#statuses.get(key);
-    if (previous === undefined) return;
-    this.#statuses.delete(key);
+    const folder = this.#statuses.get(folderId);
+    const previous = folder?.get(path);
+    if (folder === undefined || previous === undefined) return;
+    folder.delete(path);
     this.#countsOf(folderId)[previous.status.state]--;
     for (const subscriber of this.#subscribers) {
       subscriber.changes.delete(key);
@@ -82,14 +89,12 @@ export class StatusTracker {
   }
 
   get(folderId: string, path: string): FileStatus | undefined {
-    return this.#statuses.get(keyOf(folderId, path));
+    return this.#statuses.get(folderId)?.get(path);
   }
 
   /** Every known path of a folder, sorted by path. */
   list(folderId: string): FileStatus[] {
-    const prefix = `${folderId}\0`;
-    const result: FileStatus[] = [];
-    for (const [key, status] of this.#statuses) if (key.startsWith(prefix)) result.push(status);
+    const result = [...(this.#statuses.get(folderId)?.values() ?? [])];
     return result.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   }
 
@@ -101,6 +106,7 @@ export class StatusTracker {
 
   forgetFolder(folderId: string): void {
     for (const status of this.list(folderId)) this.forget(folderId, status.path);
+    this.#statuses.delete(folderId);
     this.#counts.delete(folderId);
   }
 

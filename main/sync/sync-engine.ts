@@ -103,7 +103,8 @@ export class SyncEngine {
       problem: (runtime.sync?.problem ?? runtime.lastError)?.toInfo(),
       degraded: runtime.degraded,
       lastScanSeconds: runtime.lastScanSeconds,
-      busy: runtime.sync?.busy ?? false,
+      // Busy while files are in flight or a cycle (scan, listing, plan) is running.
+      busy: (runtime.sync?.busy ?? false) || runtime.running !== undefined,
     }));
   }
 
