@@ -99,13 +99,21 @@ try {
     fileConcurrency: 16,
   });
 
+  // One engine per run, dropped afterwards, as a separate `cosync sync --once` process would be.
+  const runOnce = async () => {
+    const engine = new SyncEngine([folder], engineOptions());
+    try {
+      const [result] = await engine.runOnce();
+      return result;
+    } finally {
+      await engine.stop(0);
+    }
+  };
+
   // 1 + 2: initial index and sync (runOnce scans, lists, uploads everything).
   started = performance.now();
-  let once = new SyncEngine([folder], engineOptions());
-  const [outcome] = await once.runOnce();
+  const outcome = await runOnce();
   const syncInitial = seconds(started);
-  await once.stop(0);
-  once = undefined;
   if (!outcome.ok) throw new Error(`initial sync failed: ${outcome.error.message}`);
   const scanInitial = outcome.scan.seconds;
   if (outcome.result.failed.length > 0) throw new Error(`initial sync: ${outcome.result.failed.length} files failed, e.g. ${JSON.stringify(outcome.result.failed[0])}`);
@@ -113,15 +121,9 @@ try {
   console.log(`bench: initial index ${scanInitial.toFixed(2)} s, initial sync (index + ${outcome.result.actionsRun} uploads) ${syncInitial.toFixed(1)} s`);
 
   // 3: no-change rescan, and the peer walking the same tree.
-  const daemon = new SyncEngine([folder], { ...engineOptions(), stabilityMs: 500, remoteRescanMs: 3_600_000, localRescanMs: 3_600_000 });
-  let scanNoChange;
-  {
-    const again = new SyncEngine([folder], engineOptions());
-    const [second] = await again.runOnce();
-    await again.stop(0);
-    if (!second.ok || second.result.actionsRun !== 0) throw new Error(`no-change run did ${second.ok ? second.result.actionsRun : second.error.message} actions`);
-    scanNoChange = second.scan.seconds;
-  }
+  const second = await runOnce();
+  if (!second.ok || second.result.actionsRun !== 0) throw new Error(`no-change run did ${second.ok ? second.result.actionsRun : second.error.message} actions`);
+  const scanNoChange = second.scan.seconds;
   let peer = NaN;
   if (existsSync('/usr/bin/rclone')) {
     const before = performance.now();
@@ -131,6 +133,7 @@ try {
   console.log(`bench: no-change rescan ${scanNoChange.toFixed(2)} s; rclone size (walk + stat) ${peer.toFixed(2)} s; ratio ${(scanNoChange / peer).toFixed(2)}`);
 
   // 4: change latency through the watcher.
+  const daemon = new SyncEngine([folder], { ...engineOptions(), stabilityMs: 500, remoteRescanMs: 3_600_000, localRescanMs: 3_600_000 });
   started = performance.now();
   await daemon.start();
   const probe = new S3RemoteStore(target, credentials);
@@ -145,6 +148,7 @@ try {
   };
   await settle();
   liveHeap('with the daemon ready');
+  if (process.env.BENCH_HEAP_SNAPSHOT) console.log(`bench: heap snapshot ${(await import('node:v8')).writeHeapSnapshot(process.env.BENCH_HEAP_SNAPSHOT)}`);
   console.log(`bench: daemon ready (watching, first cycle done) in ${seconds(started).toFixed(1)} s`);
   const latencies = [];
   for (let i = 0; i < samples; i++) {
