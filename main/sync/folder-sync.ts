@@ -70,6 +70,7 @@ export interface ConvergeResult {
 
 export class FolderSync {
   readonly #local: Map<string, LocalFile>;
+  readonly #filesUnder = new Map<string, number>();
   readonly #remote: Map<string, RemoteFile>;
   readonly #synced: Map<string, SyncedFile>;
   readonly #errors: Map<string, SyncErrorRecord>;
@@ -95,6 +96,7 @@ export class FolderSync {
   constructor(readonly config: SyncFolderConfig, private readonly services: FolderSyncServices) {
     const state = services.journal.loadSyncFolder(config.id);
     this.#local = state.local;
+    for (const path of this.#local.keys()) this.#adjustFolderCounts(path, 1);
     this.#remote = state.remote;
     this.#synced = state.synced;
     this.#errors = state.errors;
@@ -194,26 +196,38 @@ export class FolderSync {
     for (const diskPath of diskPaths) {
       const path = diskPath.normalize('NFC');
       const result = await scanPath(this.config.localPath, diskPath, this.#rules, { local: this.#local, synced: this.#synced });
-      this.#applyScan(path, result === 'gone' ? { files: new Map(), unreadable: [], skipped: [], ignored: 0, hashed: 0 } : result, true);
+      this.#applyScan(path, result === 'gone' ? { files: new Map(), unreadable: [], skipped: [], ignored: 0, hashed: 0 } : result);
+    }
+  }
+
+  /** Counts files under each folder path of the local tree, so "was anything under X?" needs no walk. */
+  #adjustFolderCounts(path: string, delta: 1 | -1): void {
+    for (let slash = path.indexOf('/'); slash !== -1; slash = path.indexOf('/', slash + 1)) {
+      const folder = path.slice(0, slash);
+      const count = (this.#filesUnder.get(folder) ?? 0) + delta;
+      if (count > 0) this.#filesUnder.set(folder, count);
+      else this.#filesUnder.delete(folder);
     }
   }
 
   /** Merges a scan of the subtree (or single path) at `path` into the local tree and the journal. */
-  #applyScan(path: string, result: ScanResult, singlePath = false): void {
-    const within = (candidate: string): boolean => path === '' || candidate === path || candidate.startsWith(`${path}/`);
+  #applyScan(path: string, result: ScanResult): void {
     const underUnreadable = (candidate: string): boolean => result.unreadable.some((entry) => candidate === entry.path || candidate.startsWith(`${entry.path}/`));
     const changes: Array<TreeChange<LocalFile>> = [];
-    for (const [known, file] of this.#local) {
-      if (!within(known) || result.files.has(known) || underUnreadable(known)) continue;
-      if (singlePath && known !== path && !known.startsWith(`${path}/`)) continue;
+    // What was known at or under `path` and is no longer there. A single file needs no walk of the tree.
+    const previously =
+      path === '' || this.#filesUnder.has(path) ? [...this.#local.keys()].filter((known) => path === '' || known === path || known.startsWith(`${path}/`)) : this.#local.has(path) ? [path] : [];
+    for (const known of previously) {
+      if (result.files.has(known) || underUnreadable(known)) continue;
       this.#local.delete(known);
+      this.#adjustFolderCounts(known, -1);
       changes.push({ path: known, file: null });
       this.#changed.add(known);
-      void file;
     }
     for (const [key, file] of result.files) {
       const before = this.#local.get(key);
       if (before !== undefined && sameObservation(before, file)) continue;
+      if (before === undefined) this.#adjustFolderCounts(key, 1);
       this.#local.set(key, file);
       changes.push({ path: key, file });
       this.#changed.add(key);
