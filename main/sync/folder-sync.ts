@@ -520,6 +520,7 @@ export class FolderSync {
         },
       },
       { sizeBytes: local.sizeBytes, mtimeMs: local.mtimeMs },
+      { [METADATA.writer]: this.config.id },
     );
     this.#commit([
       {
@@ -571,7 +572,8 @@ export class FolderSync {
       this.services.logger.log('info', 'adopted', { folder: this.id, key: this.keyOf(path) });
       return;
     }
-    await this.#upload(path, true);
+    // An older write of this folder (the file changed since) is replaced; anyone else's is kept as a conflict copy.
+    await this.#upload(path, head?.metadata[METADATA.writer] !== this.config.id);
   }
 
   /** Proves (or not) that the object holds the local file's bytes, using what cosync stored beside it. */
@@ -591,6 +593,17 @@ export class FolderSync {
       return multipartEtag(hasher.finish().partMd5s) === etag;
     }
     return false;
+  }
+
+  /** Whether the object at `path` carries this folder's writer mark (read with our key; unreadable → no). */
+  async #writtenByThisFolder(path: string): Promise<boolean> {
+    try {
+      const head = await this.services.store.headObject(this.keyOf(path), this.services.encryption);
+      return head?.metadata[METADATA.writer] === this.config.id;
+    } catch (error) {
+      if (error instanceof CosyncError && isRunFatal(error)) throw error;
+      return false;
+    }
   }
 
   /** Server-side copy (streamed through us where the server cannot), then the destination's listing entry. */
@@ -645,6 +658,8 @@ export class FolderSync {
   async #preserveTheirs(path: string): Promise<void> {
     const theirs = this.#remote.get(path);
     if (theirs === undefined) return;
+    // Killed after an upload but before its journal commit, the object is our own write: nothing to keep.
+    if (await this.#writtenByThisFolder(path)) return;
     const copyPath = conflictCopyPath(path, pathStamp(this.#now()));
     const { store, encryption, upload } = this.services;
     const attempts: ObjectEncryption[] = [encryption];

@@ -19,6 +19,8 @@ export const METADATA = {
   digest: 'cosync-digest',
   partBytes: 'cosync-part-bytes',
   mtime: 'cosync-mtime',
+  /** The sync folder that wrote the object: its own earlier write is never mistaken for someone else's. */
+  writer: 'cosync-writer',
 } as const;
 
 /** The digest text for a whole-file MD5, keyed when the object is SSE-C. */

@@ -184,6 +184,8 @@ export async function uploadFile(
   observer: UploadObserver = {},
   /** Size and mtime the caller just saw (saves a stat per file); a later change is still caught before the upload counts. */
   observed?: { readonly sizeBytes: number; readonly mtimeMs: number },
+  /** More metadata for the object (e.g. which sync folder wrote it). */
+  extraMetadata: ObjectMetadata = {},
 ): Promise<UploadOutcome> {
   let sizeBytes: number;
   let mtimeMs: number;
@@ -196,7 +198,7 @@ export async function uploadFile(
   }
   const plan = planUpload(sizeBytes, context.limits, context.sizing);
   const customerKey = encryption.mode === 'c' ? encryption.key : undefined;
-  const baseMetadata: ObjectMetadata = { [METADATA.mtime]: String(Math.round(mtimeMs)) };
+  const baseMetadata: ObjectMetadata = { ...extraMetadata, [METADATA.mtime]: String(Math.round(mtimeMs)) };
 
   if (plan.kind === 'single') {
     const response = await context.partQueue.add(
