@@ -171,13 +171,24 @@ describe('never loses anything', () => {
     const folder = folderConfig(services, { id: 'adopt', localPath: root, bucket, prefix: 'adopt/', policy: 'mirror' });
     await syncOnce(services, folder, join(work(), 'adopt-1.sqlite'), encryption);
     await writeFile(join(root, 'dir0', 'file0.bin'), 'changed meanwhile');
+    // Re-added (a new folder id, a fresh journal): identical objects are adopted; the one that differs was
+    // written by another folder as far as this one knows, so it is kept beside the new upload.
+    const readded = { ...folder, id: 'adopt-again' };
     const logger = new RecordingLogger();
-    const outcome = await syncOnce(services, folder, join(work(), 'adopt-2.sqlite'), encryption, logger);
+    const outcome = await syncOnce(services, readded, join(work(), 'adopt-2.sqlite'), encryption, logger);
     expect(outcome.ok && outcome.result.failed).toEqual([]);
     expect(logger.count('adopted')).toBe(20);
     expect(logger.count('uploaded')).toBe(1);
-    expect(logger.count('conflict-copy')).toBe(1); // the old content of the changed file is kept beside it
-    await expectBucketHoldsFolder(folder);
+    expect(logger.count('conflict-copy')).toBe(1);
+    await expectBucketHoldsFolder(readded);
+
+    // Its journal lost (same folder id): its own older write (file0, uploaded just above) is replaced, not kept.
+    await writeFile(join(root, 'dir0', 'file0.bin'), 'changed again');
+    const sameFolder = new RecordingLogger();
+    await syncOnce(services, readded, join(work(), 'adopt-3.sqlite'), encryption, sameFolder);
+    expect(sameFolder.count('uploaded')).toBe(1);
+    expect(sameFolder.count('conflict-copy')).toBe(0);
+    await expectBucketHoldsFolder(readded);
   }, 60_000);
 });
 

@@ -46,7 +46,8 @@ it('completes a batch byte-exact through resets, 500s, 503 SlowDown and delays',
     const context = `seed ${seed}; faults ${JSON.stringify(proxy.counts)}\n${result.stdout}\n${result.stderr}`;
     expect(result.code, context).toBe(0);
     expect(result.stdout, context).toMatch(/backup: 42 uploaded, 0 failed/);
-    expect(proxy.counts.slowDown + proxy.counts.internalError + proxy.counts.reset, context).toBeGreaterThan(5);
+    // ~57 requests at 18 % each: about 10 failures expected; at least 2 for any seed but ~1 in 6,000.
+    expect(proxy.counts.slowDown + proxy.counts.internalError + proxy.counts.reset, context).toBeGreaterThanOrEqual(2);
 
     for (const [name, data] of contents) {
       expect((await readObject(services, bucket, `batch/${name}`, keyBytes)).equals(data), `${name} (${context})`).toBe(true);
