@@ -177,3 +177,30 @@ describe('cosync serve', () => {
     }
   }, 60_000);
 });
+
+describe('cosync sync --once, interrupted', () => {
+  it('Ctrl-C stops feeding new files, exits 1 with "interrupted", and the next run finishes the job', async () => {
+    const root = join(work(), 'many');
+    await mkdir(root);
+    for (let index = 0; index < 2000; index++) await writeFile(join(root, `f${index}.txt`), `file ${index}\n`);
+    const added = await cosync(['folder', 'add', root, '--endpoint', services.httpsEndpoint, '--bucket', bucket, '--prefix', 'many', '--json']);
+    expect(added.code, added.stderr).toBe(0);
+    const id = (JSON.parse(added.stdout) as { id: string }).id;
+
+    const child = spawnCosync(['sync', '--once', '--folder', id, '--concurrency', '1'], { configDir, services, env });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.stdout.resume();
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    child.kill('SIGINT');
+    expect(await exited).toBe(1);
+    expect(stderr).toMatch(new RegExp(`${id}: interrupted`));
+    const partial = (await listKeys(services, bucket, 'many/')).length;
+    expect(partial).toBeLessThan(2000);
+
+    const rest = await cosync(['sync', '--once', '--folder', id]);
+    expect(rest.code, rest.stderr).toBe(0);
+    expect(rest.stdout).toMatch(new RegExp(`${id}: 2000 files, ${2000 - partial} changes applied, 0 failed`));
+  }, 120_000);
+});

@@ -331,7 +331,7 @@ export class FolderSync {
    * Starts one plan: every action whose paths are free and not waiting for a retry goes to the
    * file queue. Returns at once with what started; `finished` settles when those actions have.
    */
-  startPlan(options: { maxAttempts?: number } = {}): { ran: number; waiting: number; nextRetryAt: number | undefined; finished: Promise<void> } {
+  startPlan(options: { maxAttempts?: number; signal?: AbortSignal | undefined } = {}): { ran: number; waiting: number; nextRetryAt: number | undefined; finished: Promise<void> } {
     if (this.#paused || this.#problem !== undefined) return { ran: 0, waiting: 0, nextRetryAt: undefined, finished: Promise.resolve() };
     const plan = this.#nextPlan();
     this.#clearSettledErrors(plan.actions);
@@ -367,9 +367,10 @@ export class FolderSync {
     }
     // Fed to the shared queue a few at a time, so 100,000 actions are an array, not 100,000
     // queued closures and promises; the queue's own cap still decides how many run.
+    // Pausing or cancelling stops the feeding; what already started finishes.
     let next = 0;
     const feed = async (): Promise<void> => {
-      while (next < runnable.length) {
+      while (next < runnable.length && !this.#paused && options.signal?.aborted !== true) {
         const action = runnable[next++] as SyncAction;
         try {
           await this.services.fileQueue.add(() => this.#execute(action), { priority: action.kind === 'forget' || action.kind === 'refresh' ? 2 : sizeOf(action) < 1024 * 1024 ? 1 : 0 });
@@ -380,6 +381,13 @@ export class FolderSync {
     };
     const feeders = Math.min(runnable.length, Math.max(1, this.services.fileQueue.concurrency) * 2);
     const finished = Promise.all(Array.from({ length: feeders }, feed)).then(() => {
+      // Actions never started (paused, cancelled) are free again and planned anew next time.
+      for (const action of runnable.slice(next)) {
+        for (const path of pathsOf(action)) {
+          this.#busy.delete(path);
+          this.#changed.add(path);
+        }
+      }
       if (runnable.length > 0) this.services.onDidFinishPlan?.(this);
     });
     return { ran: runnable.length, waiting, nextRetryAt, finished };
@@ -410,8 +418,9 @@ export class FolderSync {
     let actionsRun = 0;
     for (;;) {
       options.signal?.throwIfAborted();
-      const round = this.startPlan({ maxAttempts: options.maxAttempts });
+      const round = this.startPlan({ maxAttempts: options.maxAttempts, signal: options.signal });
       await round.finished;
+      options.signal?.throwIfAborted();
       actionsRun += round.ran;
       if (this.#problem !== undefined) throw this.#problem;
       if (round.ran > 0) continue;
@@ -497,7 +506,11 @@ export class FolderSync {
     this.services.journal.recordSyncError(this.config.id, path, record);
     this.services.status.set(this.id, path, info.code === 'local-conflict' ? { state: 'conflict', message: info.message } : errorState(record));
     this.services.logger.log(info.code === 'local-changed' ? 'info' : 'error', 'sync-failed', { folder: this.id, path, code: info.code, message: info.message, attempts });
-    if (info.code === 'local-changed') void this.observePaths([this.#local.get(path)?.diskPath ?? path]).catch(() => undefined);
+    if (info.code === 'local-changed') {
+      void this.observePaths([this.#local.get(path)?.diskPath ?? path]).catch((observeError: unknown) =>
+        this.services.logger.log('warn', 'observe-failed', { folder: this.id, path, message: (observeError as Error).message }),
+      );
+    }
   }
 
   /** Uploads the local file at `path`, first keeping someone else's object there as a conflict copy if asked. */

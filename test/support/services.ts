@@ -66,8 +66,16 @@ export async function createBucket(services: Services, stem = 'cosync-test'): Pr
 
 /** Every key in a bucket (under a prefix). */
 export async function listKeys(services: Services, bucket: string, prefix = ''): Promise<string[]> {
-  const response = await rawClient(services).send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }));
-  return (response.Contents ?? []).map((item) => item.Key as string).sort();
+  const client = rawClient(services);
+  const keys: string[] = [];
+  let token: string | undefined;
+  do {
+    const response = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+    keys.push(...(response.Contents ?? []).map((item) => item.Key as string));
+    token = response.IsTruncated === true ? response.NextContinuationToken : undefined;
+  } while (token !== undefined);
+  client.destroy();
+  return keys.sort();
 }
 
 /** Reads an object with the raw client; `key` is the SSE-C key bytes or undefined. */
