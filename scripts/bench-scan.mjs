@@ -10,17 +10,18 @@
 //   peak RSS of the process over all phases (the initial upload's) → rss_mb; while the daemon runs → rss_daemon_mb
 // Targets (issue 4): no-change rescan < 5 s, RSS < 300 MB, latency p50 < 1.5 s.
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { sh, useServices } from './bench-services.mjs';
+import { ensurePeers, sh, useServices } from './bench-services.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const fileCount = Number(process.env.BENCH_FILES ?? 100_000);
 const samples = Number(process.env.BENCH_LATENCY_SAMPLES ?? 20);
 const perDirectory = 100;
 
+ensurePeers({ rclone: 'rclone' });
 const { services, stop: stopServices } = useServices(root);
 
 const { Journal } = await import(join(root, 'dist/main/journal/journal.js'));
@@ -128,12 +129,9 @@ try {
   const second = await runOnce();
   if (!second.ok || second.result.actionsRun !== 0) throw new Error(`no-change run did ${second.ok ? second.result.actionsRun : second.error.message} actions`);
   const scanNoChange = second.scan.seconds;
-  let peer = NaN;
-  if (existsSync('/usr/bin/rclone')) {
-    const before = performance.now();
-    sh('rclone', ['size', folderPath]);
-    peer = seconds(before);
-  }
+  const peerStarted = performance.now();
+  sh('rclone', ['size', folderPath]);
+  const peer = seconds(peerStarted);
   console.log(`bench: no-change rescan ${scanNoChange.toFixed(2)} s; rclone size (walk + stat) ${peer.toFixed(2)} s; ratio ${(scanNoChange / peer).toFixed(2)}`);
 
   // 4: change latency through the watcher.

@@ -1,7 +1,7 @@
 // What the benchmark scripts share: running a command, and the local services (started if they
 // are not running, and then stopped again by `stop()`), with their coordinates from .services/env.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export function sh(command, args, options = {}) {
@@ -27,4 +27,13 @@ export function useServices(root) {
       if (started) sh('bash', [join(root, 'scripts/services.sh'), 'down']);
     },
   };
+}
+
+/** Installs Debian packages providing the peer tools (`/usr/bin/NAME`) when missing: as root, or says the command. */
+export function ensurePeers(packages) {
+  const missing = Object.entries(packages).filter(([binary]) => !existsSync(`/usr/bin/${binary}`)).map(([, name]) => name);
+  if (missing.length === 0) return;
+  if (process.getuid?.() !== 0) throw new Error(`install the peers first: sudo apt-get install -y ${missing.join(' ')}`);
+  sh('apt-get', ['update', '-qq']);
+  sh('apt-get', ['install', '-y', '--no-install-recommends', ...missing], { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
 }

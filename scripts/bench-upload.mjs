@@ -7,11 +7,11 @@
 // Options (environment): BENCH_SHAPES=1x1GiB,10x100MiB,1000x64KiB  BENCH_CONCURRENCY=8  BENCH_PART_MIB=16
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { sh, useServices } from './bench-services.mjs';
+import { ensurePeers, sh, useServices } from './bench-services.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const MiB = 1024 * 1024;
@@ -28,11 +28,7 @@ function parseShape(name) {
 
 
 // ── services and peers ───────────────────────────────────────────────────────────
-if (!existsSync('/usr/bin/rclone') || !existsSync('/usr/bin/aws') || !existsSync('/usr/bin/time')) {
-  if (process.getuid?.() !== 0) throw new Error('install the peers first: sudo apt-get install -y rclone awscli time');
-  sh('apt-get', ['update', '-qq']);
-  sh('apt-get', ['install', '-y', '--no-install-recommends', 'rclone', 'awscli', 'time'], { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
-}
+ensurePeers({ rclone: 'rclone', aws: 'awscli', time: 'time' });
 const { services, stop: stopServices } = useServices(root);
 const endpoint = services.COSYNC_TEST_S3_HTTPS;
 const work = mkdtempSync(join(tmpdir(), 'cosync-bench-'));
