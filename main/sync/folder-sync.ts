@@ -514,10 +514,10 @@ export class FolderSync {
   }
 
   /** Uploads the local file at `path`, first keeping someone else's object there as a conflict copy if asked. */
-  async #upload(path: string, preserveRemote: boolean): Promise<void> {
+  async #upload(path: string, preserveRemote: boolean, knownNotOurs = false): Promise<void> {
     const local = this.#local.get(path);
     if (local === undefined) return; // Gone since the plan: the next plan decides.
-    if (preserveRemote) await this.#preserveTheirs(path);
+    if (preserveRemote) await this.#preserveTheirs(path, knownNotOurs);
     const key = this.keyOf(path);
     let bytesDone = 0;
     this.services.status.set(this.id, path, { state: 'uploading', bytesDone: 0, bytesTotal: local.sizeBytes });
@@ -586,7 +586,8 @@ export class FolderSync {
       return;
     }
     // An older write of this folder (the file changed since) is replaced; anyone else's is kept as a conflict copy.
-    await this.#upload(path, head?.metadata[METADATA.writer] !== this.config.id);
+    const ours = head?.metadata[METADATA.writer] === this.config.id;
+    await this.#upload(path, !ours, true);
   }
 
   /** Proves (or not) that the object holds the local file's bytes, using what cosync stored beside it. */
@@ -668,11 +669,11 @@ export class FolderSync {
   }
 
   /** Keeps the object someone else wrote at `path` as a conflict copy beside it, or refuses to overwrite it. */
-  async #preserveTheirs(path: string): Promise<void> {
+  async #preserveTheirs(path: string, knownNotOurs: boolean): Promise<void> {
     const theirs = this.#remote.get(path);
     if (theirs === undefined) return;
     // Killed after an upload but before its journal commit, the object is our own write: nothing to keep.
-    if (await this.#writtenByThisFolder(path)) return;
+    if (!knownNotOurs && (await this.#writtenByThisFolder(path))) return;
     const copyPath = conflictCopyPath(path, pathStamp(this.#now()));
     const { store, encryption, upload } = this.services;
     const attempts: ObjectEncryption[] = [encryption];

@@ -90,6 +90,21 @@ function hashSmallFileSync(absolutePath: string, before: Stats): string | null {
   }
 }
 
+/**
+ * Hashes a file of any size, or returns null if it changed while being read or vanished: a hash
+ * taken while a file is written describes no version in particular. The stat stands either way;
+ * an upload reports a precise error if the file stays unreadable.
+ */
+async function hashIfUnchanged(absolutePath: string, sizeBytes: number, mtimeMs: number): Promise<string | null> {
+  try {
+    const hash = await hashFile(absolutePath, sizeBytes);
+    const after = await stat(absolutePath);
+    return after.size === sizeBytes && after.mtimeMs === mtimeMs ? hash : null;
+  } catch {
+    return null;
+  }
+}
+
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /**
@@ -163,16 +178,10 @@ export async function scanTree(root: string, relativeDirectory: string, rules: I
     while (next < toHash.length) {
       const item = toHash[next++] as (typeof toHash)[number];
       signal?.throwIfAborted();
-      try {
-        const hash = await hashFile(item.absolute, item.file.sizeBytes);
-        // Hashed while being written? Then the hash describes no version in particular: leave it unknown.
-        const after = await stat(item.absolute);
-        if (after.size === item.file.sizeBytes && after.mtimeMs === item.file.mtimeMs) {
-          result.files.set(item.path, { ...item.file, hash });
-          result.hashed++;
-        }
-      } catch {
-        // Vanished or unreadable meanwhile: keep the stat; the upload reports a precise error if it persists.
+      const hash = await hashIfUnchanged(item.absolute, item.file.sizeBytes, item.file.mtimeMs);
+      if (hash !== null) {
+        result.files.set(item.path, { ...item.file, hash });
+        result.hashed++;
       }
     }
   };
@@ -210,16 +219,9 @@ export async function scanPath(root: string, diskPath: string, rules: IgnoreRule
   } else {
     let hash = knownHash(known, path, info.size, info.mtimeMs);
     if (hash === null) {
-      try {
-        const computed = await hashFile(join(root, diskPath), info.size);
-        const after = await stat(join(root, diskPath));
-        if (after.size === info.size && after.mtimeMs === info.mtimeMs) {
-          hash = computed;
-          result.hashed++;
-        }
-      } catch {
-        // As in scanTree: the stat stands, the hash stays unknown.
-      }
+      const absolute = join(root, diskPath);
+      hash = info.size <= INLINE_HASH_LIMIT ? hashSmallFileSync(absolute, info) : await hashIfUnchanged(absolute, info.size, info.mtimeMs);
+      if (hash !== null) result.hashed++;
     }
     result.files.set(path, { path, diskPath: diskPath === path ? undefined : diskPath, sizeBytes: info.size, mtimeMs: info.mtimeMs, fileId: fileIdOf(info), hash });
   }
