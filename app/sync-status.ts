@@ -47,9 +47,10 @@ const NEXT: Readonly<Record<FileStateName, ReadonlyArray<FileStateName>>> = {
   hashing: ['uploading', 'verifying', 'synced', 'error'],
   uploading: ['uploading', 'verifying', 'synced', 'error'],
   verifying: ['uploading', 'synced', 'error'],
-  synced: ['synced'],
-  // Fixed from outside (the object reappeared, the file was deleted): no new attempt needed.
-  error: ['error', 'synced'],
+  // The file changed: it is hashed again to tell a real change from a touch.
+  synced: ['synced', 'hashing'],
+  // Fixed from outside (the object reappeared, the file was deleted): no new attempt needed; or changed again.
+  error: ['error', 'synced', 'hashing'],
   // A rule or a conflict resolved: the file is looked at afresh.
   ignored: ['hashing', 'uploading', 'verifying', 'synced', 'error'],
   conflict: ['hashing', 'uploading', 'verifying', 'synced', 'error'],
@@ -57,10 +58,12 @@ const NEXT: Readonly<Record<FileStateName, ReadonlyArray<FileStateName>>> = {
 
 /**
  * Whether a change follows the state machine. Any state may go back to queued (the file changed
- * again, or a retry) or to ignored / conflict; a new path may start anywhere but the middle.
+ * again, or a retry) or to ignored / conflict; a file that changed is hashed again (a large one
+ * visibly); a new path may start anywhere but the middle of an upload.
  */
 export function isValidTransition(from: FileStateName | undefined, to: FileStateName): boolean {
   if (to === 'queued' || to === 'ignored' || to === 'conflict') return true;
-  if (from === undefined) return to === 'synced' || to === 'error';
+  // A new path starts as seen by the first scan: synced, failing, or being hashed (a large new file).
+  if (from === undefined) return to === 'synced' || to === 'error' || to === 'hashing';
   return NEXT[from].includes(to);
 }

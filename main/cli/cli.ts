@@ -4,22 +4,25 @@
  * Every command validates all its input before touching the network or the disk, prints errors
  * as one line on stderr (`cosync: …`), and exits non-zero on failure (2 for usage errors).
  */
-import { mkdir, readFile, stat } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import PQueue from 'p-queue';
 import { parseBase64Key, parseRawTextKey, validateKeyName } from '../../app/keys.js';
 import { COS_LIMITS, S3_LIMITS } from '../../app/part-size.js';
 import { CosyncError } from '../../app/result.js';
 import { normalizePrefix, parseEndpoint, validateBucketName } from '../../app/target.js';
+import { cosyncVersion } from '../config/version.js';
+import { exportRecoveryKit, generateKey } from '../secrets/key-admin.js';
 import { S3RemoteStore } from '../remote/s3-remote-store.js';
 import { DEFAULT_ACCOUNT } from '../secrets/keychain.js';
-import { formatKit, readKit, writeKit } from '../secrets/recovery-kit.js';
+import { readKit } from '../secrets/recovery-kit.js';
 import { SseCustomerKey, StoreCredentials } from '../secrets/secret-values.js';
 import { expandBackupPaths, runBackup } from '../transfer/backup.js';
 import { BufferPool } from '../transfer/buffer-pool.js';
 import { abortStaleUploads, DEFAULT_STALE_UPLOAD_HOURS } from '../transfer/stale-uploads.js';
 import { runRestore } from '../transfer/restore.js';
 import { verifyKeyAgainstObjects, type KeyCheck } from '../secrets/verify-key.js';
+import { checkImportedKey, IMPORT_CHECK_OPTIONS } from './key-import-check.js';
 import { transferPrinter, type CliIo } from './output.js';
 import {
   bandwidthLimit,
@@ -37,6 +40,7 @@ import {
   type CliDependencies,
 } from './session.js';
 import { syncCommands } from './sync-commands.js';
+import { KEY_ROTATE_OPTIONS, keyRotateCommand } from './key-rotate-command.js';
 
 export type { CliDependencies } from './session.js';
 
@@ -46,15 +50,22 @@ const USAGE = `cosync — encrypted backup to Tencent COS and S3-compatible stor
 
 Usage: cosync <command> [options]
 
-Keys (SSE-C, kept only in the OS keychain):
+Keys (SSE-C, kept only in the OS keychain, or in the file keystore with --keystore file):
   key generate NAME                  make a new 256-bit key; prints its fingerprint
   key import NAME --from KIT         import from a recovery kit file
   key import NAME --base64 B64       import a base64 key (or --stdin to read it; --raw for a 32-character text key)
+             [--folder ID | (--endpoint URL | --region COS-REGION) --bucket B [--prefix P] [--path-style]] [--account NAME]
+                                     first HEAD existing objects there with the key; if it decrypts none, nothing is stored
   key export NAME --out FILE         write a recovery kit (JSON, mode 0600) [--endpoint --bucket --prefix] [--force]
   key list                           names and fingerprints
   key verify NAME --endpoint URL --bucket B [--prefix P] [--limit N]
                                      HEAD up to N objects (20) with the key: match / MISMATCH / not SSE-C
   key delete NAME --yes              remove a key from the keychain (objects encrypted with it become unreadable)
+  key rotate NAME --folder ID --kit-out FILE [--force] [--concurrency N] [--json]
+                                     new key for sync folder ID: its kit goes to FILE first, then every object of the
+                                     folder (trash and conflict copies too) is re-encrypted in place; the old key stays
+                                     in the keychain until the last object is done (the new one waits as NAME.rotating).
+                                     Interrupted, the same command resumes. Stop \`serve\` for that folder meanwhile.
 
 Credentials (COS SecretId/SecretKey or S3 access keys, kept in the OS keychain):
   credentials set --secret-id ID [--account NAME]    reads the secret key from stdin (or --secret-key-env VAR)
@@ -83,6 +94,8 @@ Folder sync (one-way mirror, local folder → bucket/prefix):
   sync --once [--folder ID] [--json] [--concurrency N] [--bwlimit MIB/S]
                                      sync every folder to convergence and exit (for scripts and cron)
   serve [--port N] [--host H]        keep every folder in sync (watching), and serve the UI and API; prints the URL
+  pause [--folder ID] | resume [--folder ID]
+                                     in the running engine: everything (until it restarts), or one folder (saved)
   status [--folder ID] [--files] [--json]
                                      per folder and per file, as of the last scan
   logs [--lines N] [--json]          recent log entries (secrets are never logged)
@@ -90,6 +103,10 @@ Folder sync (one-way mirror, local folder → bucket/prefix):
 
 Global options:
   --config-dir DIR    keep config, journal and logs in DIR (or set COSYNC_CONFIG_DIR)
+  --keystore os|file  where keys and credentials live (or set COSYNC_KEYSTORE): os, the OS keychain (default);
+                      file, for servers without a keyring: keystore.json in the config dir, encrypted with a
+                      passphrase (scrypt + AES-256-GCM) read from the file named by COSYNC_KEYSTORE_PASSPHRASE_FILE
+                      (mode 0600) or from COSYNC_KEYSTORE_PASSPHRASE — never from the command line
   -h, --help          this help
   --version           print the version
 `;
@@ -106,7 +123,7 @@ export async function runCli(argv: ReadonlyArray<string>, dependencies: CliDepen
       return group === undefined ? 2 : 0;
     }
     if (group === '--version') {
-      io.stdout.write(`${await version()}\n`);
+      io.stdout.write(`${await cosyncVersion()}\n`);
       return 0;
     }
     switch (group) {
@@ -144,11 +161,6 @@ function describeUnexpected(error: unknown): string {
   return `unexpected error: ${(error as Error).message ?? String(error)}`;
 }
 
-async function version(): Promise<string> {
-  const packageJson = JSON.parse(await readFile(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return packageJson.version;
-}
-
 // ── key ─────────────────────────────────────────────────────────────────────────────
 
 async function keyCommand(args: ReadonlyArray<string>, session: Session): Promise<number> {
@@ -158,19 +170,17 @@ async function keyCommand(args: ReadonlyArray<string>, session: Session): Promis
     case 'generate': {
       const { positionals } = parse(rest, {}, session);
       const name = validateKeyName(singleName(positionals, 'key generate NAME'));
-      const key = SseCustomerKey.generate();
-      await session.keychain.putKey(name, key);
-      await session.config.update((config) => ({
-        ...config,
-        keys: { ...config.keys, [name]: { fingerprint: key.fingerprint, createdAt: new Date().toISOString(), origin: 'generated' } },
-      }));
-      session.logger.log('info', 'key-generated', { name, key });
+      const { key } = await generateKey(session, name);
       io.stdout.write(`fingerprint: ${key.fingerprint}\n`);
       io.stderr.write(`Export a recovery kit now (\`cosync key export ${name} --out FILE\`): without the key, data encrypted with it cannot be recovered.\n`);
       return 0;
     }
     case 'import': {
-      const { values, positionals } = parse(rest, { from: { type: 'string' }, base64: { type: 'string' }, stdin: { type: 'boolean' }, raw: { type: 'boolean' }, replace: { type: 'boolean' } }, session);
+      const { values, positionals } = parse(
+        rest,
+        { from: { type: 'string' }, base64: { type: 'string' }, stdin: { type: 'boolean' }, raw: { type: 'boolean' }, replace: { type: 'boolean' }, ...IMPORT_CHECK_OPTIONS },
+        session,
+      );
       const name = validateKeyName(singleName(positionals, 'key import NAME --from KIT | --base64 B64 | --stdin'));
       const sources = [values.from, values.base64, values.stdin === true ? 'stdin' : undefined].filter((source) => source !== undefined);
       if (sources.length !== 1) throw new CosyncError('usage', 'key import needs exactly one of --from KIT, --base64 B64 or --stdin');
@@ -182,6 +192,8 @@ async function keyCommand(args: ReadonlyArray<string>, session: Session): Promis
         const text = values.base64 ?? (await readAllStdin(io));
         key = new SseCustomerKey(values.raw === true ? parseRawTextKey(text) : parseBase64Key(text));
       }
+      // Before anything is stored: a kit of other data is refused here, not at the first restore.
+      const checked = await checkImportedKey(session, name, key, values);
       await session.keychain.putKey(name, key, { replace: values.replace === true });
       await session.config.update((config) => ({
         ...config,
@@ -196,7 +208,8 @@ async function keyCommand(args: ReadonlyArray<string>, session: Session): Promis
           },
         },
       }));
-      session.logger.log('info', 'key-imported', { name, key });
+      session.logger.log('info', 'key-imported', { name, key, checked });
+      if (checked !== undefined) io.stderr.write(`${checked}\n`);
       io.stdout.write(`fingerprint: ${key.fingerprint}\n`);
       return 0;
     }
@@ -213,17 +226,7 @@ async function keyCommand(args: ReadonlyArray<string>, session: Session): Promis
         bucket: values.bucket === undefined ? undefined : validateBucketName(values.bucket),
         prefix: values.prefix === undefined ? undefined : normalizePrefix(values.prefix),
       };
-      const key = await session.keychain.getKey(name);
-      await writeKit(out, formatKit(name, key, location, new Date()), values.force === true);
-      const exportedAt = new Date().toISOString();
-      await session.config.update((config) => {
-        const known = config.keys[name];
-        return {
-          ...config,
-          keys: { ...config.keys, [name]: { fingerprint: key.fingerprint, createdAt: known?.createdAt ?? exportedAt, origin: known?.origin ?? 'imported', kitExportedAt: exportedAt } },
-        };
-      });
-      session.logger.log('info', 'kit-exported', { name, key, file: out });
+      const { key } = await exportRecoveryKit(session, name, out, location, values.force === true);
       io.stdout.write(`recovery kit written to ${out} (fingerprint ${key.fingerprint}); store it offline — anyone with it can read the data\n`);
       return 0;
     }
@@ -253,22 +256,32 @@ async function keyCommand(args: ReadonlyArray<string>, session: Session): Promis
       const limit = positiveInteger(values.limit, 'limit', 20, 1_000_000);
       const key = await session.keychain.getKey(name);
       const store = new S3RemoteStore(target, await credentialsFor(session, values.account));
+      const journal = session.openJournal();
       try {
+        const recordedFingerprint = await session.recordedKeyFingerprints(journal, target);
         await store.checkAccess(target.prefix);
         const results = await verifyKeyAgainstObjects(store, key, target.prefix, limit);
         if (results.length === 0) throw new CosyncError('object-not-found', `no objects under ${target.prefix === '' ? 'the bucket root' : `prefix ${JSON.stringify(target.prefix)}`} to check the key against`);
         const label: Record<KeyCheck, string> = { match: 'match    ', mismatch: 'MISMATCH ', 'not-sse-c': 'not SSE-C' };
-        for (const { objectKey, result } of results) io.stdout.write(`${label[result]} ${objectKey}\n`);
+        for (const { objectKey, result } of results) {
+          const recorded = result === 'mismatch' ? recordedFingerprint(objectKey) : undefined;
+          io.stdout.write(`${label[result]} ${objectKey}${recorded === undefined ? '' : ` (encrypted with key fingerprint ${recorded})`}\n`);
+        }
         const matched = results.filter((entry) => entry.result === 'match').length;
         const mismatched = results.filter((entry) => entry.result === 'mismatch').length;
         io.stdout.write(`key ${name} (fingerprint ${key.fingerprint}): ${matched} of ${results.length} checked objects match, ${mismatched} encrypted with another key\n`);
         return mismatched === 0 && matched > 0 ? 0 : 1;
       } finally {
         store.close();
+        journal.close();
       }
     }
+    case 'rotate': {
+      const { values, positionals } = parse(rest, KEY_ROTATE_OPTIONS, session);
+      return keyRotateCommand(validateKeyName(singleName(positionals, 'key rotate NAME --folder ID --kit-out FILE')), values, session);
+    }
     default:
-      throw new CosyncError('usage', `unknown key action ${JSON.stringify(action ?? '')}: use generate, import, export, list, verify or delete`);
+      throw new CosyncError('usage', `unknown key action ${JSON.stringify(action ?? '')}: use generate, import, export, list, verify, delete or rotate`);
   }
 }
 
@@ -388,9 +401,11 @@ async function restoreCommand(args: ReadonlyArray<string>, session: Session): Pr
   const encryption = await encryptionFor(session, target);
   const credentials = await credentialsFor(session, values.account);
   const concurrency = positiveInteger(values.concurrency, 'concurrency', 8, 64);
-  const store = new S3RemoteStore(target, credentials, { maxSockets: concurrency + 4, onRetry: retryLogger(session.logger) });
-  session.logger.log('info', 'restore-start', { endpoint: target.endpoint.url, bucket: target.bucket, prefix: target.prefix, sse: target.sse, destination, encryption });
   const journal = session.openJournal();
+  // The journal knows which key wrote each object: a refused key is reported with both fingerprints.
+  const recordedKeyFingerprint = await session.recordedKeyFingerprints(journal, target);
+  const store = new S3RemoteStore(target, credentials, { maxSockets: concurrency + 4, onRetry: retryLogger(session.logger), recordedKeyFingerprint });
+  session.logger.log('info', 'restore-start', { endpoint: target.endpoint.url, bucket: target.bucket, prefix: target.prefix, sse: target.sse, destination, encryption });
   try {
     await store.checkAccess(target.prefix);
     await mkdir(destination, { recursive: true });

@@ -3,6 +3,7 @@
  * invocation (paths, logger, keychain, journal), and turning flags into a validated Target,
  * credentials and encryption.
  */
+import { join } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { DEFAULT_SIZING, type TransferSizing } from '../../app/part-size.js';
 import { CosyncError } from '../../app/result.js';
@@ -23,8 +24,10 @@ import { resolveAppPaths, type AppPaths } from '../config/paths.js';
 import { Journal } from '../journal/journal.js';
 import { FileLogger, type Logger } from '../log/logger.js';
 import type { ObjectEncryption } from '../remote/remote-store.js';
+import { FileSecretStore, KEYSTORE_FILE_NAME, passphraseFromEnvironment } from '../secrets/file-secret-store.js';
 import { DEFAULT_ACCOUNT, Keychain } from '../secrets/keychain.js';
 import { KeytarSecretStore } from '../secrets/keytar-secret-store.js';
+import { recordedKeyFingerprints } from '../secrets/recorded-fingerprints.js';
 import type { SecretStore } from '../secrets/secret-store.js';
 import { StoreCredentials } from '../secrets/secret-values.js';
 import { TokenBucket } from '../transfer/bandwidth.js';
@@ -55,8 +58,18 @@ export const TARGET_OPTIONS = {
 
 export const GLOBAL_OPTIONS = {
   'config-dir': { type: 'string' },
+  keystore: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
+
+/** Where keys and credentials are kept: the OS keychain, or the passphrase-encrypted file keystore. */
+export type KeystoreKind = 'os' | 'file';
+
+/** `--keystore` / COSYNC_KEYSTORE, checked. */
+export function parseKeystoreKind(value: string, source: string): KeystoreKind {
+  if (value === 'os' || value === 'file') return value;
+  throw new CosyncError('usage', `unknown ${source} value ${JSON.stringify(value)}: use os (the OS keychain, the default) or file (a passphrase-encrypted file in the config dir)`);
+}
 
 /** Lazily built services for one invocation (paths, logger, keychain, journal). */
 export class Session {
@@ -64,6 +77,7 @@ export class Session {
   #logger: FileLogger | undefined;
   #keychain: Keychain | undefined;
   #configDirOption: string | undefined;
+  #keystoreOption: KeystoreKind | undefined;
 
   constructor(readonly dependencies: CliDependencies) {}
 
@@ -73,6 +87,17 @@ export class Session {
 
   setConfigDir(option: string | undefined): void {
     this.#configDirOption = option;
+  }
+
+  setKeystore(option: string | undefined): void {
+    this.#keystoreOption = option === undefined ? undefined : parseKeystoreKind(option, '--keystore');
+  }
+
+  /** `--keystore`, else COSYNC_KEYSTORE, else the OS keychain. */
+  get keystoreKind(): KeystoreKind {
+    if (this.#keystoreOption !== undefined) return this.#keystoreOption;
+    const fromEnvironment = this.io.env.COSYNC_KEYSTORE ?? '';
+    return fromEnvironment === '' ? 'os' : parseKeystoreKind(fromEnvironment, 'COSYNC_KEYSTORE');
   }
 
   get paths(): AppPaths {
@@ -86,8 +111,14 @@ export class Session {
   }
 
   get keychain(): Keychain {
-    this.#keychain ??= new Keychain(this.dependencies.secretStore ?? new KeytarSecretStore());
+    this.#keychain ??= new Keychain(this.dependencies.secretStore ?? this.#openSecretStore());
     return this.#keychain;
+  }
+
+  #openSecretStore(): SecretStore {
+    if (this.keystoreKind === 'os') return new KeytarSecretStore();
+    // The passphrase is read on first use, so commands that never touch a secret never need it.
+    return new FileSecretStore(join(this.paths.configDir, KEYSTORE_FILE_NAME), () => passphraseFromEnvironment(this.io.env));
   }
 
   /** The logger if this invocation already opened one (usage errors should not create log folders). */
@@ -102,13 +133,25 @@ export class Session {
   openJournal(): Journal {
     return new Journal(`${this.paths.stateDir}/journal.sqlite`);
   }
+
+  /**
+   * Looks up the key fingerprint cosync recorded when it wrote an object of this target (upload
+   * record or sync folder), for messages about a refused key.
+   */
+  async recordedKeyFingerprints(journal: Journal, target: Target): Promise<(objectKey: string) => string | undefined> {
+    // Only messages depend on the folders; a config that cannot be read must not stop a restore.
+    const folders = await this.config.load().then((config) => config.folders, () => []);
+    return recordedKeyFingerprints(journal, folders, target.endpoint.url, target.bucket);
+  }
 }
 
 type Parsed<O extends ParseArgsConfig['options']> = ReturnType<typeof parseArgs<{ args: string[]; options: typeof GLOBAL_OPTIONS & O; allowPositionals: true; strict: true }>>;
 
 export function parse<O extends ParseArgsConfig['options']>(args: ReadonlyArray<string>, options: O, session: Session): Parsed<O> {
   const parsed = parseArgs({ args: [...args], options: { ...GLOBAL_OPTIONS, ...options }, allowPositionals: true, strict: true });
-  session.setConfigDir((parsed.values as { 'config-dir'?: string })['config-dir']);
+  const globals = parsed.values as { 'config-dir'?: string; keystore?: string };
+  session.setConfigDir(globals['config-dir']);
+  session.setKeystore(globals.keystore);
   return parsed;
 }
 

@@ -148,8 +148,17 @@ describe('cosync serve', () => {
       const base = new URL(url);
       const token = base.searchParams.get('token') as string;
       expect(token.length).toBeGreaterThan(20);
-      expect((await fetch(new URL('/api/folders', base))).status).toBe(401);
-      expect((await fetch(new URL('/api/folders?token=wrong', base))).status).toBe(401);
+      const call = (channel: string, body: unknown, headers: Record<string, string> = {}) =>
+        fetch(new URL(`/api/call/${channel}`, base), { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+      // No token, a wrong one, the token only in the query (not accepted for calls), another origin, GET: all refused.
+      expect((await fetch(new URL('/api/call/sync:overview', base), { method: 'POST' })).status).toBe(401);
+      expect((await call('sync:overview', null, { authorization: 'Bearer wrong' })).status).toBe(401);
+      expect((await fetch(new URL(`/api/call/sync:overview?token=${token}`, base), { method: 'POST', headers: { 'content-type': 'application/json' } })).status).toBe(401);
+      expect((await call('sync:overview', null, { origin: 'http://evil.example' })).status).toBe(403);
+      expect((await fetch(new URL(`/api/call/sync:overview?token=${token}`, base))).status).toBe(405);
+      expect((await call('sync:nope', null)).status).toBe(404);
+      expect(await (await call('sync:files', { folderId: 1 })).json()).toEqual({ ok: false, error: { code: 'usage', message: 'sync:files: invalid request (folderId must be a string)' } });
+      expect((await fetch(new URL('/api/events', base))).status).toBe(401);
 
       const waitForKey = async (wanted: string): Promise<void> => {
         for (let i = 0; i < 150; i++) {
@@ -166,15 +175,34 @@ describe('cosync serve', () => {
       const { key } = JSON.parse(await readFile(join(work(), 'kit.json'), 'utf8')) as { key: string };
       expect((await readObject(services, bucket, 'served/later.bin', Buffer.from(key, 'base64'))).equals(body)).toBe(true);
 
-      const folders = (await (await fetch(new URL(`/api/folders?token=${token}`, base))).json()) as Array<{ config: { id: string }; counts: Record<string, number> }>;
-      expect(folders).toHaveLength(1);
-      expect(folders[0]?.counts.synced).toBe(2);
-      const files = (await (await fetch(new URL(`/api/files?token=${token}&folder=${folders[0]?.config.id}`, base))).json()) as Array<{ path: string; status: { state: string } }>;
-      expect(files.map((file) => `${file.path}:${file.status.state}`)).toEqual(['first.txt:synced', 'later.bin:synced']);
+      const overview = (await (await call('sync:overview', null)).json()) as { ok: true; value: { folders: Array<{ id: string; counts: Record<string, number>; sse: string; keyName: string }> } };
+      expect(overview.value.folders).toHaveLength(1);
+      const [folder] = overview.value.folders;
+      expect(folder).toMatchObject({ sse: 'c', keyName });
+      expect(folder?.counts.synced).toBe(2);
+      const files = (await (await call('sync:files', { folderId: folder?.id })).json()) as { ok: true; value: Array<{ path: string; status: { state: string } }> };
+      expect(files.value.map((file) => `${file.path}:${file.status.state}`)).toEqual(['first.txt:synced', 'later.bin:synced']);
+      // One engine per config: a second one refuses; CLI commands reach the running one instead.
+      expectFailure(await cosync(['sync', '--once']), /`cosync serve` is already syncing these folders \(pid \d+, http:\/\/127\.0\.0\.1:\d+\/\); stop it first/);
+      expect((await cosync(['pause'])).stdout).toMatch(/all folders paused \(in the running engine, pid \d+\)/);
+      expect(((await (await call('sync:overview', null)).json()) as { value: { paused: boolean } }).value.paused).toBe(true);
+      expect((await cosync(['resume'])).code).toBe(0);
+      expect(((await (await call('sync:overview', null)).json()) as { value: { paused: boolean } }).value.paused).toBe(false);
+      expect((await cosync(['folder', 'pause', folder?.id as string])).stdout).toMatch(/paused \(in the running engine/);
+      const pausedFolder = (await (await call('sync:overview', null)).json()) as { value: { folders: Array<{ activity: string }> } };
+      expect(pausedFolder.value.folders[0]?.activity).toBe('paused');
+      expect((await cosync(['folder', 'resume', folder?.id as string])).code).toBe(0);
+
+      // Nothing the API answers holds the key.
+      const keysAnswer = await (await call('sync:keys', null)).text();
+      expect(keysAnswer).toContain(keyName);
+      expect(keysAnswer).not.toContain(key);
     } finally {
       child.kill('SIGTERM');
       await new Promise((resolve) => child.on('close', resolve));
     }
+    // Stopped: its record is gone, and there is nothing to pause any more.
+    expectFailure(await cosync(['pause']), /no cosync engine is running to pause/);
   }, 60_000);
 });
 

@@ -4,25 +4,24 @@
  * in the journal.
  */
 import { randomBytes } from 'node:crypto';
-import { readFile, realpath, stat } from 'node:fs/promises';
-import { basename, resolve, sep } from 'node:path';
 import { DEFAULT_IGNORE_RULES } from '../../app/ignore-rules.js';
 import { CosyncError } from '../../app/result.js';
-import { DELETE_POLICIES, folderTarget, type DeletePolicy, type SyncFolderConfig } from '../../app/sync-model.js';
+import { DELETE_POLICIES, type DeletePolicy, type SyncFolderConfig } from '../../app/sync-model.js';
 import { holdsSyncedContent, pathsOf, planSync } from '../../app/sync-planner.js';
-import { assertKeySafeTransport } from '../../app/target.js';
 import { formatBytes } from '../../app/transfer-events.js';
-import { S3RemoteStore } from '../remote/s3-remote-store.js';
-import { SyncEngine, type FolderConnection } from '../sync/sync-engine.js';
+import { SyncEngine } from '../sync/sync-engine.js';
 import { StatusTracker } from '../sync/status-tracker.js';
+import { addSyncFolder, connectFolder, findFolder, removeSyncFolder, saveFolderPaused } from '../daemon/folder-admin.js';
+import { cosyncVersion } from '../config/version.js';
+import { channelHandlers } from '../daemon/api-handlers.js';
+import { Daemon } from '../daemon/daemon.js';
+import { claimEngine, runningEngine } from '../daemon/engine-lock.js';
+import { callEngine, reachableEngine } from './engine-client.js';
 import { startServer } from './serve.js';
 import {
   bandwidthLimit,
-  credentialsFor,
-  encryptionFor,
   parse,
   positiveInteger,
-  retryLogger,
   SIZING_OPTIONS,
   sizingFromFlags,
   TARGET_OPTIONS,
@@ -43,51 +42,25 @@ export async function syncCommands(group: string, args: ReadonlyArray<string>, s
       return logsCommand(args, session);
     case 'serve':
       return serveCommand(args, session);
+    case 'pause':
+    case 'resume': {
+      const { values, positionals } = parse(args, { folder: { type: 'string' } }, session);
+      if (positionals.length > 0) throw new CosyncError('usage', `unexpected argument ${JSON.stringify(positionals[0])}; to pause one folder: cosync ${group} --folder ID`);
+      const folderId = values.folder === undefined ? null : findFolder(await loadFolders(session), values.folder, `cosync ${group} --folder ID`).id;
+      return setPaused(session, folderId, group === 'pause');
+    }
     default:
       return undefined;
   }
-}
-
-/** Opens the store and resolves the key and credentials of a folder. */
-export async function connectFolder(session: Session, folder: SyncFolderConfig, partConcurrency: number): Promise<FolderConnection> {
-  const target = folderTarget(folder);
-  assertKeySafeTransport(target.endpoint, target.sse);
-  const encryption = await encryptionFor(session, target);
-  const credentials = await credentialsFor(session, folder.account);
-  const store = new S3RemoteStore(target, credentials, { maxSockets: partConcurrency + 4, onRetry: retryLogger(session.logger) });
-  return { store, encryption };
 }
 
 async function loadFolders(session: Session): Promise<ReadonlyArray<SyncFolderConfig>> {
   return (await session.config.load()).folders;
 }
 
-function findFolder(folders: ReadonlyArray<SyncFolderConfig>, id: string | undefined, usage: string): SyncFolderConfig {
-  if (id === undefined) throw new CosyncError('usage', `expected: ${usage}`);
-  const folder = folders.find((candidate) => candidate.id === id);
-  if (folder === undefined) {
-    const known = folders.map((candidate) => candidate.id).join(', ');
-    throw new CosyncError('usage', `no folder with id ${JSON.stringify(id)}${known === '' ? ' (no folders yet: `cosync folder add PATH …`)' : ` (folders: ${known})`}`);
-  }
-  return folder;
-}
-
 function describeFolder(folder: SyncFolderConfig): string {
   const encryption = folder.sse === 'c' ? `SSE-C key ${folder.keyName}` : folder.sse === 'none' ? 'no server-side encryption' : `SSE-${folder.sse.toUpperCase()}`;
   return `${folder.id}  ${folder.localPath} → ${folder.endpoint}/${folder.bucket}/${folder.prefix}  (${encryption}, deletes: ${folder.policy}${folder.paused ? ', paused' : ''})`;
-}
-
-/** A short, readable, unique id: the folder's name plus random hex. */
-function newFolderId(localPath: string, taken: ReadonlySet<string>): string {
-  const slug = basename(localPath).toLowerCase().normalize('NFKD').replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 24) || 'folder';
-  for (;;) {
-    const id = `${slug}-${randomBytes(2).toString('hex')}`;
-    if (!taken.has(id)) return id;
-  }
-}
-
-function isWithin(parent: string, child: string): boolean {
-  return child === parent || child.startsWith(parent.endsWith(sep) ? parent : parent + sep);
 }
 
 // ── folder ──
@@ -102,59 +75,14 @@ async function folderCommand(args: ReadonlyArray<string>, session: Session): Pro
       const policy = (values.policy ?? 'keep') as DeletePolicy;
       if (!DELETE_POLICIES.includes(policy)) throw new CosyncError('usage', `--policy must be keep (never delete in the bucket), mirror (delete there too) or trash (move to ${'.cosync-trash/'}); got ${JSON.stringify(values.policy)}`);
       const target = targetFromFlags(values, 'none');
-      const given = positionals[0] as string;
-      const info = await stat(given).catch(() => undefined);
-      if (info === undefined) throw new CosyncError('path-not-found', `${given}: no such folder`);
-      if (!info.isDirectory()) throw new CosyncError('usage', `${given} is a file; folder add takes a folder (use \`cosync backup\` for single files)`);
-      const localPath = await realpath(resolve(given));
-      const folders = await loadFolders(session);
-      for (const other of folders) {
-        if (isWithin(other.localPath, localPath) || isWithin(localPath, other.localPath)) {
-          throw new CosyncError('usage', `${localPath} overlaps folder ${other.id} (${other.localPath}); a file must belong to one sync folder only`);
-        }
-        const sameBucket = other.endpoint === target.endpoint.url && other.bucket === target.bucket;
-        if (sameBucket && (other.prefix.startsWith(target.prefix) || target.prefix.startsWith(other.prefix))) {
-          throw new CosyncError('usage', `prefix ${JSON.stringify(target.prefix)} overlaps the prefix ${JSON.stringify(other.prefix)} of folder ${other.id} in bucket ${target.bucket}; give each folder its own --prefix`);
-        }
-      }
-      // Key, credentials and bucket are checked now, not at the first sync.
-      await encryptionFor(session, target);
-      const credentials = await credentialsFor(session, values.account);
-      const store = new S3RemoteStore(target, credentials, { maxSockets: 2, onRetry: retryLogger(session.logger) });
-      try {
-        await store.checkAccess(target.prefix);
-      } finally {
-        store.close();
-      }
-      if (target.sse === 'c' && values['kit-saved'] !== true) {
-        // With SSE-C nobody else holds the key: a folder is never synced under a key that exists only in this keychain.
-        const info = (await session.config.load()).keys[target.keyName as string];
-        if (info?.kitExportedAt === undefined) {
-          throw new CosyncError(
-            'usage',
-            `key ${target.keyName} has no recovery kit yet: without one, everything encrypted with it is lost with this machine's keychain. ` +
-              `Run \`cosync key export ${target.keyName} --out FILE\`, keep the file offline, then add the folder (or pass --kit-saved if you keep the key safe elsewhere)`,
-          );
-        }
-      }
-      const folder: SyncFolderConfig = {
-        id: newFolderId(localPath, new Set(folders.map((other) => other.id))),
-        localPath,
-        endpoint: target.endpoint.url,
-        bucket: target.bucket,
-        prefix: target.prefix,
-        region: values.region,
-        pathStyle: target.pathStyle,
-        sse: target.sse,
-        keyName: target.keyName,
-        kmsKeyId: target.kmsKeyId,
-        account: values.account,
+      const folder = await addSyncFolder(session, {
+        localPath: positionals[0] as string,
+        target,
         policy,
-        paused: false,
-        createdAt: new Date().toISOString(),
-      };
-      await session.config.update((config) => ({ ...config, folders: [...config.folders, folder] }));
-      session.logger.log('info', 'folder-added', { folder: folder.id, localPath, bucket: folder.bucket, prefix: folder.prefix, sse: folder.sse, policy });
+        region: values.region,
+        account: values.account,
+        kitSaved: values['kit-saved'] === true,
+      });
       if (values.json === true) io.stdout.write(`${JSON.stringify(folder)}\n`);
       else io.stdout.write(`added ${describeFolder(folder)}\nrun \`cosync sync --once\` to sync it now, or \`cosync serve\` to keep it in sync\n`);
       return 0;
@@ -169,30 +97,47 @@ async function folderCommand(args: ReadonlyArray<string>, session: Session): Pro
     }
     case 'remove': {
       const { positionals } = parse(rest, {}, session);
-      const folder = findFolder(await loadFolders(session), positionals[0], 'cosync folder remove ID');
-      await session.config.update((config) => ({ ...config, folders: config.folders.filter((other) => other.id !== folder.id) }));
       const journal = session.openJournal();
       try {
-        journal.deleteSyncFolder(folder.id);
+        const folder = await removeSyncFolder(session, journal, findFolder(await loadFolders(session), positionals[0], 'cosync folder remove ID').id);
+        io.stdout.write(`removed ${folder.id}: ${folder.localPath} is no longer synced; nothing was deleted locally or in the bucket\n`);
       } finally {
         journal.close();
       }
-      session.logger.log('info', 'folder-removed', { folder: folder.id });
-      io.stdout.write(`removed ${folder.id}: ${folder.localPath} is no longer synced; nothing was deleted locally or in the bucket\n`);
       return 0;
     }
     case 'pause':
     case 'resume': {
       const { positionals } = parse(rest, {}, session);
-      const folder = findFolder(await loadFolders(session), positionals[0], `cosync folder ${action} ID`);
-      const paused = action === 'pause';
-      await session.config.update((config) => ({ ...config, folders: config.folders.map((other) => (other.id === folder.id ? { ...other, paused } : other)) }));
-      io.stdout.write(`${folder.id} ${paused ? 'paused' : 'resumed'}\n`);
-      return 0;
+      return setPaused(session, findFolder(await loadFolders(session), positionals[0], `cosync folder ${action} ID`).id, action === 'pause');
     }
     default:
       throw new CosyncError('usage', `unknown folder action ${JSON.stringify(action ?? '')}: use add, list, remove, pause or resume`);
   }
+}
+
+/**
+ * Pauses or resumes a folder (saved in the config, and applied at once by a running engine) or,
+ * with no folder, everything in the running engine (until it restarts).
+ */
+async function setPaused(session: Session, folderId: string | null, paused: boolean): Promise<number> {
+  const engine = reachableEngine(session.paths.stateDir);
+  const verb = paused ? 'paused' : 'resumed';
+  if (engine === undefined && runningEngine(session.paths.stateDir)?.kind === 'desktop') {
+    throw new CosyncError('usage', `the cosync desktop app is syncing these folders: ${paused ? 'pause' : 'resume'} from its window or its tray menu`);
+  }
+  if (engine !== undefined) {
+    // The engine saves a folder's flag itself.
+    await callEngine(engine, 'sync:set-paused', { folderId, paused });
+    session.io.stdout.write(`${folderId ?? 'all folders'} ${verb} (in the running engine, pid ${engine.pid})\n`);
+    return 0;
+  }
+  if (folderId === null) {
+    throw new CosyncError('usage', `no cosync engine is running to ${paused ? 'pause' : 'resume'}; \`cosync ${paused ? 'pause' : 'resume'} --folder ID\` saves it for one folder, or start \`cosync serve\``);
+  }
+  await saveFolderPaused(session, folderId, paused);
+  session.io.stdout.write(`${folderId} ${verb}\n`);
+  return 0;
 }
 
 // ── sync --once ──
@@ -219,7 +164,7 @@ async function buildEngine(
     journal,
     logger: session.logger,
     status,
-    connect: (folder) => connectFolder(session, folder, partConcurrency),
+    connect: (folder) => connectFolder(session, folder, partConcurrency, journal),
     partConcurrency,
     fileConcurrency: Math.max(2, Math.min(partConcurrency, 8)),
     bandwidth: bandwidthLimit(values.bwlimit),
@@ -232,7 +177,11 @@ async function syncCommand(args: ReadonlyArray<string>, session: Session): Promi
   const { values, positionals } = parse(args, { ...ENGINE_OPTIONS, once: { type: 'boolean' } }, session);
   if (positionals.length > 0) throw new CosyncError('usage', `unexpected argument ${JSON.stringify(positionals[0])}`);
   if (values.once !== true) throw new CosyncError('usage', 'cosync sync needs --once (sync every folder and exit); to keep folders in sync, run `cosync serve`');
-  const { engine, journal, status } = await buildEngine(session, values);
+  const claim = await claimEngine(session.paths.stateDir, { kind: 'sync-once' });
+  const { engine, journal, status } = await buildEngine(session, values).catch(async (error: unknown) => {
+    await claim.release();
+    throw error;
+  });
   const { io } = session;
   const abort = new AbortController();
   const onSignal = (): void => abort.abort(new CosyncError('aborted', 'interrupted'));
@@ -271,6 +220,7 @@ async function syncCommand(args: ReadonlyArray<string>, session: Session): Promi
     await engine.stop(0);
     status.dispose();
     journal.close();
+    await claim.release();
   }
 }
 
@@ -344,14 +294,7 @@ async function logsCommand(args: ReadonlyArray<string>, session: Session): Promi
   if (positionals.length > 0) throw new CosyncError('usage', `unexpected argument ${JSON.stringify(positionals[0])}`);
   const count = positiveInteger(values.lines, 'lines', 50, 100_000);
   const logFile = session.logger.file;
-  const lines: string[] = [];
-  // The current file, then rotated ones, until enough lines are found.
-  for (const file of [logFile, ...[1, 2, 3, 4, 5].map((index) => logFile.replace(/cosync\.log$/, `cosync.${index}.log`))]) {
-    const text = await readFile(file, 'utf8').catch(() => '');
-    lines.unshift(...text.split('\n').filter((line) => line.trim() !== ''));
-    if (lines.length >= count) break;
-  }
-  const recent = lines.slice(-count);
+  const recent = await session.logger.recentLines(count);
   const { io } = session;
   if (recent.length === 0) {
     io.stdout.write(`no log entries yet (${logFile})\n`);
@@ -384,13 +327,21 @@ async function serveCommand(args: ReadonlyArray<string>, session: Session): Prom
   const port = Number(portText);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CosyncError('usage', `--port must be 0 (any free port) to 65535; got ${JSON.stringify(portText)}`);
   const host = values.host ?? '127.0.0.1';
-  const { engine, journal, status, folders } = await buildEngine(session, values);
-  const server = await startServer({ engine, status, host, port, logger: session.logger });
+  const partConcurrency = positiveInteger(values.concurrency, 'concurrency', 8, 64);
+  const bandwidth = bandwidthLimit(values.bwlimit);
+  const daemon = await Daemon.open(session, { kind: 'serve', version: await cosyncVersion(), partConcurrency, bandwidthBytesPerSecond: bandwidth?.rate, sizing: sizingFromFlags(values) });
+  const token = randomBytes(18).toString('base64url');
+  const server = await startServer({ daemon, handlers: channelHandlers(daemon, session), host, port, logger: session.logger, token }).catch(async (error: unknown) => {
+    await daemon.stop(0);
+    throw error;
+  });
+  await daemon.advertise(server.url, token);
   const { io } = session;
+  const folders = daemon.overview().folders.length;
   io.stdout.write(`cosync: serving ${server.url}\n`);
-  io.stdout.write(`cosync: syncing ${folders.length} folder${folders.length === 1 ? '' : 's'}; stop with Ctrl-C\n`);
-  session.logger.log('info', 'serve-start', { host, port: server.port, folders: folders.length });
-  await engine.start();
+  io.stdout.write(`cosync: syncing ${folders} folder${folders === 1 ? '' : 's'}; stop with Ctrl-C\n`);
+  session.logger.log('info', 'serve-start', { host, port: server.port, folders });
+  await daemon.start();
   await new Promise<void>((done) => {
     const stop = (): void => done();
     process.once('SIGINT', stop);
@@ -398,9 +349,7 @@ async function serveCommand(args: ReadonlyArray<string>, session: Session): Prom
   });
   io.stdout.write('cosync: stopping (finishing files in flight)…\n');
   await server.close();
-  await engine.stop();
-  status.dispose();
-  journal.close();
+  await daemon.stop();
   session.logger.log('info', 'serve-stop', {});
   return 0;
 }

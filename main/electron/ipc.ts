@@ -3,11 +3,8 @@
  * renderer and validates the payload before any work, and answers with a Result value.
  */
 import type { IpcMain, IpcMainInvokeEvent } from 'electron';
-import { REQUEST_VALIDATORS, type Channel, type ContractChannels, type RequestOf, type ResponseOf } from '../../app/contract.js';
-import { CosyncError, err, ok } from '../../app/result.js';
-
-/** The work behind a channel. */
-export type ChannelHandler<C extends Channel> = (request: RequestOf<C>) => Promise<ContractChannels[C]['response']>;
+import { answerRequest, type Channel, type ChannelHandler, type ResponseOf } from '../../app/contract.js';
+import { err } from '../../app/result.js';
 
 /** Decides whether an IPC message comes from the app's own renderer page. */
 export type SenderCheck = (senderUrl: string) => boolean;
@@ -35,13 +32,6 @@ export function handle<C extends Channel>(ipcMain: Pick<IpcMain, 'handle'>, chan
     if (!isTrusted(senderUrl)) {
       return err({ code: 'access-denied', message: `${channel} refused: the request did not come from cosync's own window` });
     }
-    const validated = REQUEST_VALIDATORS[channel](payload);
-    if (!validated.ok) return err({ code: 'usage', message: `${channel}: invalid request (${validated.reason})` });
-    try {
-      return ok(await work(validated.value));
-    } catch (error) {
-      if (error instanceof CosyncError) return err(error.toInfo());
-      return err({ code: 'internal', message: error instanceof Error ? error.message : String(error) });
-    }
+    return answerRequest(channel, payload, work);
   });
 }

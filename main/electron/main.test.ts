@@ -1,5 +1,7 @@
 /** The desktop shell with `electron` mocked (its runtime cannot be downloaded here). */
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
 type Listener = (...args: unknown[]) => unknown;
@@ -23,6 +25,7 @@ const mock = vi.hoisted(() => {
   };
   class BrowserWindow {
     static getAllWindows = () => windows;
+    static fromWebContents = () => null;
     webContents: FakeWindow['webContents'] & { on: (name: string, fn: Listener) => void; setWindowOpenHandler: (fn: Listener) => void };
     loaded?: string;
     constructor(readonly options: unknown) {
@@ -42,16 +45,57 @@ const mock = vi.hoisted(() => {
       return Promise.resolve();
     }
   }
+  const trays: Array<{ image: unknown; tooltip: string; menu: Array<{ label: string; enabled: boolean; click?: () => void }>; listeners: Map<string, Listener> }> = [];
+  class Tray {
+    image: unknown;
+    tooltip = '';
+    menu: Array<{ label: string; enabled: boolean; click?: () => void }> = [];
+    listeners = new Map<string, Listener>();
+    constructor(image: unknown) {
+      this.image = image;
+      trays.push(this);
+    }
+    setImage(image: unknown): void {
+      this.image = image;
+    }
+    setToolTip(text: string): void {
+      this.tooltip = text;
+    }
+    setContextMenu(menu: Array<{ label: string; enabled: boolean; click?: () => void }>): void {
+      this.menu = menu;
+    }
+    on(name: string, fn: Listener): void {
+      this.listeners.set(name, fn);
+    }
+  }
+  const notifications: Array<{ title: string; body: string }> = [];
+  class Notification {
+    static isSupported = () => true;
+    constructor(readonly options: { title: string; body: string }) {}
+    show(): void {
+      notifications.push(this.options);
+    }
+  }
   const app = {
     requestSingleInstanceLock: () => state.singleInstance,
     quit: vi.fn(),
     getVersion: () => '0.1.0-test',
     on: (name: string, fn: Listener) => void appListeners.set(name, fn),
+    getPath: () => '/nonexistent',
+    loginItem: { openAtLogin: false },
+    setLoginItemSettings(settings: { openAtLogin: boolean }) {
+      this.loginItem = { openAtLogin: settings.openAtLogin };
+    },
+    getLoginItemSettings() {
+      return this.loginItem;
+    },
     whenReady: () => new Promise<void>((resolve) => (state.ready = resolve)),
   };
   return {
     handlers,
     appListeners,
+    trays,
+    notifications,
     windows,
     state,
     /** Resolves app.whenReady(), as Electron does once it has started. */
@@ -59,7 +103,12 @@ const mock = vi.hoisted(() => {
     electron: {
       app,
       BrowserWindow,
-      ipcMain: { handle: (channel: string, fn: Listener) => void handlers.set(channel, fn) },
+      Tray,
+      Notification,
+      Menu: { buildFromTemplate: (template: unknown) => template },
+      nativeImage: { createFromBitmap: (buffer: Buffer, size: { width: number }) => ({ buffer, width: size.width, addRepresentation: () => undefined }) },
+      dialog: { showOpenDialog: vi.fn(async () => ({ canceled: false, filePaths: ['/home/me/Documents'] })) },
+      ipcMain: { handle: (channel: string, fn: Listener) => void handlers.set(channel, fn), on: (channel: string, fn: Listener) => void handlers.set(`on:${channel}`, fn) },
       shell: { openExternal: vi.fn() },
       session: {
         defaultSession: {
@@ -78,11 +127,17 @@ const { hardenedWindowOptions, CONTENT_SECURITY_POLICY } = await import('./windo
 const { handle, trustedFileSender } = await import('./ipc.js');
 
 /** Imports main.ts afresh (it starts the shell as a side effect) and lets the app become ready. */
-async function startShell(): Promise<void> {
+async function startShell(options: { brokenConfig?: boolean } = {}): Promise<void> {
+  // The engine keeps its config, journal and logs here instead of the user's folders.
+  process.env.COSYNC_CONFIG_DIR = await mkdtemp(join(tmpdir(), 'cosync-shell-'));
+  // Start at login writes ~/.config/autostart on Linux: never the real one.
+  process.env.XDG_CONFIG_HOME = process.env.COSYNC_CONFIG_DIR;
+  if (options.brokenConfig === true) await writeFile(join(process.env.COSYNC_CONFIG_DIR, 'config.json'), '{ not json');
   vi.resetModules();
   mock.handlers.clear();
   mock.appListeners.clear();
   mock.windows.length = 0;
+  mock.trays.length = 0;
   mock.electron.app.quit.mockClear();
   mock.state.ready = undefined;
   await import('./main.js');
@@ -211,18 +266,78 @@ describe('the shell at start-up', () => {
     mock.state.headersHandler?.({ responseHeaders: {} }, (response: { responseHeaders: unknown }) => (headers = response.responseHeaders));
     expect(headers).toEqual({ 'Content-Security-Policy': [CONTENT_SECURITY_POLICY] });
 
-    // The registered handler trusts the window's own page, and nothing else.
+    // Every contract channel has a handler; each trusts the window's own page, and nothing else.
+    const { REQUEST_VALIDATORS } = await import('../../app/contract.js');
+    for (const channel of Object.keys(REQUEST_VALIDATORS)) expect(mock.handlers.has(channel), channel).toBe(true);
     const versionHandler = mock.handlers.get('sync:version') as Listener;
     const ownUrl = new URL(`file://${String(window?.loaded).replaceAll('\\', '/')}`).href;
     expect(await versionHandler({ senderFrame: { url: ownUrl } }, null)).toEqual({ ok: true, value: '0.1.0-test' });
     expect(await versionHandler({ senderFrame: { url: 'https://evil.example/' } }, null)).toMatchObject({ ok: false, error: { code: 'access-denied' } });
+    // The engine behind them is the real one (no folders configured in this test).
+    const overview = (await (mock.handlers.get('sync:overview') as Listener)({ senderFrame: { url: ownUrl } }, null)) as { ok: boolean; value: { folders: unknown[] } };
+    expect(overview).toMatchObject({ ok: true, value: { folders: [], paused: false, version: '0.1.0-test' } });
+    expect(await (mock.handlers.get('sync:files') as Listener)({ senderFrame: { url: ownUrl } }, { folderId: 42 })).toMatchObject({ ok: false, error: { code: 'usage' } });
+
+    // Events go only to the app's own page, and stop when it goes away.
+    const sent: unknown[] = [];
+    const contentsListeners = new Map<string, Listener>();
+    const sender = { isDestroyed: () => false, send: (_channel: string, event: unknown) => sent.push(event), once: (name: string, fn: Listener) => void contentsListeners.set(name, fn) };
+    const subscribe = mock.handlers.get('on:sync:event') as Listener;
+    subscribe({ senderFrame: { url: 'https://evil.example/' }, sender });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(contentsListeners.size).toBe(0);
+    subscribe({ senderFrame: { url: ownUrl }, sender });
+    await vi.waitFor(() => expect(contentsListeners.has('destroyed')).toBe(true));
+
+    // The tray shows the engine's state, with a menu; the folder picker answers the window only.
+    await vi.waitFor(() => expect(mock.trays).toHaveLength(1));
+    const [tray] = mock.trays;
+    expect(tray?.tooltip).toBe('cosync — no sync folders yet');
+    expect(tray?.menu.map((item) => item.label)).toEqual(['no sync folders yet', 'Open cosync', 'Pause syncing', 'Quit cosync']);
+    const pick = mock.handlers.get('shell:pick-folder') as Listener;
+    expect(await pick({ senderFrame: { url: ownUrl }, sender: {} })).toBe('/home/me/Documents');
+    expect(await pick({ senderFrame: { url: 'https://evil.example/' }, sender: {} })).toBeUndefined();
+    expect(mock.electron.dialog.showOpenDialog).toHaveBeenCalledTimes(1);
+    const startAtLogin = mock.handlers.get('shell:start-at-login') as Listener;
+    expect(await startAtLogin({ senderFrame: { url: ownUrl } }, null)).toBe(false);
+    expect(await startAtLogin({ senderFrame: { url: ownUrl } }, true)).toBe(true);
+    expect(await startAtLogin({ senderFrame: { url: 'https://evil.example/' } }, false)).toBeUndefined();
+    expect(await startAtLogin({ senderFrame: { url: ownUrl } }, 'no')).toBe(true);
+    // "Pause syncing" in the tray pauses the engine, and the menu then offers to resume.
+    tray?.menu.find((item) => item.label === 'Pause syncing')?.click?.();
+    await vi.waitFor(() => expect(tray?.menu.map((item) => item.label)).toContain('Resume syncing'));
+    expect(tray?.tooltip).toBe('cosync — no sync folders yet');
+
+    // Quitting drains the engine first, then quits for real.
+    const beforeQuit = mock.appListeners.get('before-quit') as Listener;
+    const quitEvent = { preventDefault: vi.fn() };
+    beforeQuit(quitEvent);
+    expect(quitEvent.preventDefault).toHaveBeenCalled();
+    await vi.waitFor(() => expect(mock.electron.app.quit).toHaveBeenCalledTimes(1));
+    const secondQuit = { preventDefault: vi.fn() };
+    beforeQuit(secondQuit);
+    expect(secondQuit.preventDefault).not.toHaveBeenCalled();
   });
 
-  it('quits when the last window closes, except on macOS', async () => {
-    await startShell();
-    const allClosed = mock.appListeners.get('window-all-closed') as Listener;
+  it('keeps syncing in the tray when the window closes; without an engine, closing quits (except on macOS)', async () => {
     const platform = Object.getOwnPropertyDescriptor(process, 'platform') as PropertyDescriptor;
     try {
+      await startShell();
+      await vi.waitFor(() => expect(mock.trays).toHaveLength(1));
+      Object.defineProperty(process, 'platform', { value: 'linux' });
+      (mock.appListeners.get('window-all-closed') as Listener)();
+      expect(mock.electron.app.quit).not.toHaveBeenCalled();
+
+      // A broken config.json: no engine, no tray; the window says why, and closing it quits.
+      await startShell({ brokenConfig: true });
+      await vi.waitFor(() => expect(mock.windows).toHaveLength(1));
+      const overview = (await vi.waitFor(async () => (mock.handlers.get('sync:overview') as Listener)({ senderFrame: { url: new URL(`file://${String(mock.windows[0]?.loaded)}`).href } }, null))) as {
+        ok: boolean;
+        error: { code: string; message: string };
+      };
+      expect(overview).toMatchObject({ ok: false, error: { code: 'config-invalid', message: /config\.json is not valid JSON/ } });
+      expect(mock.trays).toHaveLength(0);
+      const allClosed = mock.appListeners.get('window-all-closed') as Listener;
       Object.defineProperty(process, 'platform', { value: 'darwin' });
       allClosed();
       expect(mock.electron.app.quit).not.toHaveBeenCalled();
@@ -231,6 +346,19 @@ describe('the shell at start-up', () => {
       expect(mock.electron.app.quit).toHaveBeenCalledTimes(1);
     } finally {
       Object.defineProperty(process, 'platform', platform);
+    }
+  });
+
+  it('started at login (--hidden), it opens no window until the tray asks for one', async () => {
+    process.argv.push('--hidden');
+    try {
+      await startShell();
+      await vi.waitFor(() => expect(mock.trays).toHaveLength(1));
+      expect(mock.windows).toHaveLength(0);
+      mock.trays[0]?.menu.find((item) => item.label === 'Open cosync')?.click?.();
+      expect(mock.windows).toHaveLength(1);
+    } finally {
+      process.argv.pop();
     }
   });
 

@@ -84,6 +84,20 @@ const MIGRATIONS: ReadonlyArray<string> = [
      error_code TEXT, error_message TEXT, error_attempts INTEGER NOT NULL DEFAULT 0, error_retry_at INTEGER,
      PRIMARY KEY (folder_id, path)
    ) WITHOUT ROWID;`,
+  // Key rotations (`cosync key rotate`): one row per rotation, at most one unfinished per folder,
+  // and per object the ETag it had before re-encryption and whether it is done — so a killed
+  // rotation resumes where it was and the sync trees can be carried over to the new ETags.
+  `CREATE TABLE key_rotations (
+     id INTEGER PRIMARY KEY, folder_id TEXT NOT NULL, key_name TEXT NOT NULL, pending_key_name TEXT NOT NULL,
+     old_fingerprint TEXT NOT NULL, new_fingerprint TEXT NOT NULL,
+     started_at INTEGER NOT NULL, finished_at INTEGER,
+     state TEXT NOT NULL CHECK (state IN ('re-encrypting', 'swapping-keys', 'done'))
+   );
+   CREATE UNIQUE INDEX key_rotations_unfinished ON key_rotations (folder_id) WHERE state <> 'done';
+   CREATE TABLE key_rotation_objects (
+     rotation_id INTEGER NOT NULL, key TEXT NOT NULL, old_etag TEXT, new_etag TEXT, done INTEGER NOT NULL DEFAULT 0,
+     PRIMARY KEY (rotation_id, key)
+   ) WITHOUT ROWID;`,
 ];
 
 /** The last failure of a path, kept until it syncs. */
@@ -158,6 +172,50 @@ export interface DownloadRecord {
   readonly tempPath: string;
   readonly startedAt: number;
 }
+
+/** Where a key rotation is: re-encrypting objects, replacing the old key in the keychain, or finished. */
+export type KeyRotationState = 're-encrypting' | 'swapping-keys' | 'done';
+
+/** One key rotation of a sync folder (fingerprints only: keys never enter the journal). */
+export interface KeyRotationRecord {
+  readonly id: number;
+  readonly folderId: string;
+  readonly keyName: string;
+  /** The keychain name the new key is kept under until the rotation is done. */
+  readonly pendingKeyName: string;
+  readonly oldFingerprint: string;
+  readonly newFingerprint: string;
+  readonly startedAt: number;
+  readonly finishedAt: number | null;
+  readonly state: KeyRotationState;
+}
+
+/** What a rotation knows about one object. */
+export interface RotationObjectRecord {
+  /** The ETag the object had under the old key (null when not known). */
+  readonly oldEtag: string | null;
+  /** The ETag after re-encryption (null until done). */
+  readonly newEtag: string | null;
+  readonly done: boolean;
+}
+
+/** A re-encrypted object, for carrying the journal's records of it over to the new key. */
+export interface RotatedObject {
+  readonly rotationId: number;
+  readonly folderId: string;
+  readonly endpoint: string;
+  readonly bucket: string;
+  /** The object key; `path` is the same key relative to the folder's prefix. */
+  readonly key: string;
+  readonly path: string;
+  readonly sizeBytes: number;
+  readonly newEtag: string | null;
+  readonly oldFingerprint: string;
+  readonly newFingerprint: string;
+}
+
+const ROTATION_COLUMNS = `id, folder_id AS folderId, key_name AS keyName, pending_key_name AS pendingKeyName, old_fingerprint AS oldFingerprint,
+  new_fingerprint AS newFingerprint, started_at AS startedAt, finished_at AS finishedAt, state`;
 
 /** The journal over one SQLite file (WAL mode). */
 export class Journal {
@@ -396,6 +454,103 @@ export class Journal {
   /** Forgets everything about a folder (when it is removed from the configuration). */
   deleteSyncFolder(folderId: string): void {
     this.statement('DELETE FROM sync_files WHERE folder_id = ?').run(folderId);
+  }
+
+  // ── key rotations ──
+
+  /** The folder's unfinished rotation, if any. */
+  unfinishedKeyRotation(folderId: string): KeyRotationRecord | undefined {
+    return this.statement(`SELECT ${ROTATION_COLUMNS} FROM key_rotations WHERE folder_id = ? AND state <> 'done'`).get(folderId) as KeyRotationRecord | undefined;
+  }
+
+  /** Starts recording a rotation (state re-encrypting); fails if the folder already has an unfinished one. */
+  beginKeyRotation(record: Omit<KeyRotationRecord, 'id' | 'finishedAt' | 'state'>): KeyRotationRecord {
+    const { lastInsertRowid } = this.statement(
+      `INSERT INTO key_rotations (folder_id, key_name, pending_key_name, old_fingerprint, new_fingerprint, started_at, state)
+       VALUES (@folderId, @keyName, @pendingKeyName, @oldFingerprint, @newFingerprint, @startedAt, 're-encrypting')`,
+    ).run(record);
+    return this.statement(`SELECT ${ROTATION_COLUMNS} FROM key_rotations WHERE id = ?`).get(lastInsertRowid) as KeyRotationRecord;
+  }
+
+  /** Moves a rotation on; `done` also forgets its per-object records, which only served to resume it. */
+  setKeyRotationState(rotationId: number, state: KeyRotationState, now = Date.now()): void {
+    this.#db.transaction(() => {
+      this.statement('UPDATE key_rotations SET state = ?, finished_at = ? WHERE id = ?').run(state, state === 'done' ? now : null, rotationId);
+      if (state === 'done') this.statement('DELETE FROM key_rotation_objects WHERE rotation_id = ?').run(rotationId);
+    })();
+  }
+
+  /** Every object a rotation has started or finished, by object key. */
+  keyRotationObjects(rotationId: number): Map<string, RotationObjectRecord> {
+    const rows = this.statement('SELECT key, old_etag AS oldEtag, new_etag AS newEtag, done FROM key_rotation_objects WHERE rotation_id = ?').all(rotationId) as Array<{
+      key: string;
+      oldEtag: string | null;
+      newEtag: string | null;
+      done: number;
+    }>;
+    return new Map(rows.map((row) => [row.key, { oldEtag: row.oldEtag, newEtag: row.newEtag, done: row.done === 1 }]));
+  }
+
+  /** Notes, before an object is re-encrypted, the ETag it has under the old key. */
+  beginRotatingObject(rotationId: number, key: string, oldEtag: string | null): void {
+    this.statement(
+      `INSERT INTO key_rotation_objects (rotation_id, key, old_etag, new_etag, done) VALUES (?, ?, ?, NULL, 0)
+       ON CONFLICT (rotation_id, key) DO UPDATE SET old_etag = excluded.old_etag, new_etag = NULL, done = 0`,
+    ).run(rotationId, key, oldEtag);
+  }
+
+  /**
+   * Marks an object re-encrypted and carries the journal's records of it over, in one transaction:
+   * the bucket observation gets the new ETag; the synced state too, but only if it described the
+   * object that was re-encrypted (its ETag was the old one) — a change someone else made before the
+   * rotation stays visible as such; the recorded key fingerprints become the new key's (whatever
+   * is at that path now answers to it).
+   */
+  recordRotatedObject(object: RotatedObject): void {
+    this.#db.transaction(() => {
+      const started = this.statement('SELECT old_etag AS oldEtag FROM key_rotation_objects WHERE rotation_id = ? AND key = ?').get(object.rotationId, object.key) as
+        | { oldEtag: string | null }
+        | undefined;
+      this.statement(
+        `INSERT INTO key_rotation_objects (rotation_id, key, old_etag, new_etag, done) VALUES (?, ?, NULL, ?, 1)
+         ON CONFLICT (rotation_id, key) DO UPDATE SET new_etag = excluded.new_etag, done = 1`,
+      ).run(object.rotationId, object.key, object.newEtag);
+      const row = this.statement('SELECT remote_size AS remoteSize, remote_etag AS remoteEtag, synced_size AS syncedSize, synced_etag AS syncedEtag FROM sync_files WHERE folder_id = ? AND path = ?')
+        .get(object.folderId, object.path) as { remoteSize: number | null; remoteEtag: string | null; syncedSize: number | null; syncedEtag: string | null } | undefined;
+      if (row !== undefined) {
+        // Without a note from before the copy (it was lost), the last observation of the bucket stands in for the old ETag.
+        const oldEtag = started?.oldEtag ?? row.remoteEtag;
+        if (row.syncedSize !== null) {
+          const describedThisObject = row.syncedEtag !== null && row.syncedEtag === oldEtag;
+          this.statement('UPDATE sync_files SET synced_etag = ?, synced_key_fingerprint = ? WHERE folder_id = ? AND path = ?').run(
+            describedThisObject ? object.newEtag : row.syncedEtag,
+            object.newFingerprint,
+            object.folderId,
+            object.path,
+          );
+        }
+        if (row.remoteSize !== null) {
+          this.statement('UPDATE sync_files SET remote_size = ?, remote_etag = ? WHERE folder_id = ? AND path = ?').run(object.sizeBytes, object.newEtag, object.folderId, object.path);
+        }
+      }
+      this.statement('UPDATE objects SET etag = ?, key_fingerprint = ? WHERE endpoint = ? AND bucket = ? AND key = ? AND key_fingerprint = ?').run(
+        object.newEtag,
+        object.newFingerprint,
+        object.endpoint,
+        object.bucket,
+        object.key,
+        object.oldFingerprint,
+      );
+    })();
+  }
+
+  /** How many objects the journal records as written with a key outside one bucket prefix (e.g. by `cosync backup`), with a few examples. */
+  objectsWithKeyOutside(fingerprint: string, endpoint: string, bucket: string, prefix: string): { count: number; examples: string[] } {
+    const where = `FROM objects WHERE key_fingerprint = ? AND NOT (endpoint = ? AND bucket = ? AND substr(key, 1, length(?)) = ?)`;
+    const parameters = [fingerprint, endpoint, bucket, prefix, prefix];
+    const { count } = this.statement(`SELECT count(*) AS count ${where}`).get(...parameters) as { count: number };
+    const examples = (this.statement(`SELECT bucket, key ${where} ORDER BY bucket, key LIMIT 3`).all(...parameters) as Array<{ bucket: string; key: string }>).map((row) => `${row.bucket}/${row.key}`);
+    return { count, examples };
   }
 
   close(): void {

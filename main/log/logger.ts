@@ -6,6 +6,7 @@
  * string field is scrubbed of signed-URL signatures and SSE-C key headers before it is written.
  */
 import { appendFileSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** Log severity. */
@@ -50,6 +51,7 @@ export function formatRecord(level: LogLevel, event: string, fields: LogFields, 
 export class FileLogger implements Logger {
   readonly file: string;
   #size: number | undefined;
+  readonly #listeners = new Set<(line: string) => void>();
 
   constructor(
     readonly directory: string,
@@ -73,6 +75,30 @@ export class FileLogger implements Logger {
     } catch {
       // A full disk or unwritable log folder must never stop a backup.
     }
+    for (const listener of this.#listeners) {
+      try {
+        listener(line);
+      } catch {
+        // A failing listener (a closed UI connection) must not stop logging.
+      }
+    }
+  }
+
+  /** Hands every record written from now on (the scrubbed JSON line) to `listener`; returns the unsubscribe function. */
+  onDidLog(listener: (line: string) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** The last `count` records, oldest first: the current file, then rotated ones as needed. */
+  async recentLines(count: number): Promise<string[]> {
+    const lines: string[] = [];
+    for (const file of [this.file, ...Array.from({ length: this.options.keep ?? 5 }, (_, index) => join(this.directory, `cosync.${index + 1}.log`))]) {
+      const text = await readFile(file, 'utf8').catch(() => '');
+      lines.unshift(...text.split('\n').filter((line) => line.trim() !== ''));
+      if (lines.length >= count) break;
+    }
+    return lines.slice(-count);
   }
 
   private rotate(): void {

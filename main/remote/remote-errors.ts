@@ -12,6 +12,13 @@ export interface ErrorContext {
   readonly operation: string;
   /** Whether the request carried an SSE-C key (a 400/403 on an object then usually means a key mismatch). */
   readonly sentCustomerKey?: boolean;
+  /** The fingerprint of the SSE-C key the request carried. */
+  readonly suppliedKeyFingerprint?: string | undefined;
+  /**
+   * The fingerprint cosync recorded when it wrote the object, if it did; asked only when a key
+   * was refused (the server never says which key it wants).
+   */
+  readonly recordedKeyFingerprint?: (() => string | undefined) | undefined;
 }
 
 interface SdkLikeError {
@@ -36,6 +43,22 @@ const TLS_CODES = new Set([
 /** The HTTP status of an SDK error, if any. */
 export function httpStatusOf(error: unknown): number | undefined {
   return (error as SdkLikeError | undefined)?.$metadata?.httpStatusCode;
+}
+
+/** Why a key was refused, in terms of fingerprints when cosync knows which key wrote the object. */
+function describeRefusedKey(context: ErrorContext): string {
+  const supplied = context.suppliedKeyFingerprint;
+  const recorded = context.recordedKeyFingerprint?.();
+  if (recorded !== undefined && supplied !== undefined && recorded !== supplied) {
+    return `this object was encrypted with key fingerprint ${recorded}; you supplied ${supplied} — use the key with fingerprint ${recorded} (\`cosync key list\` shows fingerprints)`;
+  }
+  if (recorded !== undefined && recorded === supplied) {
+    return `cosync wrote it with this same key (fingerprint ${supplied}), so it has since been replaced by someone using another key, or without SSE-C`;
+  }
+  const suppliedText = supplied === undefined ? '' : `; you supplied key fingerprint ${supplied}`;
+  // Only a caller that looked in the journal may say the journal has no record.
+  const lookedUp = context.recordedKeyFingerprint === undefined ? '' : ' (this machine has no record of its key; `cosync key verify` checks keys against objects)';
+  return `the object was encrypted with a different key, or without SSE-C${suppliedText}${lookedUp}`;
 }
 
 /** Maps any error from a store call to a CosyncError. */
@@ -87,13 +110,16 @@ export function toCosyncError(error: unknown, context: ErrorContext): CosyncErro
       break;
   }
   if (context.sentCustomerKey === true && context.key !== undefined && (status === 400 || status === 403)) {
+    return new CosyncError('key-mismatch', `the server refused the SSE-C key for ${where} (HTTP ${status}): ${describeRefusedKey(context)}`);
+  }
+  if (context.sentCustomerKey !== true && context.key !== undefined && status === 400 && /^(get|head|download|restore)/i.test(context.operation)) {
+    const recorded = context.recordedKeyFingerprint?.();
     return new CosyncError(
       'key-mismatch',
-      `the server refused the SSE-C key for ${where} (HTTP ${status}): the object was encrypted with a different key, or without SSE-C`,
+      recorded === undefined
+        ? `${where} needs an SSE-C key to be read (HTTP 400): pass the key it was encrypted with (--key NAME)`
+        : `${where} needs an SSE-C key to be read (HTTP 400): it was encrypted with key fingerprint ${recorded}; pass that key (--key NAME; \`cosync key list\` shows fingerprints)`,
     );
-  }
-  if (context.sentCustomerKey !== true && context.key !== undefined && status === 400 && /^(get|head|restore)/i.test(context.operation)) {
-    return new CosyncError('key-mismatch', `${where} needs an SSE-C key to be read (HTTP 400): pass the key it was encrypted with (--key NAME)`);
   }
   if (status === 404) {
     return context.key === undefined

@@ -102,10 +102,16 @@ export interface RemoteStore {
   deleteObject(key: string, options?: CallOptions): Promise<void>;
   /**
    * Server-side copy (up to 5 GiB), re-encrypting from the source's encryption to the
-   * destination's; metadata is kept. Fails with code 'unsupported' where the server cannot copy
-   * (RGW for SSE-C objects): then copy through the client (copyObjectWithFallback).
+   * destination's; metadata is kept, or replaced by `metadata` when given (S3 allows copying an
+   * object onto itself only with replaced metadata). Fails with code 'unsupported' where the
+   * server cannot copy (RGW for SSE-C objects): then copy through the client (copyObjectWithFallback).
    */
-  copyObject(sourceKey: string, destinationKey: string, request: { source: ObjectEncryption; destination: ObjectEncryption }, options?: CallOptions): Promise<void>;
+  copyObject(
+    sourceKey: string,
+    destinationKey: string,
+    request: { source: ObjectEncryption; destination: ObjectEncryption; metadata?: ObjectMetadata | undefined },
+    options?: CallOptions,
+  ): Promise<void>;
   /** Releases connections. */
   close(): void;
 }

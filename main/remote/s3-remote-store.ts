@@ -43,6 +43,11 @@ export interface S3StoreOptions {
   readonly connectionTimeoutMs?: number;
   /** Idle socket timeout for a request in flight. */
   readonly requestTimeoutMs?: number;
+  /**
+   * The key fingerprint cosync recorded for an object when it wrote it (the journal), so that a
+   * refused SSE-C key is reported with both fingerprints; asked only after a key was refused.
+   */
+  readonly recordedKeyFingerprint?: (objectKey: string) => string | undefined;
 }
 
 type SsecParams = { SSECustomerAlgorithm?: string; SSECustomerKey?: string };
@@ -148,7 +153,16 @@ export class S3RemoteStore implements RemoteStore {
   }
 
   private context(operation: string, key: string | undefined, encryption?: ObjectEncryption): ErrorContext {
-    return { endpoint: this.target.endpoint.url, bucket: this.target.bucket, key, operation, sentCustomerKey: encryption?.mode === 'c' };
+    const lookup = this.#options.recordedKeyFingerprint;
+    return {
+      endpoint: this.target.endpoint.url,
+      bucket: this.target.bucket,
+      key,
+      operation,
+      sentCustomerKey: encryption?.mode === 'c',
+      suppliedKeyFingerprint: encryption?.mode === 'c' ? encryption.key.fingerprint : undefined,
+      recordedKeyFingerprint: lookup === undefined || key === undefined ? undefined : () => lookup(key),
+    };
   }
 
   /** Runs one request with the shared retry policy; errors come out as CosyncErrors. */
@@ -389,7 +403,7 @@ export class S3RemoteStore implements RemoteStore {
   async copyObject(
     sourceKey: string,
     destinationKey: string,
-    request: { source: ObjectEncryption; destination: ObjectEncryption },
+    request: { source: ObjectEncryption; destination: ObjectEncryption; metadata?: ObjectMetadata | undefined },
     options: CallOptions = {},
   ): Promise<void> {
     const copySourceKey = request.source.mode === 'c' ? { CopySourceSSECustomerAlgorithm: 'AES256', CopySourceSSECustomerKey: request.source.key.revealBase64() } : {};
@@ -399,7 +413,7 @@ export class S3RemoteStore implements RemoteStore {
             Key: destinationKey,
             // The copy source is "bucket/key" with the key URL-encoded segment by segment.
             CopySource: `${this.target.bucket}/${sourceKey.split('/').map(encodeURIComponent).join('/')}`,
-            MetadataDirective: 'COPY',
+            ...(request.metadata === undefined ? { MetadataDirective: 'COPY' } : { MetadataDirective: 'REPLACE', Metadata: { ...request.metadata } }),
             ...copySourceKey,
             ...writeEncryptionParams(request.destination),
           }),

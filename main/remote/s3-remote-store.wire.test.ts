@@ -143,4 +143,19 @@ describe('server-side copy', () => {
     expect(copy?.headers[`${prefix}-server-side-encryption-customer-key-md5`]).toBe(newKey.fingerprint);
     store.close();
   });
+
+  it.each([
+    ['s3', 'x-amz'],
+    ['cos', 'x-cos'],
+  ] as const)('%s dialect: a copy onto itself (key rotation) replaces the metadata with what it is given', async (dialect, prefix) => {
+    const store = storeFor(dialect, 'c');
+    const metadata = { 'cosync-writer': 'docs-1a2b', 'cosync-part-bytes': '16777216' };
+    await store.copyObject('big.bin', 'big.bin', { source: { mode: 'c', key: SseCustomerKey.generate() }, destination: { mode: 'c', key: SseCustomerKey.generate() }, metadata });
+    const [copy] = server.requests;
+    expect(copy?.path).toBe('/photos-1250000000/big.bin');
+    expect(copy?.headers[`${prefix}-metadata-directive`]).toBe('REPLACE');
+    expect(copy?.headers[`${prefix}-meta-cosync-writer`]).toBe('docs-1a2b');
+    expect(copy?.headers[`${prefix}-meta-cosync-part-bytes`]).toBe('16777216');
+    store.close();
+  });
 });

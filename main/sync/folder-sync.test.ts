@@ -40,14 +40,14 @@ function folderAt(localPath: string): SyncFolderConfig {
 /** Observation only: nothing here may reach the bucket. */
 const noStore = new Proxy({}, { get: () => () => Promise.reject(new Error('no bucket in this test')) }) as unknown as RemoteStore;
 
-function openSync(root: string, journal: Journal): FolderSync {
+function openSync(root: string, journal: Journal, status = new StatusTracker()): FolderSync {
   return new FolderSync(folderAt(root), {
     store: noStore,
     encryption: { mode: 'none' },
     journal,
     upload: {} as UploadContext,
     fileQueue: new PQueue({ concurrency: 1 }),
-    status: new StatusTracker(),
+    status,
     logger: NULL_LOGGER,
   });
 }
@@ -106,6 +106,75 @@ describe('FolderSync observing the disk', () => {
     const sync = openSync(root, journal);
     await sync.scanLocal();
     expect(sync.plan().actions.map((action) => action.kind)).toEqual(['upload', 'upload']);
+    journal.close();
+  });
+
+  it('shows large files as hashing while they are read, small ones (hashed inline) not', async () => {
+    const root = join(work(), 'hashing');
+    await mkdir(root);
+    await writeFile(join(root, 'small.txt'), 'small');
+    await writeFile(join(root, 'large.bin'), Buffer.alloc(300 * 1024, 7));
+    const status = new StatusTracker();
+    const seen: string[] = [];
+    status.subscribe(() => undefined);
+    const original = status.set.bind(status);
+    status.set = (folderId, path, state) => {
+      seen.push(`${path}:${state.state}`);
+      original(folderId, path, state);
+    };
+    const journal = new Journal(join(work(), 'hashing.sqlite'));
+    const sync = openSync(root, journal, status);
+    await sync.scanLocal();
+    expect(seen).toEqual(['large.bin:hashing']);
+    sync.publishStatus();
+    expect(seen.slice(1).sort()).toEqual(['large.bin:queued', 'small.txt:queued']);
+    // Changed later and reported by the watcher: hashed again, visibly.
+    await writeFile(join(root, 'large.bin'), Buffer.alloc(300 * 1024, 8));
+    await sync.observePaths(['large.bin', 'small.txt']);
+    expect(seen.filter((entry) => entry.endsWith(':hashing'))).toEqual(['large.bin:hashing', 'large.bin:hashing']);
+    expect(status.invalidTransitions).toBe(0);
+    journal.close();
+  });
+
+  it('a rename the watcher reports in two batches is still a move: the old path waits for the new one', async () => {
+    const root = join(work(), 'rename');
+    await mkdir(join(root, 'old'), { recursive: true });
+    await writeFile(join(root, 'old', 'a.txt'), 'a');
+    const journal = new Journal(join(work(), 'rename.sqlite'));
+    let now = 1_000_000;
+    const sync = new FolderSync(folderAt(root), {
+      store: noStore,
+      encryption: { mode: 'none' },
+      journal,
+      upload: {} as UploadContext,
+      fileQueue: new PQueue({ concurrency: 1 }),
+      status: new StatusTracker(),
+      logger: NULL_LOGGER,
+      now: () => now,
+    });
+    await sync.scanLocal();
+    // As if old/a.txt had been uploaded: its synced state and object.
+    const file = sync.trees.local.get('old/a.txt');
+    journal.recordSyncOutcome('f', [{ path: 'old/a.txt', synced: { path: 'old/a.txt', sizeBytes: 1, mtimeMs: file?.mtimeMs ?? 0, fileId: file?.fileId ?? null, hash: file?.hash ?? null, etag: 'e1', keyFingerprint: null }, remote: { path: 'old/a.txt', sizeBytes: 1, etag: 'e1' } }]);
+    const reopened = new FolderSync(folderAt(root), { store: noStore, encryption: { mode: 'none' }, journal, upload: {} as UploadContext, fileQueue: new PQueue({ concurrency: 1 }), status: new StatusTracker(), logger: NULL_LOGGER, now: () => now });
+    await rename(join(root, 'old'), join(root, 'new'));
+    // First batch: only the old path. Its deletion (policy mirror) is held back, not run.
+    await reopened.observePaths(['old']);
+    const first = reopened.startPlan();
+    expect(first).toMatchObject({ ran: 0, waiting: 1, nextRetryAt: 1_003_000 });
+    // Second batch: the new path. Now the pair is one server-side move.
+    now += 800;
+    await reopened.observePaths(['new']);
+    expect(reopened.plan().actions).toEqual([{ kind: 'move', from: 'old/a.txt', to: 'new/a.txt', sizeBytes: 1, deleteSource: true }]);
+    // A path that stays gone is disposed of once the grace has passed (here the bucket refuses: it is the attempt that counts).
+    await rm(join(root, 'new'), { recursive: true });
+    await reopened.observePaths(['new']);
+    expect(reopened.startPlan()).toMatchObject({ ran: 0, waiting: 1 });
+    now += 3000;
+    const due = reopened.startPlan();
+    expect(due).toMatchObject({ ran: 1, waiting: 0 });
+    await due.finished;
+    expect(reopened.errors.get('old/a.txt')?.message).toMatch(/no bucket in this test/);
     journal.close();
   });
 

@@ -29,7 +29,7 @@ import { copyObjectWithFallback } from '../transfer/copy-object.js';
 import { uploadFile, type UploadContext } from '../transfer/upload-file.js';
 import { readFile } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
-import { hashFile, scanPath, scanTree, type ScanResult } from './local-scanner.js';
+import { hashFile, scanPath, scanTree, type KnownFiles, type ScanResult } from './local-scanner.js';
 
 /** Where per-file states go (the StatusTracker). */
 export interface StatusSink {
@@ -57,6 +57,8 @@ export interface FolderSyncServices {
 }
 
 /** Failures of one path are retried after 2, 4, 8 … seconds, at most this long apart. */
+/** How long the disposal of a path the watcher saw vanish waits for its other half of a rename. */
+const RENAME_GRACE_MS = 3000;
 const MAX_RETRY_DELAY_MS = 10 * 60_000;
 
 /** The outcome of running a folder until nothing more can be done now. */
@@ -77,6 +79,18 @@ export class FolderSync {
   #rules: IgnoreRules = DEFAULT_IGNORE_RULES;
   /** Paths with an action in flight: a second action on one of them waits for the next plan. */
   readonly #busy = new Set<string>();
+  /** Actions running now, and who waits for none to be (close()). */
+  #running = 0;
+  readonly #idleWaiters: Array<() => void> = [];
+  #closed = false;
+  /**
+   * When the watcher saw a path vanish. A rename reaches us as "old path gone" and "new path
+   * appeared", possibly in separate batches: the disposal of the old object waits a moment for
+   * the new path, so the pair is planned as a server-side move instead of a delete and an upload.
+   */
+  readonly #vanishedAt = new Map<string, number>();
+  /** Objects already checked for our writer mark (path → ETag), so each is looked at once. */
+  readonly #orphanChecks = new Map<string, string | null>();
   #skipped: Array<{ path: string; reason: string }> = [];
   #unreadable: Array<{ path: string; reason: string }> = [];
   #remoteOnly = 0;
@@ -125,6 +139,24 @@ export class FolderSync {
     this.#paused = false;
   }
 
+  /** What the scanner may reuse (hashes of unchanged files), and where it says that it hashes a large file. */
+  #known(): KnownFiles {
+    return { local: this.#local, synced: this.#synced, onWillHash: (path) => this.services.status.set(this.id, path, { state: 'hashing' }) };
+  }
+
+  /** Makes a failing path due for another attempt now; false when it has no error. */
+  retryNow(path: string): boolean {
+    const error = this.#errors.get(path);
+    if (error === undefined && this.#problem === undefined) return false;
+    if (error !== undefined) {
+      const record: SyncErrorRecord = { ...error, retryAt: this.#now() };
+      this.#errors.set(path, record);
+      this.services.journal.recordSyncError(this.config.id, path, record);
+    }
+    this.#changed.add(path);
+    return true;
+  }
+
   /** Read-only views for status reporting and tests. */
   get trees(): { local: ReadonlyMap<string, LocalFile>; remote: ReadonlyMap<string, RemoteFile>; synced: ReadonlyMap<string, SyncedFile> } {
     return { local: this.#local, remote: this.#remote, synced: this.#synced };
@@ -168,7 +200,7 @@ export class FolderSync {
     const started = this.#now();
     try {
       await this.#loadIgnoreRules();
-      const result = await scanTree(this.config.localPath, '', this.#rules, { local: this.#local, synced: this.#synced }, signal);
+      const result = await scanTree(this.config.localPath, '', this.#rules, this.#known(), signal);
       this.#applyScan('', result);
       this.#planEverything = true; // the safety net: after a full scan, every path is planned
       this.#skipped = result.skipped;
@@ -195,8 +227,10 @@ export class FolderSync {
     }
     for (const diskPath of diskPaths) {
       const path = diskPath.normalize('NFC');
-      const result = await scanPath(this.config.localPath, diskPath, this.#rules, { local: this.#local, synced: this.#synced });
-      this.#applyScan(path, result === 'gone' ? { files: new Map(), unreadable: [], skipped: [], ignored: 0, hashed: 0 } : result);
+      const result = await scanPath(this.config.localPath, diskPath, this.#rules, this.#known());
+      const gone = this.#applyScan(path, result === 'gone' ? { files: new Map(), unreadable: [], skipped: [], ignored: 0, hashed: 0 } : result);
+      const now = this.#now();
+      for (const vanished of gone) this.#vanishedAt.set(vanished, now);
     }
   }
 
@@ -211,14 +245,17 @@ export class FolderSync {
   }
 
   /** Merges a scan of the subtree (or single path) at `path` into the local tree and the journal. */
-  #applyScan(path: string, result: ScanResult): void {
+  /** Merges a scan into the local tree and the journal; returns the paths that are gone. */
+  #applyScan(path: string, result: ScanResult): string[] {
     const underUnreadable = (candidate: string): boolean => result.unreadable.some((entry) => candidate === entry.path || candidate.startsWith(`${entry.path}/`));
     const changes: Array<TreeChange<LocalFile>> = [];
     // What was known at or under `path` and is no longer there. A single file needs no walk of the tree.
     const previously =
       path === '' || this.#filesUnder.has(path) ? [...this.#local.keys()].filter((known) => path === '' || known === path || known.startsWith(`${path}/`)) : this.#local.has(path) ? [path] : [];
+    const gone: string[] = [];
     for (const known of previously) {
       if (result.files.has(known) || underUnreadable(known)) continue;
+      gone.push(known);
       this.#local.delete(known);
       this.#adjustFolderCounts(known, -1);
       changes.push({ path: known, file: null });
@@ -233,6 +270,7 @@ export class FolderSync {
       this.#changed.add(key);
     }
     this.services.journal.writeLocalChanges(this.config.id, changes);
+    return gone;
   }
 
   /** Lists the bucket under the folder's prefix into the remote tree (the trash is left out). */
@@ -265,7 +303,33 @@ export class FolderSync {
     }
     this.services.journal.writeRemoteChanges(this.config.id, changes);
     if (this.#problem !== undefined && isRunFatal(this.#problem)) this.#problem = undefined;
+    await this.#claimOrphans();
     return { objects: seen.size, seconds: (this.#now() - started) / 1000 };
+  }
+
+  /**
+   * Objects carrying this folder's writer mark that the journal knows nothing of are writes whose
+   * journal commit a kill cut off — an upload or the copy of a move — of a file that has gone
+   * since. They are ours, so they go into the synced tree, and the delete policy then treats them
+   * like any file deleted here (mirror: deleted; trash: moved to the trash). Without this, a kill
+   * at the wrong moment left them in the bucket for good. With `keep` they would only be
+   * forgotten again, so nobody is asked. Each object is looked at once per ETag.
+   */
+  async #claimOrphans(): Promise<void> {
+    if (this.config.policy === 'keep') return;
+    for (const [path, remote] of this.#remote) {
+      if (this.#local.has(path) || this.#synced.has(path) || this.#busy.has(path) || this.#rules.isIgnored(path, false)) continue;
+      if (this.#orphanChecks.has(path) && this.#orphanChecks.get(path) === remote.etag) continue;
+      this.#orphanChecks.set(path, remote.etag);
+      if (!(await this.#writtenByThisFolder(path))) continue;
+      // Checked again after the HEAD: a file may have appeared, or an action started, meanwhile.
+      if (this.#local.has(path) || this.#synced.has(path) || this.#busy.has(path)) continue;
+      const synced: SyncedFile = { path, sizeBytes: remote.sizeBytes, mtimeMs: 0, fileId: null, hash: null, etag: remote.etag, keyFingerprint: null };
+      this.services.journal.recordSyncOutcome(this.config.id, [{ path, synced }]);
+      this.#synced.set(path, synced);
+      this.#changed.add(path);
+      this.services.logger.log('info', 'orphan-claimed', { folder: this.id, path, policy: this.config.policy });
+    }
   }
 
   #setProblem(error: CosyncError): CosyncError {
@@ -336,6 +400,7 @@ export class FolderSync {
     const plan = this.#nextPlan();
     this.#clearSettledErrors(plan.actions);
     const now = this.#now();
+    for (const [path, vanishedAt] of this.#vanishedAt) if (vanishedAt + RENAME_GRACE_MS <= now || this.#local.has(path)) this.#vanishedAt.delete(path);
     const runnable: SyncAction[] = [];
     let waiting = 0;
     let nextRetryAt: number | undefined;
@@ -344,6 +409,15 @@ export class FolderSync {
       if (paths.some((path) => this.#busy.has(path))) {
         waiting++;
         continue;
+      }
+      if (action.kind === 'delete-remote' || action.kind === 'trash-remote' || action.kind === 'forget') {
+        const vanishedAt = this.#vanishedAt.get(action.path);
+        if (vanishedAt !== undefined && vanishedAt + RENAME_GRACE_MS > now && !this.#local.has(action.path)) {
+          waiting++;
+          nextRetryAt = Math.min(nextRetryAt ?? Infinity, vanishedAt + RENAME_GRACE_MS);
+          continue;
+        }
+        this.#vanishedAt.delete(action.path);
       }
       const blocked = paths
         .map((path) => this.#errors.get(path))
@@ -434,6 +508,28 @@ export class FolderSync {
   // ── executors ──
 
   async #execute(action: SyncAction): Promise<void> {
+    // Queued before the folder was removed: nothing of it may run (or write its journal rows back).
+    if (this.#closed) return;
+    this.#running++;
+    try {
+      await this.#executeAction(action);
+    } finally {
+      this.#running--;
+      if (this.#running === 0) for (const resolve of this.#idleWaiters.splice(0)) resolve();
+    }
+  }
+
+  /**
+   * Stops for good (the folder is being removed): nothing new starts, actions already queued are
+   * dropped, and the promise resolves once those in flight have finished.
+   */
+  close(): Promise<void> {
+    this.#closed = true;
+    this.#paused = true;
+    return this.#running === 0 ? Promise.resolve() : new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  async #executeAction(action: SyncAction): Promise<void> {
     const path = primaryPath(action);
     try {
       switch (action.kind) {

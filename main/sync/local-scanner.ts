@@ -42,6 +42,8 @@ export interface ScanResult {
 export interface KnownFiles {
   readonly local: ReadonlyMap<string, LocalFile>;
   readonly synced: ReadonlyMap<string, SyncedFile>;
+  /** Told before a file too large to hash inline is read whole (it can take a while: the UI shows it). */
+  readonly onWillHash?: (path: string) => void;
 }
 
 function fileIdOf(info: Stats): string {
@@ -178,6 +180,7 @@ export async function scanTree(root: string, relativeDirectory: string, rules: I
     while (next < toHash.length) {
       const item = toHash[next++] as (typeof toHash)[number];
       signal?.throwIfAborted();
+      known.onWillHash?.(item.path);
       const hash = await hashIfUnchanged(item.absolute, item.file.sizeBytes, item.file.mtimeMs);
       if (hash !== null) {
         result.files.set(item.path, { ...item.file, hash });
@@ -220,6 +223,7 @@ export async function scanPath(root: string, diskPath: string, rules: IgnoreRule
     let hash = knownHash(known, path, info.size, info.mtimeMs);
     if (hash === null) {
       const absolute = join(root, diskPath);
+      if (info.size > INLINE_HASH_LIMIT) known.onWillHash?.(path);
       hash = info.size <= INLINE_HASH_LIMIT ? hashSmallFileSync(absolute, info) : await hashIfUnchanged(absolute, info.size, info.mtimeMs);
       if (hash !== null) result.hashed++;
     }

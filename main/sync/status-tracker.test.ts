@@ -41,13 +41,14 @@ describe('isValidTransition', () => {
       ['uploading', 'queued'], // changed again mid-upload
       ['synced', 'ignored'],
       ['hashing', 'conflict'],
+      [undefined, 'hashing'], // a large new file, hashed by the first scan
+      ['synced', 'hashing'], // changed: hashed again to tell a change from a touch
+      ['error', 'hashing'],
     ];
     const invalid: Array<[FileStateName | undefined, FileStateName]> = [
-      [undefined, 'hashing'],
       [undefined, 'uploading'],
       [undefined, 'verifying'],
       ['synced', 'uploading'],
-      ['synced', 'hashing'],
       ['synced', 'error'],
       ['error', 'uploading'],
       ['verifying', 'hashing'],
@@ -280,10 +281,10 @@ describe('StatusTracker', () => {
 
     tracker.set('f1', 'b.txt', uploading(1)); // a new path cannot start mid-upload
     tracker.set('f1', 'c.txt', synced);
-    tracker.set('f1', 'c.txt', hashing); // synced must be queued first
+    tracker.set('f1', 'c.txt', verifying); // synced must be hashed or queued first
     expect(tracker.invalidTransitions).toBe(2);
-    expect(tracker.get('f1', 'c.txt')?.status).toEqual(hashing);
-    expect(tracker.counts('f1').hashing).toBe(1);
+    expect(tracker.get('f1', 'c.txt')?.status).toEqual(verifying);
+    expect(tracker.counts('f1').verifying).toBe(1);
   });
 
   it('flush delivers pending batches at once, and then the interval applies again', () => {

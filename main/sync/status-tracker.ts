@@ -33,6 +33,8 @@ export class StatusTracker {
   /** Per folder: count per state, kept as states change (never by scanning). */
   readonly #counts = new Map<string, Record<FileStateName, number>>();
   readonly #subscribers = new Set<Subscriber>();
+  /** Per folder: bytes uploaded so far, from the uploading states (for throughput; every set is seen, batches are not). */
+  readonly #bytesSent = new Map<string, number>();
   readonly #intervalMs: number;
   readonly #now: () => number;
   #invalidTransitions = 0;
@@ -62,6 +64,8 @@ export class StatusTracker {
     }
     const previous = folder.get(path);
     if (!isValidTransition(previous?.status.state, status.state)) this.#invalidTransitions++;
+    const sent = bytesSentBetween(previous?.status, status);
+    if (sent > 0) this.#bytesSent.set(folderId, (this.#bytesSent.get(folderId) ?? 0) + sent);
     const counts = this.#countsOf(folderId);
     if (previous !== undefined) counts[previous.status.state]--;
     counts[status.state]++;
@@ -92,6 +96,16 @@ export class StatusTracker {
     return this.#statuses.get(folderId)?.get(path);
   }
 
+  /** Bytes uploaded for a folder since start (only grows). */
+  bytesSent(folderId: string): number {
+    return this.#bytesSent.get(folderId) ?? 0;
+  }
+
+  /** Every known path of a folder, unsorted (cheap). */
+  entries(folderId: string): IterableIterator<FileStatus> {
+    return (this.#statuses.get(folderId) ?? new Map<string, FileStatus>()).values();
+  }
+
   /** Every known path of a folder, sorted by path. */
   list(folderId: string): FileStatus[] {
     const result = [...(this.#statuses.get(folderId)?.values() ?? [])];
@@ -108,6 +122,7 @@ export class StatusTracker {
     for (const status of this.list(folderId)) this.forget(folderId, status.path);
     this.#statuses.delete(folderId);
     this.#counts.delete(folderId);
+    this.#bytesSent.delete(folderId);
   }
 
   subscribe(listener: (batch: StatusBatch) => void): StatusSubscription {
@@ -165,4 +180,12 @@ export class StatusTracker {
       this.#listenerFailures++;
     }
   }
+}
+
+/** Bytes an upload advanced by between two states of one path: progress, or the rest when it finished. */
+function bytesSentBetween(previous: FileSyncState | undefined, next: FileSyncState): number {
+  if (previous?.state !== 'uploading') return 0;
+  if (next.state === 'uploading') return Math.max(0, next.bytesDone - previous.bytesDone);
+  if (next.state === 'verifying' || next.state === 'synced') return Math.max(0, previous.bytesTotal - previous.bytesDone);
+  return 0;
 }

@@ -51,6 +51,22 @@ export interface SyncEngineOptions {
   readonly problemRetryMs?: number;
 }
 
+/** What the engine can say about a folder at any moment. */
+export interface FolderDescription {
+  readonly config: SyncFolderConfig;
+  readonly problem: CosyncErrorInfo | undefined;
+  /** A watcher problem: the folder relies on periodic rescans. */
+  readonly degraded: string | undefined;
+  readonly lastScanSeconds: number | undefined;
+  /** Files in flight. */
+  readonly transferring: boolean;
+  /** A cycle (scan, listing, plan) is running. */
+  readonly cycling: boolean;
+  readonly paused: boolean;
+  /** The folder's trees, once it has been opened. */
+  readonly trees: FolderSync['trees'] | undefined;
+}
+
 /** One folder's outcome of a batch run. */
 export type FolderRunOutcome =
   | { readonly folderId: string; readonly ok: true; readonly result: ConvergeResult; readonly scan: { files: number; hashed: number; seconds: number } }
@@ -97,14 +113,16 @@ export class SyncEngine {
   }
 
   /** Per-folder facts for status displays. */
-  describe(): Array<{ config: SyncFolderConfig; problem: CosyncErrorInfo | undefined; degraded: string | undefined; lastScanSeconds: number | undefined; busy: boolean }> {
+  describe(): FolderDescription[] {
     return [...this.#folders.values()].map((runtime) => ({
       config: runtime.config,
       problem: (runtime.sync?.problem ?? runtime.lastError)?.toInfo(),
       degraded: runtime.degraded,
       lastScanSeconds: runtime.lastScanSeconds,
-      // Busy while files are in flight or a cycle (scan, listing, plan) is running.
-      busy: (runtime.sync?.busy ?? false) || runtime.running !== undefined,
+      transferring: runtime.sync?.busy ?? false,
+      cycling: runtime.running !== undefined,
+      paused: runtime.sync?.paused ?? runtime.config.paused,
+      trees: runtime.sync?.trees,
     }));
   }
 
@@ -164,7 +182,9 @@ export class SyncEngine {
           const result = await sync.converge({ maxAttempts: options.maxAttempts ?? 3, ...(options.signal === undefined ? {} : { signal: options.signal }) });
           return { folderId: runtime.config.id, ok: true, result, scan };
         } catch (error) {
-          const info = error instanceof CosyncError ? error : new CosyncError('internal', (error as Error)?.message ?? String(error));
+          // Cut off by the caller (Ctrl-C) in whatever phase — scan, listing, uploads: say that, not how the phase noticed.
+          const reason: unknown = options.signal?.aborted === true ? options.signal.reason : error;
+          const info = reason instanceof CosyncError ? reason : new CosyncError('internal', (reason as Error)?.message ?? String(reason));
           this.#options.logger.log('error', 'folder-run-failed', { folder: runtime.config.id, code: info.code, message: info.message });
           return { folderId: runtime.config.id, ok: false, error: info.toInfo() };
         }
@@ -178,12 +198,55 @@ export class SyncEngine {
   async start(): Promise<void> {
     this.#daemon = true;
     for (const runtime of this.#folders.values()) {
-      if (runtime.config.paused) continue;
-      // Opened first so the watcher can skip ignored folders; a failure is reported by the loop.
-      await this.#open(runtime).catch(() => undefined);
-      await this.#startWatcher(runtime);
-      this.#kick(runtime);
+      if (!runtime.config.paused) await this.#startFolder(runtime);
     }
+  }
+
+  async #startFolder(runtime: FolderRuntime): Promise<void> {
+    // Opened first so the watcher can skip ignored folders; a failure is reported by the loop.
+    await this.#open(runtime).catch(() => undefined);
+    if (runtime.watcher === undefined) await this.#startWatcher(runtime);
+    this.#kick(runtime);
+  }
+
+  /** Adds a folder while running (from the UI); a running daemon starts syncing it at once. */
+  async addFolder(config: SyncFolderConfig): Promise<void> {
+    if (this.#folders.has(config.id)) throw new CosyncError('usage', `folder ${config.id} is already being synced`);
+    const runtime = new FolderRuntime(config);
+    this.#folders.set(config.id, runtime);
+    if (this.#daemon && !config.paused) await this.#startFolder(runtime);
+  }
+
+  /**
+   * Stops syncing a folder: nothing new starts, its watcher closes, and what is in flight is
+   * given `drainMs` to finish (an upload cut off leaves no object looking complete). Nothing is
+   * deleted anywhere.
+   */
+  async removeFolder(folderId: string, drainMs = 10_000): Promise<void> {
+    const runtime = this.#folders.get(folderId);
+    if (runtime === undefined) throw new CosyncError('usage', `no folder with id ${JSON.stringify(folderId)}`);
+    this.#folders.delete(folderId);
+    for (const timer of runtime.timers) clearTimeout(timer);
+    runtime.timers.clear();
+    const closed = runtime.sync?.close() ?? Promise.resolve();
+    await runtime.watcher?.close().catch(() => undefined);
+    // Its actions in flight finish (an upload cut off would leave nothing looking complete, but
+    // its journal rows would outlive the folder); queued ones never start.
+    await withDeadline(Promise.all([runtime.running, closed]), drainMs);
+    runtime.connection?.store.close();
+  }
+
+  /** Tries a failing path again now instead of at its retry time. */
+  retry(folderId: string, path: string): void {
+    const runtime = this.#folders.get(folderId);
+    if (runtime === undefined) throw new CosyncError('usage', `no folder with id ${JSON.stringify(folderId)}`);
+    if (runtime.sync === undefined || !runtime.sync.retryNow(path)) throw new CosyncError('usage', `${path} in folder ${folderId} has no error to retry`);
+    // A folder-level problem is retried as a whole (scan and list again).
+    if (runtime.sync.problem !== undefined) {
+      runtime.fullScanDue = true;
+      runtime.remoteScanDue = true;
+    }
+    this.#kick(runtime);
   }
 
   async #startWatcher(runtime: FolderRuntime): Promise<void> {
@@ -319,8 +382,14 @@ export class SyncEngine {
     if (paused) runtime.sync?.pause();
     else {
       runtime.sync?.resume();
-      this.#kick(runtime);
+      // A folder paused when the daemon started has no watcher yet.
+      if (this.#daemon) void this.#startFolder(runtime);
     }
+  }
+
+  /** Whether new files are held back for every folder (pauseAll). */
+  get pausedAll(): boolean {
+    return this.#fileQueue.isPaused;
   }
 
   /** Pauses every folder: nothing new starts; what is in flight finishes (or resumes after a restart). */
@@ -345,14 +414,22 @@ export class SyncEngine {
       runtime.sync?.pause();
       await runtime.watcher?.close().catch(() => undefined);
     }
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      Promise.all([this.#fileQueue.onIdle(), ...[...this.#folders.values()].map((runtime) => runtime.running)]),
-      new Promise((resolve) => {
-        timer = setTimeout(resolve, drainMs);
-      }),
-    ]);
-    clearTimeout(timer);
+    await withDeadline(Promise.all([this.#fileQueue.onIdle(), ...[...this.#folders.values()].map((runtime) => runtime.running)]), drainMs);
     for (const runtime of this.#folders.values()) runtime.connection?.store.close();
   }
+}
+
+/** Waits for `work`, but no longer than `ms`. */
+async function withDeadline(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    work.then(
+      () => undefined,
+      () => undefined,
+    ),
+    new Promise((resolve) => {
+      timer = setTimeout(resolve, ms);
+    }),
+  ]);
+  clearTimeout(timer);
 }

@@ -124,6 +124,29 @@ describe('never loses anything', () => {
     expect((await readObject(services, bucket, conflict as string)).toString()).toBe('theirs\n');
   }, 60_000);
 
+  it.each<DeletePolicy>(['mirror', 'trash', 'keep'])('an object of ours the journal never recorded (a commit cut off by a kill) follows the delete policy %s; others stay', async (policy) => {
+    const root = join(work(), `orphans-${policy}`);
+    await mkdir(root);
+    await writeFile(join(root, 'kept.txt'), 'kept\n');
+    const folder = folderConfig(services, { id: `orphans-${policy}`, localPath: root, bucket, prefix: `orphans-${policy}/`, policy });
+    const journalFile = join(work(), `orphans-${policy}.sqlite`);
+    await syncOnce(services, folder, journalFile, encryption);
+    // What a kill between "object written" and "journal committed" leaves, after the file was deleted too:
+    // an object with this folder's writer mark and no journal record. Beside it, one someone else wrote.
+    const customer = { SSECustomerAlgorithm: 'AES256', SSECustomerKey: key.revealBase64(), SSECustomerKeyMD5: key.fingerprint };
+    await rawClient(services).send(new PutObjectCommand({ Bucket: bucket, Key: `orphans-${policy}/gone.txt`, Body: 'ours, cut off\n', Metadata: { 'cosync-writer': folder.id }, ...customer }));
+    await rawClient(services).send(new PutObjectCommand({ Bucket: bucket, Key: `orphans-${policy}/theirs.txt`, Body: 'theirs\n', Metadata: { 'cosync-writer': 'another-folder' }, ...customer }));
+    const outcome = await syncOnce(services, folder, journalFile, encryption);
+    expect(outcome.ok && outcome.result.failed).toEqual([]);
+    const keys = await allKeys(services, folder);
+    expect(keys).toContain(`orphans-${policy}/kept.txt`);
+    expect(keys).toContain(`orphans-${policy}/theirs.txt`);
+    if (policy === 'keep') expect(keys).toContain(`orphans-${policy}/gone.txt`);
+    else expect(keys).not.toContain(`orphans-${policy}/gone.txt`);
+    const trashed = keys.filter((candidate) => candidate.startsWith(`orphans-${policy}/.cosync-trash/`));
+    expect(trashed.map((candidate) => candidate.split('/').at(-1))).toEqual(policy === 'trash' ? ['gone.txt'] : []);
+  }, 60_000);
+
   it('a missing folder stops the sync with a clear error and deletes nothing', async () => {
     const root = join(work(), 'vanishing');
     await mkdir(root);

@@ -1,0 +1,105 @@
+/**
+ * `cosync key import NAME … --folder ID` (or `--endpoint URL --bucket B [--prefix P]`): before a
+ * key is stored, HEAD existing objects of that place with it. A recovery kit of some other data
+ * is then refused on the spot, instead of being found out at the first restore — or never, by a
+ * folder that goes on to upload under a key nobody meant.
+ */
+import type { ParseArgsConfig } from 'node:util';
+import { CosyncError } from '../../app/result.js';
+import { folderTarget } from '../../app/sync-model.js';
+import type { Target } from '../../app/target.js';
+import { S3RemoteStore } from '../remote/s3-remote-store.js';
+import type { SseCustomerKey } from '../secrets/secret-values.js';
+import { verifyKeyAgainstObjects } from '../secrets/verify-key.js';
+import { credentialsFor, targetFromFlags, type Session } from './session.js';
+
+/** The flags of `key import` that name what to check the key against. */
+export const IMPORT_CHECK_OPTIONS = {
+  folder: { type: 'string' },
+  endpoint: { type: 'string' },
+  region: { type: 'string' },
+  bucket: { type: 'string' },
+  prefix: { type: 'string' },
+  'path-style': { type: 'boolean' },
+  account: { type: 'string' },
+} as const satisfies ParseArgsConfig['options'];
+
+export interface ImportCheckValues {
+  readonly folder?: string | undefined;
+  readonly endpoint?: string | undefined;
+  readonly region?: string | undefined;
+  readonly bucket?: string | undefined;
+  readonly prefix?: string | undefined;
+  readonly 'path-style'?: boolean | undefined;
+  readonly account?: string | undefined;
+}
+
+/** Enough objects to catch a wrong kit; each costs one or two HEADs. */
+const OBJECTS_CHECKED = 10;
+
+/**
+ * Checks `key` against the objects named by the flags. Throws 'key-mismatch' when objects exist
+ * there and the key decrypts none of them; otherwise returns a sentence on what was checked, or
+ * undefined when the flags name no place.
+ */
+export async function checkImportedKey(session: Session, name: string, key: SseCustomerKey, values: ImportCheckValues): Promise<string | undefined> {
+  const place = await placeToCheck(session, name, values);
+  if (place === undefined) return undefined;
+  const { target, account, where } = place;
+  const credentials = await credentialsFor(session, account);
+  const journal = session.openJournal();
+  const store = new S3RemoteStore(target, credentials);
+  try {
+    const recordedFingerprint = await session.recordedKeyFingerprints(journal, target);
+    await store.checkAccess(target.prefix);
+    const results = await verifyKeyAgainstObjects(store, key, target.prefix, OBJECTS_CHECKED);
+    const matched = results.filter((entry) => entry.result === 'match').length;
+    const mismatched = results.filter((entry) => entry.result === 'mismatch').map((entry) => entry.objectKey);
+    const firstMismatch = mismatched[0];
+    if (firstMismatch !== undefined && matched === 0) {
+      const recorded = recordedFingerprint(firstMismatch);
+      const written = recorded === undefined ? 'it was encrypted with another key, whose fingerprint this machine has no record of' : `it was encrypted with key fingerprint ${recorded}`;
+      throw new CosyncError(
+        'key-mismatch',
+        `this key does not decrypt ${JSON.stringify(firstMismatch)} (${written}; you supplied ${key.fingerprint}); key ${JSON.stringify(name)} was not stored — import the recovery kit of the key that ${where} was backed up with`,
+      );
+    }
+    if (matched === 0) return `no SSE-C object under ${where} to check the key against; stored it unchecked`;
+    if (firstMismatch !== undefined) {
+      // Some objects decrypt, so this is the place's key; others were written with another one (an interrupted rotation, or another writer).
+      return `the key decrypts ${matched} of ${results.length} checked objects under ${where}; ${mismatched.length} (e.g. ${JSON.stringify(firstMismatch)}) are encrypted with another key`;
+    }
+    return `the key decrypts the ${matched} SSE-C object${matched === 1 ? '' : 's'} checked under ${where}`;
+  } finally {
+    store.close();
+    journal.close();
+  }
+}
+
+/** The store and prefix from `--folder ID` or from target flags; undefined when neither is given. */
+async function placeToCheck(session: Session, name: string, values: ImportCheckValues): Promise<{ target: Target; account: string | undefined; where: string } | undefined> {
+  const targetFlags = (['endpoint', 'region', 'bucket', 'prefix', 'path-style'] as const).filter((flag) => values[flag] !== undefined);
+  if (values.folder !== undefined) {
+    if (targetFlags.length > 0) {
+      throw new CosyncError('usage', `--folder takes the endpoint, bucket and prefix from the folder; leave out ${targetFlags.map((flag) => `--${flag}`).join(', ')}`);
+    }
+    const { folders } = await session.config.load();
+    const folder = folders.find((candidate) => candidate.id === values.folder);
+    if (folder === undefined) {
+      const known = folders.map((candidate) => candidate.id).join(', ');
+      throw new CosyncError('usage', `no folder with id ${JSON.stringify(values.folder)}${known === '' ? ' (no folders are set up here)' : ` (folders: ${known})`}`);
+    }
+    const target: Target = { ...folderTarget(folder), sse: 'c', keyName: name, kmsKeyId: undefined };
+    return { target, account: values.account ?? folder.account, where: `folder ${folder.id} (${describePlace(target)})` };
+  }
+  if (targetFlags.length === 0) {
+    if (values.account !== undefined) throw new CosyncError('usage', '--account is used with --folder ID or --endpoint/--bucket, to check the key against objects there');
+    return undefined;
+  }
+  const target = targetFromFlags({ endpoint: values.endpoint, region: values.region, bucket: values.bucket, prefix: values.prefix, 'path-style': values['path-style'], sse: 'c', key: name }, 'c');
+  return { target, account: values.account, where: describePlace(target) };
+}
+
+function describePlace(target: Target): string {
+  return `${target.prefix === '' ? 'the root of ' : `prefix ${JSON.stringify(target.prefix)} of `}bucket ${JSON.stringify(target.bucket)} at ${target.endpoint.url}`;
+}

@@ -1,0 +1,133 @@
+/**
+ * `cosync key rotate NAME --folder ID --kit-out FILE`: the CLI side of key rotation
+ * (main/secrets/key-rotation.ts does the work). Progress goes to stderr, the outcome to stdout;
+ * with --json every event is one JSON line on stdout.
+ */
+import { setMaxListeners } from 'node:events';
+import { resolve } from 'node:path';
+import { COS_LIMITS, S3_LIMITS } from '../../app/part-size.js';
+import { CosyncError } from '../../app/result.js';
+import { folderTarget } from '../../app/sync-model.js';
+import { assertKeySafeTransport } from '../../app/target.js';
+import { formatBytes } from '../../app/transfer-events.js';
+import { S3RemoteStore } from '../remote/s3-remote-store.js';
+import { rotateFolderKey, type KeyRotationEvent } from '../secrets/key-rotation.js';
+import { recordedKeyFingerprints } from '../secrets/recorded-fingerprints.js';
+import type { CliIo } from './output.js';
+import { credentialsFor, positiveInteger, requireOption, retryLogger, SIZING_OPTIONS, sizingFromFlags, type Session } from './session.js';
+import { claimEngine } from '../daemon/engine-lock.js';
+import { findFolder } from '../daemon/folder-admin.js';
+
+export const KEY_ROTATE_OPTIONS = {
+  ...SIZING_OPTIONS,
+  folder: { type: 'string' },
+  'kit-out': { type: 'string' },
+  force: { type: 'boolean' },
+  concurrency: { type: 'string' },
+  json: { type: 'boolean' },
+} as const;
+
+/** Progress lines on stderr are written at most this often (plus the first and the last). */
+const PROGRESS_INTERVAL_MS = 2000;
+
+export async function keyRotateCommand(
+  keyName: string,
+  values: { folder?: string | undefined; 'kit-out'?: string | undefined; force?: boolean | undefined; concurrency?: string | undefined; json?: boolean | undefined; 'part-size'?: string | undefined; 'multipart-threshold'?: string | undefined },
+  session: Session,
+): Promise<number> {
+  const folderId = requireOption(values.folder, 'folder ID', ' (the sync folder whose objects are re-encrypted; see `cosync folder list`)');
+  const kitOut = values['kit-out'] === undefined ? undefined : resolve(values['kit-out']);
+  const concurrency = positiveInteger(values.concurrency, 'concurrency', 8, 64);
+  const sizing = sizingFromFlags(values);
+  const allFolders = (await session.config.load()).folders;
+  const folder = findFolder(allFolders, folderId, 'cosync key rotate NAME --folder ID --kit-out FILE');
+  const target = folderTarget(folder);
+  assertKeySafeTransport(target.endpoint, target.sse);
+  const credentials = await credentialsFor(session, folder.account);
+  // No engine may write with the old key meanwhile: while serve, the desktop app or sync --once
+  // runs, the rotation refuses to start (and they refuse to start while it runs).
+  const claim = await claimEngine(session.paths.stateDir, { kind: 'key-rotate' });
+  const journal = session.openJournal();
+  const store = new S3RemoteStore(target, credentials, {
+    maxSockets: concurrency * 2 + 4,
+    onRetry: retryLogger(session.logger),
+    recordedKeyFingerprint: recordedKeyFingerprints(journal, allFolders, target.endpoint.url, target.bucket),
+  });
+  const abort = new AbortController();
+  // Every request in flight listens for Ctrl-C; past 10 listeners Node would print a leak warning.
+  setMaxListeners(1000, abort.signal);
+  const onSignal = (): void => abort.abort(new CosyncError('aborted', 'interrupted'));
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    const result = await rotateFolderKey(
+      { folder, keyName, kitOut, forceKit: values.force === true, allFolders },
+      {
+        store,
+        journal,
+        keychain: session.keychain,
+        config: session.config,
+        logger: session.logger,
+        limits: target.dialect === 'cos' ? COS_LIMITS : S3_LIMITS,
+        sizing,
+        concurrency,
+        signal: abort.signal,
+        onEvent: values.json === true ? (event) => void session.io.stdout.write(`${JSON.stringify(event)}\n`) : rotationPrinter(session.io),
+      },
+    );
+    if (values.json !== true) {
+      session.io.stdout.write(
+        `key ${keyName} rotated for folder ${folder.id}: ${result.reEncrypted} object${result.reEncrypted === 1 ? '' : 's'} re-encrypted now, ${result.alreadyDone} by an earlier run` +
+          `${result.notSseC.length > 0 ? `, ${result.notSseC.length} not SSE-C (left as they are)` : ''}; ` +
+          `${keyName} is now the key with fingerprint ${result.newFingerprint}; the old key (fingerprint ${result.oldFingerprint}) is no longer in the keychain and reads none of the folder's objects\n`,
+      );
+    }
+    return 0;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    journal.close();
+    store.close();
+    await claim.release();
+  }
+}
+
+/** Human progress on stderr: what is to be done, then a line every few seconds, then the last one. */
+function rotationPrinter(io: CliIo): (event: KeyRotationEvent) => void {
+  let lastProgressAt = 0;
+  let bytesDone = 0;
+  return (event) => {
+    switch (event.type) {
+      case 'warning':
+        io.stderr.write(`cosync: warning: ${event.message}\n`);
+        return;
+      case 'kit-written':
+        io.stderr.write(
+          event.alreadyThere
+            ? `cosync: ${event.file} already holds the new key's recovery kit (fingerprint ${event.fingerprint})\n`
+            : `cosync: the new key's recovery kit is in ${event.file} (fingerprint ${event.fingerprint}); store it offline — anyone with it can read the data\n`,
+        );
+        return;
+      case 'rotation-started':
+        io.stderr.write(
+          `cosync: ${event.resumed ? 'resuming the rotation of' : 'rotating'} key ${event.keyName} for folder ${event.folder} (fingerprint ${event.oldFingerprint} → ${event.newFingerprint}; ` +
+            `the new key waits in keychain entry ${event.pendingKeyName}): ${event.objects} object${event.objects === 1 ? '' : 's'}, ` +
+            `${event.toReEncrypt} to re-encrypt (${formatBytes(event.bytesToReEncrypt)}), ${event.alreadyDone} already re-encrypted` +
+            `${event.notSseC > 0 ? `, ${event.notSseC} not SSE-C (left as they are)` : ''}\n`,
+        );
+        return;
+      case 'object-re-encrypted': {
+        bytesDone += event.bytes;
+        const now = Date.now();
+        if (event.done === 1 || event.done === event.total || now - lastProgressAt >= PROGRESS_INTERVAL_MS) {
+          lastProgressAt = now;
+          io.stderr.write(`cosync: re-encrypted ${event.done} of ${event.total} objects (${formatBytes(bytesDone)})\n`);
+        }
+        return;
+      }
+      case 'rotation-finished':
+        io.stderr.write(`cosync: rotation finished in ${event.seconds.toFixed(1)} s\n`);
+        return;
+    }
+  };
+}

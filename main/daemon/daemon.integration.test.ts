@@ -1,0 +1,104 @@
+/**
+ * The Daemon (the engine both windows drive) against RGW: folders added and removed while it
+ * runs — a removed folder stops at once, nothing queued for it runs afterwards and its journal
+ * rows stay gone — one engine per config, and a browser drop staged, backed up and cleaned away.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, beforeAll, expect, it } from 'vitest';
+import type { EngineEvent } from '../../app/contract.js';
+import { useWorkDir } from '../../test/support/files.js';
+import { createBucket, listKeys, requireServices, type Services } from '../../test/support/services.js';
+import { Session } from '../cli/session.js';
+import { Daemon } from './daemon.js';
+
+const work = useWorkDir('daemon');
+let services: Services;
+let bucket: string;
+const running: Daemon[] = [];
+
+beforeAll(async () => {
+  services = requireServices();
+  bucket = await createBucket(services, 'cosync-daemon');
+});
+
+afterEach(async () => {
+  for (const daemon of running.splice(0)) await daemon.stop(0);
+});
+
+function sessionFor(configDir: string): Session {
+  const sink = { write: () => true };
+  return new Session({
+    io: {
+      stdout: sink,
+      stderr: sink,
+      stdin: process.stdin,
+      env: { ...process.env, COSYNC_CONFIG_DIR: configDir, COSYNC_SECRET_ID: services.accessKey, COSYNC_SECRET_KEY: services.secretKey },
+    },
+  });
+}
+
+async function openDaemon(configDir: string): Promise<Daemon> {
+  const daemon = await Daemon.open(sessionFor(configDir), { kind: 'serve', version: 'test', partConcurrency: 2, stabilityMs: 100 });
+  running.push(daemon);
+  return daemon;
+}
+
+const location = (prefix: string) => ({ endpoint: services.httpsEndpoint, region: undefined, bucket, prefix, pathStyle: true, account: undefined });
+
+it('removing a folder while it uploads stops it: nothing queued runs afterwards, and its journal rows stay gone', async () => {
+  const configDir = join(work(), 'config-remove');
+  const root = join(work(), 'many');
+  await mkdir(root, { recursive: true });
+  for (let index = 0; index < 400; index++) await writeFile(join(root, `f${index}.txt`), `file ${index}\n`);
+  const daemon = await openDaemon(configDir);
+  await daemon.start();
+  // Slow enough that the removal lands in the middle.
+  daemon.setBandwidth(4096);
+  const events: EngineEvent[] = [];
+  const stop = daemon.subscribe((event) => events.push(event));
+  const folder = await daemon.addFolder({ ...location('many/'), localPath: root, sse: 'none', keyName: undefined, kmsKeyId: undefined, policy: 'keep' });
+  for (let i = 0; i < 200 && (await listKeys(services, bucket, 'many/')).length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+  await daemon.removeFolder(folder.id);
+  const afterRemoval = (await listKeys(services, bucket, 'many/')).length;
+  expect(afterRemoval).toBeGreaterThan(0);
+  expect(afterRemoval).toBeLessThan(400);
+  daemon.setBandwidth(null);
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  expect((await listKeys(services, bucket, 'many/')).length).toBe(afterRemoval);
+  expect(daemon.journal.loadSyncFolder(folder.id).local.size).toBe(0);
+  expect(daemon.overview().folders).toEqual([]);
+  expect(() => daemon.files(folder.id)).toThrow(/no folder with id/);
+  stop();
+  expect(events.some((event) => event.type === 'status')).toBe(true);
+}, 60_000);
+
+it('one engine per config: a second one refuses, naming the first', async () => {
+  const configDir = join(work(), 'config-lock');
+  const first = await openDaemon(configDir);
+  await first.advertise('http://127.0.0.1:1234/?token=secret-token', 'secret-token');
+  await expect(openDaemon(configDir)).rejects.toThrow(new RegExp(`\`cosync serve\` is already syncing these folders \\(pid ${process.pid}, http://127\\.0\\.0\\.1:1234/\\)`));
+  // Another config is another engine.
+  await expect(openDaemon(join(work(), 'config-other'))).resolves.toBeDefined();
+});
+
+it('a browser drop is staged, backed up with the folder key, and its staged copy removed', async () => {
+  const configDir = join(work(), 'config-drop');
+  const root = join(work(), 'dropfolder');
+  await mkdir(root, { recursive: true });
+  const daemon = await openDaemon(configDir);
+  await daemon.start();
+  const folder = await daemon.addFolder({ ...location('dropfolder/'), localPath: root, sse: 'none', keyName: undefined, kmsKeyId: undefined, policy: 'keep' });
+  const drop = await daemon.newDropFolder();
+  await writeFile(join(drop, 'dropped.bin'), randomBytes(1000));
+  expect(daemon.isStaged(join(drop, 'dropped.bin'))).toBe(true);
+  expect(daemon.isStaged(join(work(), 'elsewhere.bin'))).toBe(false);
+  expect(daemon.dropFolder('../../etc')).toBeUndefined();
+  await expect(daemon.backup(folder.id, [join(drop, 'dropped.bin')], 'dropfolder/')).rejects.toThrow(/overlaps sync folder/);
+  const job = await daemon.backup(folder.id, [join(drop, 'dropped.bin')], 'drops/');
+  for (let i = 0; i < 100 && daemon.jobs().find((candidate) => candidate.id === job.id)?.state === 'running'; i++) await new Promise((resolve) => setTimeout(resolve, 100));
+  expect(daemon.jobs().find((candidate) => candidate.id === job.id)).toMatchObject({ state: 'finished', filesDone: 1, bytesDone: 1000 });
+  expect(await listKeys(services, bucket, 'drops/')).toEqual(['drops/dropped.bin']);
+  expect(await readdir(daemon.stagingDir)).toEqual([]);
+}, 60_000);

@@ -1,0 +1,433 @@
+/**
+ * SecretStore in one passphrase-encrypted file, for servers that have no OS keyring (no desktop
+ * session, no Secret Service). Opt-in only — `--keystore file` or COSYNC_KEYSTORE=file — because
+ * its safety rests on a passphrase the user has to keep somewhere, where the OS keychain has the
+ * login session.
+ *
+ * The file (JSON, format "cosync-keystore", version 1):
+ *
+ *   { "format": "cosync-keystore", "version": 1,
+ *     "kdf":    { "algorithm": "scrypt", "N": 131072, "r": 8, "p": 1, "salt": B64 },   16 random bytes per file
+ *     "cipher": { "algorithm": "aes-256-gcm", "iv": B64, "tag": B64 },               12 random bytes per write
+ *     "ciphertext": B64 }
+ *
+ * - The key is scrypt(passphrase NFC, salt, N, r, p) → 32 bytes; the parameters travel in the
+ *   file so that stronger defaults later still open older files.
+ * - The whole header (everything but the tag and the ciphertext) is GCM's additional
+ *   authenticated data: a changed parameter, salt or IV fails authentication exactly like a
+ *   changed byte of ciphertext — and so does a wrong passphrase; the two cannot be told apart.
+ * - The plaintext (`{"items": {account: secret}}`) is padded to a multiple of 1 KiB, so the
+ *   file's size says little about how many secrets it holds.
+ * - Writes are atomic (temporary file, fsync, rename) with mode 0600, under a lock file so that
+ *   two cosync processes changing the store at once do not lose each other's items.
+ */
+import { createCipheriv, createDecipheriv, randomBytes, scrypt, type ScryptOptions } from 'node:crypto';
+import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { CosyncError } from '../../app/result.js';
+import type { SecretStore } from './secret-store.js';
+
+/** Marker in every keystore file. */
+export const KEYSTORE_FORMAT = 'cosync-keystore';
+/** The file format this code writes and reads. */
+export const KEYSTORE_VERSION = 1;
+/** The keystore's file name inside the config dir. */
+export const KEYSTORE_FILE_NAME = 'keystore.json';
+
+/** scrypt cost parameters. */
+export interface ScryptParameters {
+  readonly N: number;
+  readonly r: number;
+  readonly p: number;
+}
+
+/**
+ * New files: N = 2^17, r = 8, p = 1 — 128 MiB and about 0.6 s per derivation on a 2-core server
+ * (measured), the cost OWASP recommends for scrypt. One derivation per cosync process.
+ */
+export const DEFAULT_SCRYPT: ScryptParameters = { N: 2 ** 17, r: 8, p: 1 };
+
+/**
+ * What a file may ask for. The parameters are read before they can be authenticated, so a
+ * tampered header must not make us allocate gigabytes or spin for minutes.
+ */
+const SCRYPT_LIMITS = { minLogN: 10, maxLogN: 22, maxR: 32, maxP: 16, maxMemoryBytes: 1024 * 1024 * 1024 } as const;
+
+const SALT_BYTES = 16;
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+const KEY_BYTES = 32;
+const PADDING_BLOCK = 1024;
+
+/** How long a write waits for another process's lock before giving up. */
+const LOCK_WAIT_MS = 10_000;
+/** A lock older than this is left over from a crash (a write takes milliseconds). */
+const STALE_LOCK_MS = 60_000;
+
+interface KeystoreHeader {
+  readonly format: typeof KEYSTORE_FORMAT;
+  readonly version: typeof KEYSTORE_VERSION;
+  readonly kdf: { readonly algorithm: 'scrypt'; readonly salt: string } & ScryptParameters;
+  readonly cipher: { readonly algorithm: 'aes-256-gcm'; readonly iv: string };
+}
+
+interface KeystoreFile extends KeystoreHeader {
+  readonly cipher: KeystoreHeader['cipher'] & { readonly tag: string };
+  readonly ciphertext: string;
+}
+
+/** Options for tests and for callers that want other costs. */
+export interface FileSecretStoreOptions {
+  /** scrypt cost for a file this store creates (an existing file keeps its own). */
+  readonly scrypt?: ScryptParameters;
+}
+
+/** SecretStore in one passphrase-encrypted file. */
+export class FileSecretStore implements SecretStore {
+  readonly #passphrase: () => Promise<string>;
+  readonly #newFileScrypt: ScryptParameters;
+  #passphraseBytes: Promise<Buffer> | undefined;
+  /** Derived keys by KDF header (salt and costs): one scrypt run per file per process. */
+  readonly #derivedKeys = new Map<string, Promise<Buffer>>();
+
+  /**
+   * @param file where the items live (created on the first `set`)
+   * @param passphrase asked for once, on first use: a store that is never used never needs one
+   */
+  constructor(
+    readonly file: string,
+    passphrase: () => Promise<string>,
+    options: FileSecretStoreOptions = {},
+  ) {
+    this.#passphrase = passphrase;
+    this.#newFileScrypt = options.scrypt ?? DEFAULT_SCRYPT;
+    checkScryptParameters(this.#newFileScrypt, 'the requested scrypt parameters');
+  }
+
+  async get(account: string): Promise<string | undefined> {
+    return (await this.read())?.items.get(account);
+  }
+
+  async set(account: string, secret: string): Promise<void> {
+    await this.change((items) => {
+      items.set(account, secret);
+      return true;
+    });
+  }
+
+  async delete(account: string): Promise<boolean> {
+    let deleted = false;
+    await this.change((items) => {
+      deleted = items.delete(account);
+      return deleted;
+    });
+    return deleted;
+  }
+
+  async listAccounts(): Promise<string[]> {
+    return [...((await this.read())?.items.keys() ?? [])].sort();
+  }
+
+  /** The decrypted items and the header they came with, or undefined when there is no file yet. */
+  private async read(): Promise<{ items: Map<string, string>; header: KeystoreHeader } | undefined> {
+    let text: string;
+    try {
+      text = await readFile(this.file, 'utf8');
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return undefined;
+      throw new CosyncError('keychain-unavailable', `cannot read the keystore ${this.file} (${code ?? (error as Error).message})`);
+    }
+    const stored = this.parse(text);
+    const header = headerOf(stored);
+    const key = await this.derivedKey(header.kdf);
+    let plaintext: Buffer;
+    try {
+      const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(stored.cipher.iv, 'base64'), { authTagLength: TAG_BYTES });
+      decipher.setAAD(additionalData(header));
+      decipher.setAuthTag(Buffer.from(stored.cipher.tag, 'base64'));
+      plaintext = Buffer.concat([decipher.update(Buffer.from(stored.ciphertext, 'base64')), decipher.final()]);
+    } catch {
+      throw new CosyncError(
+        'keychain-unavailable',
+        `wrong passphrase for the keystore ${this.file} (or the file was altered): check COSYNC_KEYSTORE_PASSPHRASE_FILE or COSYNC_KEYSTORE_PASSPHRASE; without the right passphrase its keys cannot be read — restore them from their recovery kits`,
+      );
+    }
+    return { items: this.parseItems(plaintext), header };
+  }
+
+  /** Read, change, write back — under the lock; `mutate` returns false when nothing changed. */
+  private async change(mutate: (items: Map<string, string>) => boolean): Promise<void> {
+    await mkdir(dirname(this.file), { recursive: true, mode: 0o700 });
+    await withLock(`${this.file}.lock`, this.file, async () => {
+      const current = await this.read();
+      const items = current?.items ?? new Map<string, string>();
+      if (!mutate(items)) return;
+      const kdf = current?.header.kdf ?? { algorithm: 'scrypt' as const, ...this.#newFileScrypt, salt: randomBytes(SALT_BYTES).toString('base64') };
+      await this.write(kdf, items);
+    });
+  }
+
+  private async write(kdf: KeystoreHeader['kdf'], items: Map<string, string>): Promise<void> {
+    // A fresh IV for every write: GCM must never see the same key and IV twice.
+    const header: KeystoreHeader = {
+      format: KEYSTORE_FORMAT,
+      version: KEYSTORE_VERSION,
+      kdf: { algorithm: 'scrypt', N: kdf.N, r: kdf.r, p: kdf.p, salt: kdf.salt },
+      cipher: { algorithm: 'aes-256-gcm', iv: randomBytes(IV_BYTES).toString('base64') },
+    };
+    const key = await this.derivedKey(header.kdf);
+    const json = Buffer.from(JSON.stringify({ items: Object.fromEntries([...items].sort(([a], [b]) => a.localeCompare(b))) }), 'utf8');
+    // Trailing spaces are valid JSON whitespace; they round the size up so it hides the item count.
+    const padded = Buffer.alloc(Math.ceil((json.length + 1) / PADDING_BLOCK) * PADDING_BLOCK, 0x20);
+    json.copy(padded);
+    json.fill(0);
+    const cipher = createCipheriv('aes-256-gcm', key, Buffer.from(header.cipher.iv, 'base64'), { authTagLength: TAG_BYTES });
+    cipher.setAAD(additionalData(header));
+    const ciphertext = Buffer.concat([cipher.update(padded), cipher.final()]);
+    padded.fill(0);
+    const stored: KeystoreFile = { ...header, cipher: { ...header.cipher, tag: cipher.getAuthTag().toString('base64') }, ciphertext: ciphertext.toString('base64') };
+    await writeFileAtomically(this.file, `${JSON.stringify(stored, null, 2)}\n`);
+  }
+
+  private derivedKey(kdf: KeystoreHeader['kdf']): Promise<Buffer> {
+    const cacheKey = `${kdf.N}:${kdf.r}:${kdf.p}:${kdf.salt}`;
+    let derived = this.#derivedKeys.get(cacheKey);
+    if (derived === undefined) {
+      derived = this.passphraseBytes().then((passphrase) => scryptAsync(passphrase, Buffer.from(kdf.salt, 'base64'), { N: kdf.N, r: kdf.r, p: kdf.p }));
+      // A failed derivation (e.g. no passphrase) is not cached: the next call asks again.
+      derived.catch(() => this.#derivedKeys.delete(cacheKey));
+      this.#derivedKeys.set(cacheKey, derived);
+    }
+    return derived;
+  }
+
+  private passphraseBytes(): Promise<Buffer> {
+    this.#passphraseBytes ??= this.#passphrase().then((text) => {
+      if (text === '') throw new CosyncError('keychain-unavailable', 'the keystore passphrase is empty; set a non-empty passphrase');
+      // The same passphrase typed on another OS may arrive in another Unicode normal form.
+      return Buffer.from(text.normalize('NFC'), 'utf8');
+    });
+    this.#passphraseBytes.catch(() => (this.#passphraseBytes = undefined));
+    return this.#passphraseBytes;
+  }
+
+  /** Checks the envelope and its parameters before anything is derived from them. */
+  private parse(text: string): KeystoreFile {
+    const damaged = (what: string): never => {
+      throw new CosyncError('keychain-unavailable', `the keystore ${this.file} is damaged (${what}); restore it from a backup, or move it away and import the keys again from their recovery kits`);
+    };
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      return damaged('not JSON');
+    }
+    const file = value as Partial<Record<keyof KeystoreFile, unknown>> | null;
+    if (typeof file !== 'object' || file === null || file.format !== KEYSTORE_FORMAT) return damaged(`no "format": "${KEYSTORE_FORMAT}"`);
+    if (file.version !== KEYSTORE_VERSION) {
+      throw new CosyncError('keychain-unavailable', `the keystore ${this.file} has format version ${JSON.stringify(file.version)}, which this cosync cannot read (it reads version ${KEYSTORE_VERSION}); upgrade cosync`);
+    }
+    const kdf = file.kdf as Partial<Record<string, unknown>> | undefined;
+    const cipher = file.cipher as Partial<Record<string, unknown>> | undefined;
+    if (typeof kdf !== 'object' || kdf === null || kdf.algorithm !== 'scrypt') return damaged('"kdf" is not scrypt');
+    if (typeof cipher !== 'object' || cipher === null || cipher.algorithm !== 'aes-256-gcm') return damaged('"cipher" is not aes-256-gcm');
+    const parameters = { N: kdf.N, r: kdf.r, p: kdf.p };
+    if (!Object.values(parameters).every((number) => typeof number === 'number' && Number.isSafeInteger(number))) return damaged('scrypt N, r and p must be whole numbers');
+    try {
+      checkScryptParameters(parameters as ScryptParameters, 'its scrypt parameters');
+    } catch (error) {
+      return damaged((error as Error).message);
+    }
+    const bytes = (field: unknown, length: number | undefined, name: string): string => {
+      if (typeof field !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(field)) return damaged(`${name} is not base64`);
+      const decoded = Buffer.from(field, 'base64').length;
+      if (length !== undefined && decoded !== length) return damaged(`${name} has ${decoded} bytes, not ${length}`);
+      if (length === undefined && decoded === 0) return damaged(`${name} is empty`);
+      return field;
+    };
+    return {
+      format: KEYSTORE_FORMAT,
+      version: KEYSTORE_VERSION,
+      kdf: { algorithm: 'scrypt', ...(parameters as ScryptParameters), salt: bytes(kdf.salt, SALT_BYTES, 'the salt') },
+      cipher: { algorithm: 'aes-256-gcm', iv: bytes(cipher.iv, IV_BYTES, 'the IV'), tag: bytes(cipher.tag, TAG_BYTES, 'the tag') },
+      ciphertext: bytes(file.ciphertext, undefined, 'the ciphertext'),
+    };
+  }
+
+  private parseItems(plaintext: Buffer): Map<string, string> {
+    try {
+      const parsed = JSON.parse(plaintext.toString('utf8')) as { items?: unknown };
+      if (typeof parsed.items !== 'object' || parsed.items === null) throw new Error('no items');
+      const items = new Map<string, string>();
+      for (const [account, secret] of Object.entries(parsed.items as Record<string, unknown>)) {
+        if (typeof secret !== 'string') throw new Error('an item is not text');
+        items.set(account, secret);
+      }
+      return items;
+    } catch {
+      // Authenticated, yet unreadable: written by something that is not this format's writer.
+      throw new CosyncError('keychain-unavailable', `the keystore ${this.file} decrypts but its content is not a cosync item list; restore it from a backup`);
+    } finally {
+      plaintext.fill(0);
+    }
+  }
+}
+
+/** Reads the passphrase from COSYNC_KEYSTORE_PASSPHRASE_FILE or COSYNC_KEYSTORE_PASSPHRASE — never from argv, which other users can see. */
+export async function passphraseFromEnvironment(env: NodeJS.ProcessEnv, platform: NodeJS.Platform = process.platform): Promise<string> {
+  const file = env.COSYNC_KEYSTORE_PASSPHRASE_FILE ?? '';
+  const inline = env.COSYNC_KEYSTORE_PASSPHRASE ?? '';
+  if (file !== '' && inline !== '') {
+    throw new CosyncError('usage', 'both COSYNC_KEYSTORE_PASSPHRASE_FILE and COSYNC_KEYSTORE_PASSPHRASE are set; set only one');
+  }
+  if (inline !== '') return inline;
+  if (file === '') {
+    throw new CosyncError(
+      'keychain-unavailable',
+      'the file keystore needs its passphrase: put it in a file only you can read (chmod 600) and set COSYNC_KEYSTORE_PASSPHRASE_FILE to its path, or set COSYNC_KEYSTORE_PASSPHRASE (it is never taken as a command-line argument: other users can see those)',
+    );
+  }
+  let info;
+  try {
+    info = await stat(file);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new CosyncError('keychain-unavailable', `cannot read the keystore passphrase file ${file} (COSYNC_KEYSTORE_PASSPHRASE_FILE): ${code === 'ENOENT' ? 'it does not exist' : (code ?? (error as Error).message)}`);
+  }
+  if (!info.isFile()) throw new CosyncError('keychain-unavailable', `the keystore passphrase file ${file} (COSYNC_KEYSTORE_PASSPHRASE_FILE) is not a file`);
+  // As ssh does with private keys: a passphrase others can read protects nothing.
+  if (platform !== 'win32' && (info.mode & 0o077) !== 0) {
+    throw new CosyncError(
+      'keychain-unavailable',
+      `the keystore passphrase file ${file} can be read by other users (mode ${(info.mode & 0o777).toString(8).padStart(3, '0')}); run \`chmod 600 ${file}\``,
+    );
+  }
+  const text = await readFile(file, 'utf8');
+  // Editors end files with a newline; it is not part of the passphrase.
+  return text.replace(/\r?\n$/, '');
+}
+
+function checkScryptParameters(parameters: ScryptParameters, what: string): void {
+  const { N, r, p } = parameters;
+  const logN = Math.log2(N);
+  if (!Number.isInteger(logN) || logN < SCRYPT_LIMITS.minLogN || logN > SCRYPT_LIMITS.maxLogN) {
+    throw new RangeError(`${what}: N must be a power of two from 2^${SCRYPT_LIMITS.minLogN} to 2^${SCRYPT_LIMITS.maxLogN}, got ${N}`);
+  }
+  if (!Number.isInteger(r) || r < 1 || r > SCRYPT_LIMITS.maxR) throw new RangeError(`${what}: r must be 1–${SCRYPT_LIMITS.maxR}, got ${r}`);
+  if (!Number.isInteger(p) || p < 1 || p > SCRYPT_LIMITS.maxP) throw new RangeError(`${what}: p must be 1–${SCRYPT_LIMITS.maxP}, got ${p}`);
+  if (scryptMemory(parameters) > SCRYPT_LIMITS.maxMemoryBytes) throw new RangeError(`${what}: N × r needs more than 1 GiB of memory`);
+}
+
+/** scrypt's memory use: 128 · N · r bytes for V, plus 128 · r · p for B. */
+function scryptMemory({ N, r, p }: ScryptParameters): number {
+  return 128 * N * r + 128 * r * p;
+}
+
+function scryptAsync(passphrase: Buffer, salt: Buffer, parameters: ScryptParameters): Promise<Buffer> {
+  // Node refuses scrypt above 32 MiB unless maxmem allows it; async keeps the event loop free.
+  const options: ScryptOptions = { ...parameters, maxmem: scryptMemory(parameters) + 1024 * 1024 };
+  return new Promise((resolvePromise, reject) => {
+    scrypt(passphrase, salt, KEY_BYTES, options, (error, key) => (error === null ? resolvePromise(key) : reject(error)));
+  });
+}
+
+function headerOf(stored: KeystoreFile): KeystoreHeader {
+  return { format: stored.format, version: stored.version, kdf: stored.kdf, cipher: { algorithm: stored.cipher.algorithm, iv: stored.cipher.iv } };
+}
+
+/** The header as GCM's additional data, in a fixed field order (not the file's own text). */
+function additionalData(header: KeystoreHeader): Buffer {
+  const { kdf, cipher } = header;
+  return Buffer.from(
+    JSON.stringify([header.format, header.version, kdf.algorithm, kdf.N, kdf.r, kdf.p, kdf.salt, cipher.algorithm, cipher.iv]),
+    'utf8',
+  );
+}
+
+/** Temporary file (mode 0600) beside the target, fsync, rename over it, fsync the folder. */
+async function writeFileAtomically(file: string, text: string): Promise<void> {
+  const temporary = `${file}.${randomBytes(6).toString('hex')}.tmp`;
+  const handle = await open(temporary, 'wx', 0o600);
+  try {
+    try {
+      await handle.writeFile(text, 'utf8');
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temporary, file);
+  } catch (error) {
+    await rm(temporary, { force: true });
+    throw new CosyncError('keychain-unavailable', `cannot write the keystore ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+  // The rename is durable only once the folder's entry is on disk (not possible on Windows).
+  if (process.platform !== 'win32') {
+    const folder = await open(dirname(file), 'r');
+    try {
+      await folder.sync();
+    } finally {
+      await folder.close();
+    }
+  }
+}
+
+/** Runs `critical` holding an exclusive lock file (created with O_EXCL, holding our pid). */
+async function withLock<T>(lockFile: string, storeFile: string, critical: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + LOCK_WAIT_MS;
+  for (;;) {
+    try {
+      const handle = await open(lockFile, 'wx', 0o600);
+      try {
+        await handle.writeFile(String(process.pid));
+      } finally {
+        await handle.close();
+      }
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
+        throw new CosyncError('keychain-unavailable', `cannot lock the keystore ${storeFile} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+      }
+      const holder = await lockHolder(lockFile);
+      // Two processes that find the same stale lock may both remove it, and the slower one can
+      // then remove the other's fresh lock; that needs a crash plus two writers in the same
+      // millisecond, and costs at worst one lost item of the pair, never a damaged file.
+      if (holder.stale) {
+        await rm(lockFile, { force: true });
+        continue;
+      }
+      if (Date.now() > deadline) {
+        throw new CosyncError(
+          'keychain-unavailable',
+          `the keystore ${storeFile} is being changed by another cosync process${holder.pid === undefined ? '' : ` (pid ${holder.pid})`}; try again, or delete ${lockFile} if no cosync is running`,
+        );
+      }
+      await new Promise((resolveSleep) => setTimeout(resolveSleep, 20 + Math.random() * 30));
+    }
+  }
+  try {
+    return await critical();
+  } finally {
+    await rm(lockFile, { force: true });
+  }
+}
+
+/** Who holds the lock, and whether it is left over from a process that died (same host) or from long ago. */
+async function lockHolder(lockFile: string): Promise<{ pid: number | undefined; stale: boolean }> {
+  try {
+    const [text, info] = await Promise.all([readFile(lockFile, 'utf8'), stat(lockFile)]);
+    const pid = Number(text);
+    if (Date.now() - info.mtimeMs > STALE_LOCK_MS) return { pid, stale: true };
+    // The holder writes its pid right after creating the file: an empty file is a lock being taken.
+    if (!Number.isSafeInteger(pid) || pid <= 0) return { pid: undefined, stale: false };
+    try {
+      process.kill(pid, 0);
+      return { pid, stale: false };
+    } catch (error) {
+      return { pid, stale: (error as NodeJS.ErrnoException).code === 'ESRCH' };
+    }
+  } catch {
+    // Gone between our attempt and this look: try again at once.
+    return { pid: undefined, stale: false };
+  }
+}

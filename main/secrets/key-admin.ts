@@ -1,0 +1,36 @@
+/**
+ * Creating a key and exporting its recovery kit: the keychain item, the non-secret facts in
+ * config.json, and the log line, in one place for `cosync key …` and the UI.
+ */
+import { validateKeyName } from '../../app/keys.js';
+import type { Session } from '../cli/session.js';
+import type { KeyInfo } from '../config/config-store.js';
+import { formatKit, writeKit, type KitLocation } from './recovery-kit.js';
+import { SseCustomerKey } from './secret-values.js';
+
+/** Generates a key from the OS CSPRNG and stores it; refuses to replace an existing key of that name. */
+export async function generateKey(session: Session, name: string): Promise<{ key: SseCustomerKey; info: KeyInfo }> {
+  validateKeyName(name);
+  const key = SseCustomerKey.generate();
+  await session.keychain.putKey(name, key);
+  const info: KeyInfo = { fingerprint: key.fingerprint, createdAt: new Date().toISOString(), origin: 'generated' };
+  await session.config.update((config) => ({ ...config, keys: { ...config.keys, [name]: info } }));
+  session.logger.log('info', 'key-generated', { name, key });
+  return { key, info };
+}
+
+/** Writes a key's recovery kit (mode 0600, never over an existing file unless `force`) and records when. */
+export async function exportRecoveryKit(session: Session, name: string, file: string, location: KitLocation, force: boolean): Promise<{ key: SseCustomerKey; info: KeyInfo }> {
+  validateKeyName(name);
+  const key = await session.keychain.getKey(name);
+  await writeKit(file, formatKit(name, key, location, new Date()), force);
+  const exportedAt = new Date().toISOString();
+  let info: KeyInfo | undefined;
+  await session.config.update((config) => {
+    const known = config.keys[name];
+    info = { fingerprint: key.fingerprint, createdAt: known?.createdAt ?? exportedAt, origin: known?.origin ?? 'imported', kitExportedAt: exportedAt };
+    return { ...config, keys: { ...config.keys, [name]: info } };
+  });
+  session.logger.log('info', 'kit-exported', { name, key, file });
+  return { key, info: info as KeyInfo };
+}

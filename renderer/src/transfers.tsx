@@ -1,0 +1,316 @@
+/**
+ * Transfers started from the window: restore (browse a folder's remote tree, select files or
+ * folders, restore to their place or another folder, with the folder's key), drag-and-drop
+ * backup (drop files or folders, choose where, watch the job), the jobs with their progress, and
+ * the activity log.
+ */
+import { useEffect, useState, type DragEvent } from 'react';
+import type { ActivityEntry, FolderOverview, JobSummary, RemoteEntry, RemoteScope } from '../../app/contract.js';
+import type { CosyncErrorInfo } from '../../app/result.js';
+import { formatBytes, plural } from './format.js';
+import { FolderSelect } from './overview.js';
+import type { DroppedFile, Transport } from './transport.js';
+
+export function RestorePanel({ transport, folders, onStarted }: { readonly transport: Transport; readonly folders: ReadonlyArray<FolderOverview>; readonly onStarted: (job: JobSummary) => void }) {
+  const [folderId, setFolderId] = useState(folders[0]?.id ?? '');
+  const [scope, setScope] = useState<RemoteScope>('folder');
+  const [path, setPath] = useState('');
+  const [entries, setEntries] = useState<ReadonlyArray<RemoteEntry> | undefined>();
+  const [error, setError] = useState<CosyncErrorInfo | undefined>();
+  const [selection, setSelection] = useState<ReadonlySet<string>>(new Set());
+  const [elsewhere, setElsewhere] = useState(false);
+  const [destination, setDestination] = useState('');
+  const [message, setMessage] = useState<string | undefined>();
+
+  useEffect(() => {
+    // None chosen yet, or the chosen one was removed: the first folder.
+    if (!folders.some((folder) => folder.id === folderId)) setFolderId(folders[0]?.id ?? '');
+  }, [folders, folderId]);
+
+  useEffect(() => {
+    if (folderId === '') return;
+    let live = true;
+    setEntries(undefined);
+    setError(undefined);
+    void transport.call('sync:list-remote', { folderId, scope, path }).then((answer) => {
+      if (!live) return;
+      if (answer.ok) setEntries(answer.value);
+      else setError(answer.error);
+    });
+    return () => {
+      live = false;
+    };
+  }, [transport, folderId, scope, path]);
+
+  if (folders.length === 0) return <p className="empty-state">Add a sync folder first; its files in the bucket can then be restored from here.</p>;
+
+  const toggle = (entryPath: string): void => {
+    const next = new Set(selection);
+    if (next.has(entryPath)) next.delete(entryPath);
+    else next.add(entryPath);
+    setSelection(next);
+  };
+
+  const restore = async (): Promise<void> => {
+    setMessage(undefined);
+    const answer = await transport.call('sync:restore', { folderId, scope, paths: [...selection], destination: elsewhere || scope === 'bucket' ? destination.trim() : null });
+    if (!answer.ok) return setMessage(answer.error.message);
+    onStarted(answer.value);
+    setSelection(new Set());
+  };
+
+  const parents = path === '' ? [] : path.slice(0, -1).split('/');
+  return (
+    <section className="panel" aria-labelledby="restore-title">
+      <h2 id="restore-title">Restore</h2>
+      <div className="toolbar">
+        <label>
+          Folder{' '}
+          <FolderSelect
+            folders={folders}
+            value={folderId}
+            label="Folder"
+            onChange={(id) => {
+              setFolderId(id);
+              setPath('');
+              setSelection(new Set());
+            }}
+          />
+        </label>
+        <label>
+          Show{' '}
+          <select
+            value={scope}
+            onChange={(event) => {
+              setScope(event.target.value as RemoteScope);
+              setPath('');
+              setSelection(new Set());
+            }}
+            aria-label="What to browse"
+          >
+            <option value="folder">This folder’s files in the bucket</option>
+            <option value="bucket">The whole bucket (one-off backups too), with this folder’s key</option>
+          </select>
+        </label>
+      </div>
+      <nav aria-label="Remote folder" className="breadcrumbs">
+        <button type="button" className="link" onClick={() => setPath('')}>
+          (root)
+        </button>
+        {parents.map((segment, index) => (
+          <span key={index}>
+            {' / '}
+            <button type="button" className="link" onClick={() => setPath(`${parents.slice(0, index + 1).join('/')}/`)}>
+              {segment}
+            </button>
+          </span>
+        ))}
+      </nav>
+      {error !== undefined ? <p className="notice notice-error" role="alert">{error.message}</p> : null}
+      {entries === undefined && error === undefined ? <p className="muted">Listing the bucket…</p> : null}
+      {entries !== undefined && entries.length === 0 ? <p className="muted">Nothing in the bucket here yet.</p> : null}
+      {entries !== undefined && entries.length > 0 ? (
+        <ul className="remote-list" aria-label="Files and folders in the bucket">
+          {entries.map((entry) => {
+            const name = entry.path.slice(path.length);
+            return (
+              <li key={entry.path}>
+                <label>
+                  <input type="checkbox" checked={selection.has(entry.path)} onChange={() => toggle(entry.path)} aria-label={`Select ${entry.path}`} />{' '}
+                  {entry.kind === 'folder' ? (
+                    <button type="button" className="link" onClick={() => setPath(entry.path)}>
+                      {name}
+                    </button>
+                  ) : (
+                    name
+                  )}
+                </label>
+                <span className="muted">{formatBytes(entry.sizeBytes)}</span>
+              </li>
+            );
+          })}
+        </ul>
+      ) : null}
+      <fieldset>
+        <legend>Restore to</legend>
+        {scope === 'folder' ? (
+          <label className="radio">
+            <input type="radio" name="restore-to" checked={!elsewhere} onChange={() => setElsewhere(false)} /> Their original place in the folder (files that differ there are not overwritten)
+          </label>
+        ) : null}
+        <label className="radio">
+          <input type="radio" name="restore-to" checked={elsewhere || scope === 'bucket'} onChange={() => setElsewhere(true)} /> Another folder:
+          <input type="text" value={destination} onChange={(event) => setDestination(event.target.value)} placeholder="/home/you/Restored" aria-label="Restore destination folder" disabled={!elsewhere && scope === 'folder'} />
+        </label>
+      </fieldset>
+      <button type="button" className="primary" disabled={selection.size === 0 || ((elsewhere || scope === 'bucket') && destination.trim() === '')} onClick={() => void restore()}>
+        Restore {selection.size > 0 ? plural(selection.size, 'item') : ''}
+      </button>
+      {message !== undefined ? (
+        <p className="notice notice-error" role="alert">
+          {message}
+        </p>
+      ) : null}
+    </section>
+  );
+}
+
+/** Reads every file of a drop, walking dropped folders (webkitGetAsEntry). */
+async function droppedFiles(transfer: DataTransfer): Promise<DroppedFile[]> {
+  const result: DroppedFile[] = [];
+  const walk = async (entry: FileSystemEntry, prefix: string): Promise<void> => {
+    if (entry.isFile) {
+      const file = await new Promise<File>((resolve, reject) => (entry as FileSystemFileEntry).file(resolve, reject));
+      result.push({ file, relativePath: prefix + entry.name });
+    } else if (entry.isDirectory) {
+      const reader = (entry as FileSystemDirectoryEntry).createReader();
+      for (;;) {
+        // readEntries answers in pages (100 in Chromium) until an empty one.
+        const page = await new Promise<FileSystemEntry[]>((resolve, reject) => reader.readEntries(resolve, reject));
+        if (page.length === 0) break;
+        for (const child of page) await walk(child, `${prefix}${entry.name}/`);
+      }
+    }
+  };
+  const entries = [...transfer.items].map((item) => item.webkitGetAsEntry()).filter((entry): entry is FileSystemEntry => entry !== null);
+  if (entries.length > 0) for (const entry of entries) await walk(entry, '');
+  else for (const file of transfer.files) result.push({ file, relativePath: file.name });
+  return result;
+}
+
+export function BackupPanel({ transport, folders, onStarted }: { readonly transport: Transport; readonly folders: ReadonlyArray<FolderOverview>; readonly onStarted: (job: JobSummary) => void }) {
+  const [dropped, setDropped] = useState<ReadonlyArray<DroppedFile>>([]);
+  const [over, setOver] = useState(false);
+  const [folderId, setFolderId] = useState(folders[0]?.id ?? '');
+  const [prefix, setPrefix] = useState(`backups/${new Date().toISOString().slice(0, 10)}/`);
+  const [status, setStatus] = useState<{ kind: 'error' | 'busy'; text: string } | undefined>();
+
+  useEffect(() => {
+    // None chosen yet, or the chosen one was removed: the first folder.
+    if (!folders.some((folder) => folder.id === folderId)) setFolderId(folders[0]?.id ?? '');
+  }, [folders, folderId]);
+
+  const onDrop = async (event: DragEvent<HTMLDivElement>): Promise<void> => {
+    event.preventDefault();
+    setOver(false);
+    const files = await droppedFiles(event.dataTransfer);
+    setDropped(files);
+    setStatus(files.length === 0 ? { kind: 'error', text: 'Nothing to back up in what was dropped (only files and folders can be).' } : undefined);
+  };
+
+  const start = async (): Promise<void> => {
+    const total = dropped.reduce((sum, item) => sum + item.file.size, 0);
+    setStatus({ kind: 'busy', text: transport.kind === 'browser' ? `Sending ${formatBytes(total)} to the engine…` : 'Starting…' });
+    const prepared = await transport.prepareDrop(dropped, (sent) => setStatus({ kind: 'busy', text: `Sending to the engine: ${formatBytes(sent)} of ${formatBytes(total)}` }));
+    if (!prepared.ok) return setStatus({ kind: 'error', text: prepared.error.message });
+    const answer = await transport.call('sync:backup', { folderId, paths: prepared.value, prefix });
+    if (!answer.ok) return setStatus({ kind: 'error', text: answer.error.message });
+    onStarted(answer.value);
+    setDropped([]);
+    setStatus(undefined);
+  };
+
+  const folder = folders.find((candidate) => candidate.id === folderId);
+  return (
+    <section className="panel" aria-labelledby="backup-title">
+      <h2 id="backup-title">Back up files once</h2>
+      <div
+        className={`drop-zone${over ? ' drop-over' : ''}`}
+        onDragOver={(event) => {
+          event.preventDefault();
+          setOver(true);
+        }}
+        onDragLeave={() => setOver(false)}
+        onDrop={(event) => void onDrop(event)}
+        data-testid="drop-zone"
+        role="region"
+        aria-label="Drop files or folders here to back them up"
+      >
+        {dropped.length === 0 ? (
+          <p>Drop files or folders here to back them up once (they are not kept in sync).</p>
+        ) : (
+          <p data-testid="dropped-summary">
+            {plural(dropped.length, 'file')} ({formatBytes(dropped.reduce((sum, item) => sum + item.file.size, 0))}) ready: {dropped.slice(0, 3).map((item) => item.relativePath).join(', ')}
+            {dropped.length > 3 ? ', …' : ''}
+          </p>
+        )}
+      </div>
+      {folders.length === 0 ? (
+        <p className="notice notice-warn">Backups go to the bucket of a sync folder, with its encryption: add a folder first.</p>
+      ) : (
+        <div className="grid-form">
+          <label>
+            Bucket and encryption of{' '}
+            <select value={folderId} onChange={(event) => setFolderId(event.target.value)}>
+              {folders.map((candidate) => (
+                <option key={candidate.id} value={candidate.id}>
+                  {candidate.localPath} → {candidate.bucket} ({candidate.sse === 'c' ? `SSE-C, key ${candidate.keyName}` : candidate.sse === 'none' ? 'no encryption' : `SSE-${candidate.sse.toUpperCase()}`})
+                </option>
+              ))}
+            </select>
+          </label>
+          <label>
+            Prefix in {folder?.bucket ?? 'the bucket'}
+            <input type="text" value={prefix} onChange={(event) => setPrefix(event.target.value)} aria-label="Backup prefix" />
+          </label>
+          <div className="form-row">
+            <button type="button" className="primary" disabled={dropped.length === 0 || folderId === '' || prefix.trim() === '' || status?.kind === 'busy'} onClick={() => void start()}>
+              Back up
+            </button>
+          </div>
+        </div>
+      )}
+      {status !== undefined ? (
+        <p className={`notice notice-${status.kind === 'error' ? 'error' : 'info'}`} role={status.kind === 'error' ? 'alert' : 'status'}>
+          {status.text}
+        </p>
+      ) : null}
+    </section>
+  );
+}
+
+export function JobList({ jobs }: { readonly jobs: ReadonlyArray<JobSummary> }) {
+  if (jobs.length === 0) return null;
+  return (
+    <section className="panel" aria-labelledby="jobs-title">
+      <h2 id="jobs-title">Backups and restores</h2>
+      <ul className="job-list">
+        {[...jobs].reverse().map((job) => (
+          <li key={job.id} data-job={job.id} data-state={job.state} className={`job job-${job.state}`}>
+            <div>
+              <strong>{job.title}</strong>{' '}
+              <span className={`badge badge-${job.state === 'running' ? 'syncing' : job.state === 'finished' ? 'idle' : 'error'}`}>
+                {job.state === 'running' ? 'Running' : job.state === 'finished' ? 'Done, verified' : 'Failed'}
+              </span>
+            </div>
+            <progress max={Math.max(1, job.bytes)} value={job.state === 'finished' ? Math.max(1, job.bytes) : job.bytesDone} aria-label={job.title} />
+            <span className="muted">
+              {job.filesDone} of {plural(job.files, 'file')} · {formatBytes(job.bytesDone)} of {formatBytes(job.bytes)}
+              {job.filesFailed > 0 ? ` · ${job.filesFailed} failed` : ''}
+            </span>
+            {job.error !== undefined ? (
+              <p className="notice notice-error" role="alert">
+                {job.error.message}
+              </p>
+            ) : null}
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
+
+export function ActivityLog({ entries, errorsOnly }: { readonly entries: ReadonlyArray<ActivityEntry>; readonly errorsOnly: boolean }) {
+  const shown = (errorsOnly ? entries.filter((entry) => entry.level === 'error' || entry.level === 'warn') : entries).slice(-300).reverse();
+  if (shown.length === 0) return <p className="muted">{errorsOnly ? 'No errors or warnings.' : 'Nothing logged yet.'}</p>;
+  return (
+    <ol className="activity" aria-label={errorsOnly ? 'Errors and warnings' : 'Activity log'}>
+      {shown.map((entry, index) => (
+        <li key={`${entry.time}-${index}`} className={`level-${entry.level}`}>
+          <time dateTime={entry.time}>{new Date(entry.time).toLocaleTimeString()}</time> <span className="event">{entry.event}</span>
+          {entry.folder !== undefined ? <span className="muted"> [{entry.folder}]</span> : null} <span className="text">{entry.text}</span>
+        </li>
+      ))}
+    </ol>
+  );
+}
