@@ -52,6 +52,8 @@ export interface Overview {
   readonly paused: boolean;
   /** Upload limit in bytes per second; null: unlimited. */
   readonly bandwidthLimit: number | null;
+  /** Files and data-carrying requests in flight at most, across all folders. */
+  readonly concurrency: { readonly files: number; readonly parts: number };
   readonly folders: ReadonlyArray<FolderOverview>;
   /** Bytes per second across all folders, one sample a second, oldest first (the last few minutes). */
   readonly throughput: ReadonlyArray<number>;
@@ -140,8 +142,10 @@ export interface ContractChannels {
   'sync:set-paused': { readonly request: { readonly folderId: string | null; readonly paused: boolean }; readonly response: null };
   /** Tries a failing file again now. */
   'sync:retry': { readonly request: { readonly folderId: string; readonly path: string }; readonly response: null };
-  /** Sets the upload limit (bytes/s; null: unlimited). */
+  /** Sets the upload limit (bytes/s; null: unlimited); saved for the next start. */
   'sync:set-bandwidth': { readonly request: { readonly bytesPerSecond: number | null }; readonly response: null };
+  /** Sets how many files and data-carrying requests are in flight at most; saved for the next start. */
+  'sync:set-concurrency': { readonly request: { readonly files: number; readonly parts: number }; readonly response: null };
   /** Adds a sync folder and starts syncing it. */
   'sync:add-folder': { readonly request: AddFolderRequest; readonly response: FolderOverview };
   /** Stops syncing a folder; nothing is deleted locally or in the bucket. */
@@ -154,6 +158,8 @@ export interface ContractChannels {
   'sync:generate-key': { readonly request: { readonly name: string }; readonly response: KeySummary };
   /** Writes a key's recovery kit to a file (mode 0600) on the engine's machine. */
   'sync:export-kit': { readonly request: { readonly name: string; readonly path: string }; readonly response: KeySummary };
+  /** Imports a key from a recovery kit file (JSON or printable) on the engine's machine; never replaces a different key. */
+  'sync:import-key': { readonly request: { readonly name: string; readonly kitPath: string }; readonly response: KeySummary };
   /** Checks a folder's key against its objects. */
   'sync:verify-key': {
     readonly request: { readonly folderId: string };
@@ -305,6 +311,7 @@ export const REQUEST_VALIDATORS: { readonly [C in Channel]: PayloadValidator<C> 
   'sync:set-paused': record({ folderId: nullable(folderId), paused: boolean }),
   'sync:retry': record({ folderId, path: text({ max: 4096 }) }),
   'sync:set-bandwidth': record({ bytesPerSecond: nullable(integer(1024, 100 * 1024 ** 3)) }),
+  'sync:set-concurrency': record({ files: integer(1, 64), parts: integer(1, 64) }),
   'sync:add-folder': record({
     ...STORE_LOCATION,
     localPath: text(),
@@ -318,6 +325,7 @@ export const REQUEST_VALIDATORS: { readonly [C in Channel]: PayloadValidator<C> 
   'sync:keys': noPayload('sync:keys'),
   'sync:generate-key': record({ name: text({ max: 200 }) }),
   'sync:export-kit': record({ name: text({ max: 200 }), path: text() }),
+  'sync:import-key': record({ name: text({ max: 200 }), kitPath: text() }),
   'sync:verify-key': record({ folderId }),
   'sync:list-remote': record({ folderId, scope: oneOf(REMOTE_SCOPES), path: text({ allowEmpty: true }) }),
   'sync:restore': record({ folderId, scope: oneOf(REMOTE_SCOPES), paths: list(text(), 10_000), destination: nullable(text()) }),

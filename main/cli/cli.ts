@@ -12,7 +12,7 @@ import { COS_LIMITS, S3_LIMITS } from '../../app/part-size.js';
 import { CosyncError } from '../../app/result.js';
 import { normalizePrefix, parseEndpoint, validateBucketName } from '../../app/target.js';
 import { cosyncVersion } from '../config/version.js';
-import { exportRecoveryKit, generateKey } from '../secrets/key-admin.js';
+import { exportRecoveryKit, generateKey, storeImportedKey } from '../secrets/key-admin.js';
 import { S3RemoteStore } from '../remote/s3-remote-store.js';
 import { DEFAULT_ACCOUNT } from '../secrets/keychain.js';
 import { readKit } from '../secrets/recovery-kit.js';
@@ -56,7 +56,7 @@ Keys (SSE-C, kept only in the OS keychain, or in the file keystore with --keysto
   key import NAME --base64 B64       import a base64 key (or --stdin to read it; --raw for a 32-character text key)
              [--folder ID | (--endpoint URL | --region COS-REGION) --bucket B [--prefix P] [--path-style]] [--account NAME]
                                      first HEAD existing objects there with the key; if it decrypts none, nothing is stored
-  key export NAME --out FILE         write a recovery kit (JSON, mode 0600) [--endpoint --bucket --prefix] [--force]
+  key export NAME --out FILE         write a recovery kit (JSON, mode 0600) [--printable: text to print] [--endpoint --bucket --prefix] [--force]
   key list                           names and fingerprints
   key verify NAME --endpoint URL --bucket B [--prefix P] [--limit N]
                                      HEAD up to N objects (20) with the key: match / MISMATCH / not SSE-C
@@ -194,21 +194,7 @@ async function keyCommand(args: ReadonlyArray<string>, session: Session): Promis
       }
       // Before anything is stored: a kit of other data is refused here, not at the first restore.
       const checked = await checkImportedKey(session, name, key, values);
-      await session.keychain.putKey(name, key, { replace: values.replace === true });
-      await session.config.update((config) => ({
-        ...config,
-        keys: {
-          ...config.keys,
-          [name]: {
-            fingerprint: key.fingerprint,
-            createdAt: new Date().toISOString(),
-            origin: 'imported',
-            // A key imported from a kit already has one.
-            kitExportedAt: values.from !== undefined ? new Date().toISOString() : undefined,
-          },
-        },
-      }));
-      session.logger.log('info', 'key-imported', { name, key, checked });
+      await storeImportedKey(session, name, key, { replace: values.replace === true, fromKit: values.from !== undefined, checked });
       if (checked !== undefined) io.stderr.write(`${checked}\n`);
       io.stdout.write(`fingerprint: ${key.fingerprint}\n`);
       return 0;
@@ -216,7 +202,7 @@ async function keyCommand(args: ReadonlyArray<string>, session: Session): Promis
     case 'export': {
       const { values, positionals } = parse(
         rest,
-        { out: { type: 'string' }, force: { type: 'boolean' }, endpoint: { type: 'string' }, bucket: { type: 'string' }, prefix: { type: 'string' } },
+        { out: { type: 'string' }, force: { type: 'boolean' }, printable: { type: 'boolean' }, endpoint: { type: 'string' }, bucket: { type: 'string' }, prefix: { type: 'string' } },
         session,
       );
       const name = validateKeyName(singleName(positionals, 'key export NAME --out FILE'));
@@ -226,7 +212,7 @@ async function keyCommand(args: ReadonlyArray<string>, session: Session): Promis
         bucket: values.bucket === undefined ? undefined : validateBucketName(values.bucket),
         prefix: values.prefix === undefined ? undefined : normalizePrefix(values.prefix),
       };
-      const { key } = await exportRecoveryKit(session, name, out, location, values.force === true);
+      const { key } = await exportRecoveryKit(session, name, out, location, { force: values.force === true, printable: values.printable === true });
       io.stdout.write(`recovery kit written to ${out} (fingerprint ${key.fingerprint}); store it offline — anyone with it can read the data\n`);
       return 0;
     }

@@ -184,6 +184,8 @@ describe('cosync serve', () => {
       expect(files.value.map((file) => `${file.path}:${file.status.state}`)).toEqual(['first.txt:synced', 'later.bin:synced']);
       // One engine per config: a second one refuses; CLI commands reach the running one instead.
       expectFailure(await cosync(['sync', '--once']), /`cosync serve` is already syncing these folders \(pid \d+, http:\/\/127\.0\.0\.1:\d+\/\); stop it first/);
+      expectFailure(await cosync(['key', 'rotate', keyName, '--folder', folder?.id as string, '--kit-out', join(work(), 'rotated.kit.json')]), /`cosync serve` is already syncing these folders/);
+      await expect(readFile(join(work(), 'rotated.kit.json'))).rejects.toThrow(/ENOENT/);
       expect((await cosync(['pause'])).stdout).toMatch(/all folders paused \(in the running engine, pid \d+\)/);
       expect(((await (await call('sync:overview', null)).json()) as { value: { paused: boolean } }).value.paused).toBe(true);
       expect((await cosync(['resume'])).code).toBe(0);

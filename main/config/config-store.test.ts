@@ -36,6 +36,15 @@ describe('config folders', () => {
     ]);
   });
 
+  it('keeps transfer settings, and has none in an older config', async () => {
+    expect((await storeWith({ version: 1, keys: {}, transfers: { fileConcurrency: 4, partConcurrency: 16, bandwidthBytesPerSecond: 1048576 } }).load()).transfers).toEqual({
+      fileConcurrency: 4,
+      partConcurrency: 16,
+      bandwidthBytesPerSecond: 1048576,
+    });
+    expect((await storeWith({ version: 1, keys: {} }).load()).transfers).toBeUndefined();
+  });
+
   it('a config without folders (older cosync) has none', async () => {
     expect((await storeWith({ version: 1, keys: {} }).load()).folders).toEqual([]);
   });
@@ -50,6 +59,10 @@ describe('config folders', () => {
     ['bad policy', { folders: [{ ...folder, policy: 'sometimes' }] }, /folders\[0\]\.policy must be keep, mirror or trash \(got "sometimes"\)/],
     ['missing bucket', { folders: [{ ...folder, bucket: '' }] }, /folders\[0\]\.bucket must be a non-empty string/],
     ['duplicate ids', { folders: [folder, { ...folder, localPath: '/elsewhere' }] }, /two folders have the id "docs-1a2b"/],
+    ['transfers not an object', { transfers: 'fast' }, /"transfers" must be an object/],
+    ['zero files at once', { transfers: { fileConcurrency: 0 } }, /transfers\.fileConcurrency must be a whole number from 1 to 64/],
+    ['fractional requests', { transfers: { partConcurrency: 2.5 } }, /transfers\.partConcurrency must be a whole number from 1 to 64/],
+    ['a tiny upload limit', { transfers: { bandwidthBytesPerSecond: 10 } }, /transfers\.bandwidthBytesPerSecond must be a whole number from 1024/],
   ])('refuses %s with a message naming the field and the fix', async (_name, change, message) => {
     const error = await storeWith({ version: 1, keys: {}, ...(change as object) }).load().catch((caught: Error) => caught);
     expect(error).toBeInstanceOf(Error);

@@ -18,14 +18,28 @@ export interface KeyInfo {
   readonly kitExportedAt?: string | undefined;
 }
 
+/** Transfer settings chosen in the window (each optional: absent means the default). */
+export interface TransferSettings {
+  /** Upload limit in bytes per second; absent: none. */
+  readonly bandwidthBytesPerSecond?: number | undefined;
+  /** Files in flight across all folders. */
+  readonly fileConcurrency?: number | undefined;
+  /** Requests carrying data in flight across all folders. */
+  readonly partConcurrency?: number | undefined;
+}
+
 /** The whole config file. */
 export interface CosyncConfig {
   readonly version: 1;
   readonly keys: Readonly<Record<string, KeyInfo>>;
   readonly folders: ReadonlyArray<SyncFolderConfig>;
+  readonly transfers?: TransferSettings | undefined;
 }
 
 const EMPTY: CosyncConfig = { version: 1, keys: {}, folders: [] };
+
+/** The limits a setting must keep (also the window's). */
+export const CONCURRENCY_RANGE = { min: 1, max: 64 } as const;
 
 /** Loads and saves config.json in one folder. */
 export class ConfigStore {
@@ -67,7 +81,7 @@ function validateConfig(value: unknown, file: string): CosyncConfig {
     throw new CosyncError('config-invalid', `${file}: ${what}; fix or remove the file`);
   };
   if (typeof value !== 'object' || value === null) return fail('expected a JSON object');
-  const record = value as { version?: unknown; keys?: unknown; folders?: unknown };
+  const record = value as { version?: unknown; keys?: unknown; folders?: unknown; transfers?: unknown };
   if (record.version !== 1) return fail(`unsupported version ${JSON.stringify(record.version)} (this cosync reads version 1)`);
   const keys: Record<string, KeyInfo> = {};
   if (record.keys !== undefined) {
@@ -95,7 +109,24 @@ function validateConfig(value: unknown, file: string): CosyncConfig {
       ids.add(folder.id);
     }
   }
-  return { version: 1, keys, folders };
+  return { version: 1, keys, folders, transfers: validateTransfers(record.transfers, fail) };
+}
+
+function validateTransfers(value: unknown, fail: (what: string) => never): TransferSettings | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'object') return fail('"transfers" must be an object');
+  const item = value as Record<string, unknown>;
+  const whole = (field: string, min: number, max: number): number | undefined => {
+    const found = item[field];
+    if (found === undefined || found === null) return undefined;
+    if (typeof found !== 'number' || !Number.isInteger(found) || found < min || found > max) return fail(`transfers.${field} must be a whole number from ${min} to ${max}`);
+    return found;
+  };
+  return {
+    bandwidthBytesPerSecond: whole('bandwidthBytesPerSecond', 1024, 100 * 1024 ** 3),
+    fileConcurrency: whole('fileConcurrency', CONCURRENCY_RANGE.min, CONCURRENCY_RANGE.max),
+    partConcurrency: whole('partConcurrency', CONCURRENCY_RANGE.min, CONCURRENCY_RANGE.max),
+  };
 }
 
 /** Checks one folder entry field by field, so a hand-edited config gets a precise message. */

@@ -7,7 +7,8 @@ import { isAbsolute } from 'node:path';
 import type { ChannelHandlers } from '../../app/contract.js';
 import { CosyncError } from '../../app/result.js';
 import type { Session } from '../cli/session.js';
-import { exportRecoveryKit, generateKey } from '../secrets/key-admin.js';
+import { exportRecoveryKit, generateKey, storeImportedKey } from '../secrets/key-admin.js';
+import { readKit } from '../secrets/recovery-kit.js';
 import type { Daemon } from './daemon.js';
 
 export function channelHandlers(daemon: Daemon, session: Session): ChannelHandlers {
@@ -24,7 +25,11 @@ export function channelHandlers(daemon: Daemon, session: Session): ChannelHandle
       return null;
     },
     'sync:set-bandwidth': async ({ bytesPerSecond }) => {
-      daemon.setBandwidth(bytesPerSecond);
+      await daemon.setBandwidth(bytesPerSecond);
+      return null;
+    },
+    'sync:set-concurrency': async (caps) => {
+      await daemon.setConcurrency(caps);
       return null;
     },
     'sync:add-folder': async (request) => daemon.addFolder(request),
@@ -42,7 +47,13 @@ export function channelHandlers(daemon: Daemon, session: Session): ChannelHandle
       if (!isAbsolute(path)) throw new CosyncError('usage', `the recovery kit needs an absolute file path; got ${JSON.stringify(path)}`);
       // The kit says where the key's data lives when a folder uses it.
       const folder = daemon.overview().folders.find((candidate) => candidate.keyName === name);
-      await exportRecoveryKit(session, name, path, folder === undefined ? {} : { endpoint: folder.endpoint, bucket: folder.bucket, prefix: folder.prefix }, false);
+      await exportRecoveryKit(session, name, path, folder === undefined ? {} : { endpoint: folder.endpoint, bucket: folder.bucket, prefix: folder.prefix }, { force: false });
+      return daemon.keySummary(name);
+    },
+    'sync:import-key': async ({ name, kitPath }) => {
+      if (!isAbsolute(kitPath)) throw new CosyncError('usage', `the recovery kit needs an absolute file path; got ${JSON.stringify(kitPath)}`);
+      const { key } = await readKit(kitPath);
+      await storeImportedKey(session, name, key, { replace: false, fromKit: true });
       return daemon.keySummary(name);
     },
     'sync:verify-key': async ({ folderId }) => daemon.verifyKey(folderId),

@@ -55,7 +55,7 @@ it('removing a folder while it uploads stops it: nothing queued runs afterwards,
   const daemon = await openDaemon(configDir);
   await daemon.start();
   // Slow enough that the removal lands in the middle.
-  daemon.setBandwidth(4096);
+  await daemon.setBandwidth(4096);
   const events: EngineEvent[] = [];
   const stop = daemon.subscribe((event) => events.push(event));
   const folder = await daemon.addFolder({ ...location('many/'), localPath: root, sse: 'none', keyName: undefined, kmsKeyId: undefined, policy: 'keep' });
@@ -64,7 +64,7 @@ it('removing a folder while it uploads stops it: nothing queued runs afterwards,
   const afterRemoval = (await listKeys(services, bucket, 'many/')).length;
   expect(afterRemoval).toBeGreaterThan(0);
   expect(afterRemoval).toBeLessThan(400);
-  daemon.setBandwidth(null);
+  await daemon.setBandwidth(null);
   await new Promise((resolve) => setTimeout(resolve, 1500));
   expect((await listKeys(services, bucket, 'many/')).length).toBe(afterRemoval);
   expect(daemon.journal.loadSyncFolder(folder.id).local.size).toBe(0);
@@ -102,3 +102,22 @@ it('a browser drop is staged, backed up with the folder key, and its staged copy
   expect(await listKeys(services, bucket, 'drops/')).toEqual(['drops/dropped.bin']);
   expect(await readdir(daemon.stagingDir)).toEqual([]);
 }, 60_000);
+
+it('transfer settings from the window are applied at once and kept for the next start; command-line flags win', async () => {
+  const configDir = join(work(), 'config-settings');
+  const first = await openDaemon(configDir);
+  expect(first.overview()).toMatchObject({ bandwidthLimit: null, concurrency: { parts: 2 } });
+  await first.setConcurrency({ files: 3, parts: 5 });
+  await first.setBandwidth(2 * 1024 * 1024);
+  expect(first.overview()).toMatchObject({ bandwidthLimit: 2 * 1024 * 1024, concurrency: { files: 3, parts: 5 } });
+  await first.stop(0);
+  running.splice(running.indexOf(first), 1);
+  const again = await Daemon.open(sessionFor(configDir), { kind: 'serve', version: 'test' });
+  running.push(again);
+  expect(again.overview()).toMatchObject({ bandwidthLimit: 2 * 1024 * 1024, concurrency: { files: 3, parts: 5 } });
+  await again.stop(0);
+  running.splice(running.indexOf(again), 1);
+  const flagged = await Daemon.open(sessionFor(configDir), { kind: 'serve', version: 'test', partConcurrency: 12, bandwidthBytesPerSecond: 1024 * 1024 });
+  running.push(flagged);
+  expect(flagged.overview()).toMatchObject({ bandwidthLimit: 1024 * 1024, concurrency: { files: 8, parts: 12 } });
+});

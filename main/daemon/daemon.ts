@@ -19,6 +19,7 @@ import { normalizePrefix, type Target } from '../../app/target.js';
 import type { TransferEvent } from '../../app/transfer-events.js';
 import type { Session } from '../cli/session.js';
 import { targetFromFlags } from '../cli/session.js';
+import type { CosyncConfig } from '../config/config-store.js';
 import type { Journal } from '../journal/journal.js';
 import { verifyKeyAgainstObjects } from '../secrets/verify-key.js';
 import { TokenBucket } from '../transfer/bandwidth.js';
@@ -69,7 +70,7 @@ export class Daemon {
   readonly stagingDir: string;
   readonly #session: Session;
   readonly #options: DaemonOptions;
-  readonly #partConcurrency: number;
+  #partConcurrency: number;
   readonly #listeners = new Set<Listener>();
   readonly #jobs = new Map<string, Job>();
   /** Bytes sent across all folders, sampled once a second. */
@@ -82,12 +83,15 @@ export class Daemon {
   #stopLogFeed: (() => void) | undefined;
   #claim: EngineClaim | undefined;
 
-  private constructor(session: Session, journal: Journal, folders: ReadonlyArray<SyncFolderConfig>, options: DaemonOptions) {
+  private constructor(session: Session, journal: Journal, config: CosyncConfig, options: DaemonOptions) {
+    const { folders, transfers } = config;
     this.#session = session;
     this.#options = options;
     this.journal = journal;
-    this.#partConcurrency = options.partConcurrency ?? 8;
-    this.bandwidth = new TokenBucket(options.bandwidthBytesPerSecond);
+    // Command-line flags win over what the window saved; then the defaults.
+    this.#partConcurrency = options.partConcurrency ?? transfers?.partConcurrency ?? 8;
+    const fileConcurrency = options.partConcurrency === undefined ? (transfers?.fileConcurrency ?? Math.max(2, Math.min(this.#partConcurrency, 8))) : Math.max(2, Math.min(this.#partConcurrency, 8));
+    this.bandwidth = new TokenBucket(options.bandwidthBytesPerSecond ?? transfers?.bandwidthBytesPerSecond);
     this.stagingDir = options.stagingDir ?? join(session.paths.stateDir, 'dropped');
     this.engine = new SyncEngine(folders, {
       journal,
@@ -95,7 +99,7 @@ export class Daemon {
       status: this.status,
       connect: (folder) => connectFolder(session, folder, this.#partConcurrency, journal),
       partConcurrency: this.#partConcurrency,
-      fileConcurrency: Math.max(2, Math.min(this.#partConcurrency, 8)),
+      fileConcurrency,
       bandwidth: this.bandwidth,
       sizing: options.sizing ?? DEFAULT_SIZING,
       ...(options.stabilityMs === undefined ? {} : { stabilityMs: options.stabilityMs }),
@@ -107,10 +111,10 @@ export class Daemon {
    * journal; call start() to begin syncing.
    */
   static async open(session: Session, options: DaemonOptions & { kind: 'serve' | 'desktop' }): Promise<Daemon> {
-    const { folders } = await session.config.load();
+    const config = await session.config.load();
     const claim = await claimEngine(session.paths.stateDir, { kind: options.kind });
     try {
-      const daemon = new Daemon(session, session.openJournal(), folders, options);
+      const daemon = new Daemon(session, session.openJournal(), config, options);
       daemon.#claim = claim;
       return daemon;
     } catch (error) {
@@ -206,6 +210,7 @@ export class Daemon {
       version: this.#options.version,
       paused: this.engine.pausedAll,
       bandwidthLimit: this.bandwidth.rate ?? null,
+      concurrency: this.engine.concurrency,
       folders: this.engine.describe().map((description) => this.#folderOverview(description)),
       throughput: [...this.#throughput],
     };
@@ -279,9 +284,18 @@ export class Daemon {
     this.engine.retry(folderId, path);
   }
 
-  setBandwidth(bytesPerSecond: number | null): void {
+  async setBandwidth(bytesPerSecond: number | null): Promise<void> {
     this.bandwidth.setRate(bytesPerSecond ?? undefined);
+    await this.#session.config.update((config) => ({ ...config, transfers: { ...config.transfers, bandwidthBytesPerSecond: bytesPerSecond ?? undefined } }));
     this.#session.logger.log('info', 'bandwidth-set', { bytesPerSecond });
+    this.#tick();
+  }
+
+  async setConcurrency(caps: { files: number; parts: number }): Promise<void> {
+    this.engine.setConcurrency(caps);
+    this.#partConcurrency = caps.parts;
+    await this.#session.config.update((config) => ({ ...config, transfers: { ...config.transfers, fileConcurrency: caps.files, partConcurrency: caps.parts } }));
+    this.#session.logger.log('info', 'concurrency-set', caps);
     this.#tick();
   }
 

@@ -29,7 +29,7 @@ function folder(change: Partial<FolderOverview> = {}): FolderOverview {
 }
 
 function overview(folders: FolderOverview[], paused = false): Overview {
-  return { version: '1', paused, bandwidthLimit: null, folders, throughput: [] };
+  return { version: '1', paused, bandwidthLimit: null, concurrency: { files: 8, parts: 8 }, folders, throughput: [] };
 }
 
 describe('tray state', () => {

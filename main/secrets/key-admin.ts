@@ -5,7 +5,7 @@
 import { validateKeyName } from '../../app/keys.js';
 import type { Session } from '../cli/session.js';
 import type { KeyInfo } from '../config/config-store.js';
-import { formatKit, writeKit, type KitLocation } from './recovery-kit.js';
+import { formatKit, formatPrintableKit, writeKit, type KitLocation } from './recovery-kit.js';
 import { SseCustomerKey } from './secret-values.js';
 
 /** Generates a key from the OS CSPRNG and stores it; refuses to replace an existing key of that name. */
@@ -19,11 +19,31 @@ export async function generateKey(session: Session, name: string): Promise<{ key
   return { key, info };
 }
 
+/**
+ * Stores an imported key (refusing to replace a different key of that name unless `replace`)
+ * and its facts; a key that came from a kit counts as having one.
+ */
+export async function storeImportedKey(session: Session, name: string, key: SseCustomerKey, options: { replace: boolean; fromKit: boolean; checked?: string | undefined }): Promise<KeyInfo> {
+  validateKeyName(name);
+  await session.keychain.putKey(name, key, { replace: options.replace });
+  const now = new Date().toISOString();
+  const info: KeyInfo = { fingerprint: key.fingerprint, createdAt: now, origin: 'imported', kitExportedAt: options.fromKit ? now : undefined };
+  await session.config.update((config) => ({ ...config, keys: { ...config.keys, [name]: info } }));
+  session.logger.log('info', 'key-imported', { name, key, checked: options.checked });
+  return info;
+}
+
 /** Writes a key's recovery kit (mode 0600, never over an existing file unless `force`) and records when. */
-export async function exportRecoveryKit(session: Session, name: string, file: string, location: KitLocation, force: boolean): Promise<{ key: SseCustomerKey; info: KeyInfo }> {
+export async function exportRecoveryKit(
+  session: Session,
+  name: string,
+  file: string,
+  location: KitLocation,
+  options: { force: boolean; printable?: boolean },
+): Promise<{ key: SseCustomerKey; info: KeyInfo }> {
   validateKeyName(name);
   const key = await session.keychain.getKey(name);
-  await writeKit(file, formatKit(name, key, location, new Date()), force);
+  await writeKit(file, (options.printable === true ? formatPrintableKit : formatKit)(name, key, location, new Date()), options.force);
   const exportedAt = new Date().toISOString();
   let info: KeyInfo | undefined;
   await session.config.update((config) => {

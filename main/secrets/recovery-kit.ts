@@ -1,6 +1,7 @@
 /**
  * Recovery kits: the one file that lets a user get their data back on another machine.
- * JSON with the key (base64), its fingerprint, where it is used, and when the kit was made.
+ * JSON with the key (base64), its fingerprint, where it is used, and when the kit was made — or
+ * the same as text to print (formatPrintableKit).
  */
 import { open, readFile } from 'node:fs/promises';
 import { parseBase64Key } from '../../app/keys.js';
@@ -35,6 +36,57 @@ export function formatKit(name: string, key: SseCustomerKey, location: KitLocati
   return `${JSON.stringify(kit, null, 2)}\n`;
 }
 
+/** The marker line that starts the printable form. */
+const PRINTABLE_TITLE = 'COSYNC RECOVERY KIT';
+
+/**
+ * The kit as text to print and keep on paper: the key in groups of four characters (easy to
+ * type back, and to check against the fingerprint), where it is used, and how to restore.
+ * `key import --from` reads this form too.
+ */
+export function formatPrintableKit(name: string, key: SseCustomerKey, location: KitLocation, now: Date): string {
+  const groups = key.revealBase64().match(/.{1,4}/g) ?? [];
+  const lines = [
+    `${PRINTABLE_TITLE} — key "${name}"`,
+    '',
+    'This is the SSE-C encryption key of your cosync backups. Without it nobody — not you, not the',
+    'storage provider — can decrypt them. Keep this page somewhere safe and private.',
+    '',
+    `Key (base64): ${groups.slice(0, 6).join(' ')}`,
+    `              ${groups.slice(6).join(' ')}`,
+    `Fingerprint:  ${key.fingerprint}   (base64 MD5 of the key; cosync checks it when you type the key back)`,
+    `Algorithm:    AES256 (SSE-C)`,
+    ...(location.endpoint === undefined ? [] : [`Endpoint:     ${location.endpoint}`]),
+    ...(location.bucket === undefined ? [] : [`Bucket:       ${location.bucket}`]),
+    ...(location.prefix === undefined ? [] : [`Prefix:       ${location.prefix === '' ? '(bucket root)' : location.prefix}`]),
+    `Created:      ${now.toISOString()}`,
+    '',
+    'To restore on a new machine: type the key into a file (spaces do not matter) and run',
+    `  cosync key import ${name} --from THAT-FILE`,
+    'or',
+    `  cosync key import ${name} --stdin     (then type the key, without spaces)`,
+    '',
+  ];
+  return lines.join('\n');
+}
+
+/** The key and fingerprint of a printable kit (spaces in the key allowed, as typed from paper). */
+function parsePrintableKit(text: string): { key: string; fingerprint: string | undefined; name: string | undefined } | undefined {
+  if (!text.trimStart().startsWith(PRINTABLE_TITLE)) return undefined;
+  const lines = text.split('\n');
+  const start = lines.findIndex((line) => line.startsWith('Key (base64):'));
+  if (start < 0) return undefined;
+  // The key runs from its label to the next labelled line.
+  let key = (lines[start] as string).slice('Key (base64):'.length);
+  for (const line of lines.slice(start + 1)) {
+    if (/^\S/.test(line) || line.trim() === '') break;
+    key += line;
+  }
+  const fingerprint = /^Fingerprint:\s+(\S+)/m.exec(text)?.[1];
+  const name = /^COSYNC RECOVERY KIT — key "([^"]+)"/m.exec(text)?.[1];
+  return { key: key.replace(/\s+/g, ''), fingerprint, name };
+}
+
 /** Writes a kit with mode 0600; refuses to replace an existing file unless `force`. */
 export async function writeKit(path: string, text: string, force: boolean): Promise<void> {
   let handle;
@@ -65,17 +117,25 @@ export async function readKit(path: string): Promise<{ key: SseCustomerKey; name
     throw new CosyncError('path-unreadable', `cannot read recovery kit ${path} (${code ?? (error as Error).message})`);
   }
   let kit: Record<string, unknown>;
-  try {
-    kit = JSON.parse(text) as Record<string, unknown>;
-  } catch {
-    throw new CosyncError('kit-invalid', `${path} is not a cosync recovery kit (not JSON)`);
+  const printable = parsePrintableKit(text);
+  if (printable !== undefined) {
+    kit = { ...printable };
+  } else {
+    try {
+      kit = JSON.parse(text) as Record<string, unknown>;
+    } catch {
+      throw new CosyncError('kit-invalid', `${path} is not a cosync recovery kit (neither its JSON form nor its printable form)`);
+    }
   }
   if (typeof kit !== 'object' || kit === null || typeof kit.key !== 'string') {
     throw new CosyncError('kit-invalid', `${path} is not a cosync recovery kit (no "key" field)`);
   }
   const key = new SseCustomerKey(parseBase64Key(kit.key));
   if (typeof kit.fingerprint === 'string' && kit.fingerprint !== key.fingerprint) {
-    throw new CosyncError('kit-invalid', `${path} is damaged: its key has fingerprint ${key.fingerprint} but the kit says ${kit.fingerprint}`);
+    throw new CosyncError(
+      'kit-invalid',
+      `${path}: its key has fingerprint ${key.fingerprint} but the kit says ${kit.fingerprint}: ${printable !== undefined ? 'a character was mistyped (check each group of four)' : 'the file is damaged'}; nothing was imported`,
+    );
   }
   const text2 = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
   return { key, name: text2(kit.name), location: { endpoint: text2(kit.endpoint), bucket: text2(kit.bucket), prefix: text2(kit.prefix) } };

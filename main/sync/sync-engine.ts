@@ -387,6 +387,18 @@ export class SyncEngine {
     }
   }
 
+  /** Files and data-carrying requests in flight, at most (across all folders). */
+  get concurrency(): { files: number; parts: number } {
+    return { files: this.#fileQueue.concurrency, parts: this.#partQueue.concurrency };
+  }
+
+  /** Changes the caps while running: more start at once; with fewer, the ones running finish first. */
+  setConcurrency(caps: { files: number; parts: number }): void {
+    this.#fileQueue.concurrency = caps.files;
+    this.#partQueue.concurrency = caps.parts;
+    this.#buffers.setKeep(caps.parts);
+  }
+
   /** Whether new files are held back for every folder (pauseAll). */
   get pausedAll(): boolean {
     return this.#fileQueue.isPaused;

@@ -9,7 +9,13 @@ export class BufferPool {
   readonly #free: Buffer[] = [];
   readonly #owners = new WeakMap<Buffer, Buffer>();
 
-  constructor(private readonly keep: number) {}
+  constructor(private keep: number) {}
+
+  /** How many free buffers are kept for reuse (follows the part concurrency when it changes). */
+  setKeep(keep: number): void {
+    this.keep = keep;
+    this.#free.splice(keep);
+  }
 
   /** A buffer of exactly `size` bytes (contents undefined); give it back with release(). */
   acquire(size: number): Buffer {

@@ -10,7 +10,7 @@ import { EngineStore, type Connection } from './engine-store.js';
 import { FileList } from './file-list.js';
 import { formatRate } from './format.js';
 import { FolderCard, FolderSelect, OverviewSummary, ThroughputGraph } from './overview.js';
-import { AddFolderForm, DesktopPanel, IgnoreRulesPanel, KeysPanel } from './settings.js';
+import { AddFolderForm, DesktopPanel, IgnoreRulesPanel, KeysPanel, TransfersPanel } from './settings.js';
 import { ActivityLog, BackupPanel, JobList, RestorePanel } from './transfers.js';
 import type { Transport } from './transport.js';
 
@@ -213,6 +213,7 @@ export function App({ transport, initialView = 'folders' }: { readonly transport
             />
             <KeysPanel transport={transport} keys={keys} onChanged={() => void loadKeys()} />
             <IgnoreRulesPanel transport={transport} folders={folders} />
+            <TransfersPanel transport={transport} concurrency={overview.concurrency} onChanged={() => void store.refresh()} />
             <DesktopPanel transport={transport} />
           </>
         );

@@ -103,7 +103,7 @@ export function folder(overrides: Partial<FolderOverview> & { readonly id: strin
 }
 
 export function overview(folders: ReadonlyArray<FolderOverview>, overrides: Partial<Overview> = {}): Overview {
-  return { version: '1.2.3', paused: false, bandwidthLimit: null, folders, throughput: [], ...overrides };
+  return { version: '1.2.3', paused: false, bandwidthLimit: null, concurrency: { files: 8, parts: 8 }, folders, throughput: [], ...overrides };
 }
 
 export function status(folderId: string, path: string, state: FileSyncState | FileStateName, changedAt = 1_000): FileStatus {

@@ -4,7 +4,7 @@ import { act, cleanup, configure, fireEvent, render, screen, waitFor } from '@te
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { AddFolderRequest, KeySummary } from '../../app/contract.js';
 import { FakeTransport, failure, folder, key, ok } from './fake-transport.test-helper.mjs';
-import { AddFolderForm, DesktopPanel, KeysPanel } from './settings.js';
+import { AddFolderForm, DesktopPanel, KeysPanel, TransfersPanel } from './settings.js';
 
 // Answers arrive asynchronously; a busy machine may need more than the 1 s default to show them.
 configure({ asyncUtilTimeout: 5_000 });
@@ -207,6 +207,28 @@ describe('KeysPanel', () => {
     expect(onChanged).not.toHaveBeenCalled();
   });
 
+  it('imports a key from a recovery kit path with sync:import-key, and shows a refusal', async () => {
+    const transport = new FakeTransport({ 'sync:import-key': (request) => ok(key({ name: request.name, fingerprint: 'a2l0' })) });
+    const onChanged = vi.fn();
+    render(<KeysPanel transport={transport} keys={[]} onChanged={onChanged} />);
+    const importButton = screen.getByRole('button', { name: 'Import key' }) as HTMLButtonElement;
+    expect(importButton.disabled).toBe(true);
+    type('Name for the imported key', ' photos ');
+    expect(importButton.disabled).toBe(true);
+    type('Recovery kit to import', ' /media/usb/photos.kit.json ');
+    fireEvent.click(importButton);
+    await waitFor(() => expect(onChanged).toHaveBeenCalledTimes(1));
+    expect(transport.requests('sync:import-key')).toEqual([{ name: 'photos', kitPath: '/media/usb/photos.kit.json' }]);
+    expect(screen.getByTestId('keys-feedback').textContent).toBe('Key photos imported (fingerprint a2l0).');
+
+    transport.on('sync:import-key', () => failure('a different key named "photos" already exists', 'key-exists'));
+    type('Name for the imported key', 'photos');
+    type('Recovery kit to import', '/media/usb/other.kit.json');
+    fireEvent.click(importButton);
+    expect((await screen.findByRole('alert')).textContent).toBe('a different key named "photos" already exists');
+    expect(onChanged).toHaveBeenCalledTimes(1);
+  });
+
   it('generates a key by name and tells the user to export its kit', async () => {
     const transport = new FakeTransport({ 'sync:generate-key': (request) => ok(key({ name: request.name, fingerprint: 'Zm9vYmFy' })) });
     const onChanged = vi.fn();
@@ -241,5 +263,31 @@ describe('DesktopPanel', () => {
     });
     expect(startAtLogin).toHaveBeenLastCalledWith(true);
     expect(box.checked).toBe(true);
+  });
+});
+
+describe('TransfersPanel', () => {
+  it('sends the caps with sync:set-concurrency and shows a refusal', async () => {
+    const transport = new FakeTransport({ 'sync:set-concurrency': () => ok(null) });
+    const onChanged = vi.fn();
+    render(<TransfersPanel transport={transport} concurrency={{ files: 8, parts: 8 }} onChanged={onChanged} />);
+    expect((screen.getByLabelText('Files at once') as HTMLInputElement).value).toBe('8');
+    type('Files at once', '4');
+    type('Requests at once', '12');
+    fireEvent.click(screen.getByRole('button', { name: 'Apply' }));
+    await waitFor(() => expect(onChanged).toHaveBeenCalledTimes(1));
+    expect(transport.requests('sync:set-concurrency')).toEqual([{ files: 4, parts: 12 }]);
+    expect(screen.getByTestId('transfers-feedback').textContent).toBe('Up to 4 files and 12 requests at once, from now on.');
+
+    // Out of range: the form itself refuses (min/max), nothing is sent.
+    type('Requests at once', '500');
+    fireEvent.click(screen.getByRole('button', { name: 'Apply' }));
+    expect(transport.requests('sync:set-concurrency')).toHaveLength(1);
+
+    transport.on('sync:set-concurrency', () => failure('cannot write config.json (EACCES)', 'path-unreadable'));
+    type('Requests at once', '20');
+    fireEvent.click(screen.getByRole('button', { name: 'Apply' }));
+    expect((await screen.findByRole('alert')).textContent).toBe('cannot write config.json (EACCES)');
+    expect(onChanged).toHaveBeenCalledTimes(1);
   });
 });

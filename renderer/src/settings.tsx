@@ -28,6 +28,8 @@ const errorText = (error: CosyncErrorInfo): string => error.message;
 export function KeysPanel({ transport, keys, onChanged }: { readonly transport: Transport; readonly keys: ReadonlyArray<KeySummary>; readonly onChanged: () => void }) {
   const [name, setName] = useState('');
   const [kitPaths, setKitPaths] = useState<Record<string, string>>({});
+  const [importName, setImportName] = useState('');
+  const [importPath, setImportPath] = useState('');
   const [feedback, setFeedback] = useState<Feedback>();
   const nameId = useId();
 
@@ -38,6 +40,17 @@ export function KeysPanel({ transport, keys, onChanged }: { readonly transport: 
     if (!answer.ok) return setFeedback({ kind: 'error', text: errorText(answer.error) });
     setFeedback({ kind: 'ok', text: `Key ${answer.value.name} created (fingerprint ${answer.value.fingerprint}). Export its recovery kit now: without it, a lost keychain means lost data.` });
     setName('');
+    onChanged();
+  };
+
+  const importKit = async (event: FormEvent): Promise<void> => {
+    event.preventDefault();
+    setFeedback({ kind: 'busy', text: `Importing ${importName}…` });
+    const answer = await transport.call('sync:import-key', { name: importName.trim(), kitPath: importPath.trim() });
+    if (!answer.ok) return setFeedback({ kind: 'error', text: errorText(answer.error) });
+    setFeedback({ kind: 'ok', text: `Key ${answer.value.name} imported (fingerprint ${answer.value.fingerprint}).` });
+    setImportName('');
+    setImportPath('');
     onChanged();
   };
 
@@ -81,6 +94,19 @@ export function KeysPanel({ transport, keys, onChanged }: { readonly transport: 
           </li>
         ))}
       </ul>
+      <form className="inline-form" onSubmit={(event) => void importKit(event)}>
+        <label>
+          Import as{' '}
+          <input type="text" value={importName} onChange={(event) => setImportName(event.target.value)} placeholder="photos" aria-label="Name for the imported key" />
+        </label>
+        <label>
+          from kit{' '}
+          <input type="text" value={importPath} onChange={(event) => setImportPath(event.target.value)} placeholder="/media/usb/photos.kit.json" aria-label="Recovery kit to import" />
+        </label>
+        <button type="submit" disabled={importName.trim() === '' || importPath.trim() === ''}>
+          Import key
+        </button>
+      </form>
       <form className="inline-form" onSubmit={(event) => void generate(event)}>
         <label htmlFor={nameId}>New key name</label>
         <input id={nameId} type="text" value={name} onChange={(event) => setName(event.target.value)} placeholder="photos" />
@@ -140,6 +166,40 @@ export function IgnoreRulesPanel({ transport, folders }: { readonly transport: T
         </button>
       </div>
       <FeedbackLine feedback={feedback} testId="ignore-feedback" />
+    </section>
+  );
+}
+
+/** How many files and requests run at once (the upload limit is in the header); saved for the next start. */
+export function TransfersPanel({ transport, concurrency, onChanged }: { readonly transport: Transport; readonly concurrency: { readonly files: number; readonly parts: number }; readonly onChanged: () => void }) {
+  const [files, setFiles] = useState(String(concurrency.files));
+  const [parts, setParts] = useState(String(concurrency.parts));
+  const [feedback, setFeedback] = useState<Feedback>();
+  useEffect(() => {
+    setFiles(String(concurrency.files));
+    setParts(String(concurrency.parts));
+  }, [concurrency.files, concurrency.parts]);
+  const save = async (event: FormEvent): Promise<void> => {
+    event.preventDefault();
+    const answer = await transport.call('sync:set-concurrency', { files: Number(files), parts: Number(parts) });
+    if (!answer.ok) return setFeedback({ kind: 'error', text: errorText(answer.error) });
+    setFeedback({ kind: 'ok', text: `Up to ${files} files and ${parts} requests at once, from now on.` });
+    onChanged();
+  };
+  return (
+    <section className="panel" aria-labelledby="transfers-title">
+      <h2 id="transfers-title">Transfers</h2>
+      <form className="inline-form" onSubmit={(event) => void save(event)}>
+        <label>
+          Files at once <input type="number" min={1} max={64} step={1} value={files} onChange={(event) => setFiles(event.target.value)} aria-label="Files at once" />
+        </label>
+        <label>
+          Requests at once <input type="number" min={1} max={64} step={1} value={parts} onChange={(event) => setParts(event.target.value)} aria-label="Requests at once" />
+        </label>
+        <button type="submit">Apply</button>
+      </form>
+      <p className="muted">More requests use more bandwidth and memory (about one part, 16 MiB by default, each); fewer leave the connection free for other things.</p>
+      <FeedbackLine feedback={feedback} testId="transfers-feedback" />
     </section>
   );
 }
