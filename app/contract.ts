@@ -102,7 +102,7 @@ export interface RemoteEntry {
 /** A backup or restore started from the UI; its progress arrives as `job` events. */
 export interface JobSummary {
   readonly id: string;
-  readonly kind: 'backup' | 'restore';
+  readonly kind: 'backup' | 'restore' | 'rotate';
   readonly title: string;
   readonly state: 'running' | 'finished' | 'failed';
   readonly filesDone: number;
@@ -160,6 +160,11 @@ export interface ContractChannels {
   'sync:export-kit': { readonly request: { readonly name: string; readonly path: string }; readonly response: KeySummary };
   /** Imports a key from a recovery kit file (JSON or printable) on the engine's machine; never replaces a different key. */
   'sync:import-key': { readonly request: { readonly name: string; readonly kitPath: string }; readonly response: KeySummary };
+  /**
+   * Rotates a sync folder's SSE-C key (see `cosync key rotate`): a new key, its recovery kit
+   * written to `kitPath` first, every object re-encrypted; the folder pauses meanwhile.
+   */
+  'sync:rotate-key': { readonly request: { readonly folderId: string; readonly kitPath: string }; readonly response: JobSummary };
   /** Checks a folder's key against its objects. */
   'sync:verify-key': {
     readonly request: { readonly folderId: string };
@@ -326,6 +331,7 @@ export const REQUEST_VALIDATORS: { readonly [C in Channel]: PayloadValidator<C> 
   'sync:generate-key': record({ name: text({ max: 200 }) }),
   'sync:export-kit': record({ name: text({ max: 200 }), path: text() }),
   'sync:import-key': record({ name: text({ max: 200 }), kitPath: text() }),
+  'sync:rotate-key': record({ folderId, kitPath: text() }),
   'sync:verify-key': record({ folderId }),
   'sync:list-remote': record({ folderId, scope: oneOf(REMOTE_SCOPES), path: text({ allowEmpty: true }) }),
   'sync:restore': record({ folderId, scope: oneOf(REMOTE_SCOPES), paths: list(text(), 10_000), destination: nullable(text()) }),

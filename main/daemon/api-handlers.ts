@@ -56,6 +56,7 @@ export function channelHandlers(daemon: Daemon, session: Session): ChannelHandle
       await storeImportedKey(session, name, key, { replace: false, fromKit: true });
       return daemon.keySummary(name);
     },
+    'sync:rotate-key': async ({ folderId, kitPath }) => daemon.rotateKey(folderId, kitPath),
     'sync:verify-key': async ({ folderId }) => daemon.verifyKey(folderId),
     'sync:list-remote': async ({ folderId, scope, path }) => daemon.listRemote(folderId, scope, path),
     'sync:restore': async ({ folderId, scope, paths, destination }) => daemon.restore(folderId, scope, paths, destination),

@@ -9,8 +9,10 @@ import { join } from 'node:path';
 import { afterEach, beforeAll, expect, it } from 'vitest';
 import type { EngineEvent } from '../../app/contract.js';
 import { useWorkDir } from '../../test/support/files.js';
-import { createBucket, listKeys, requireServices, type Services } from '../../test/support/services.js';
+import { createBucket, listKeys, readObject, requireServices, uniqueName, type Services } from '../../test/support/services.js';
 import { Session } from '../cli/session.js';
+import { exportRecoveryKit, generateKey } from '../secrets/key-admin.js';
+import { readKit } from '../secrets/recovery-kit.js';
 import { Daemon } from './daemon.js';
 
 const work = useWorkDir('daemon');
@@ -121,3 +123,42 @@ it('transfer settings from the window are applied at once and kept for the next 
   running.push(flagged);
   expect(flagged.overview()).toMatchObject({ bandwidthLimit: 1024 * 1024, concurrency: { files: 8, parts: 12 } });
 });
+
+it('rotates a folder key from the window: a job, the folder paused meanwhile and back afterwards, syncing with the new key', async () => {
+  const configDir = join(work(), 'config-rotate');
+  const root = join(work(), 'rotating');
+  await mkdir(root, { recursive: true });
+  for (let index = 0; index < 5; index++) await writeFile(join(root, `f${index}.txt`), `file ${index}\n`);
+  const session = sessionFor(configDir);
+  const keyName = uniqueName('uirotate');
+  try {
+    await generateKey(session, keyName);
+    await exportRecoveryKit(session, keyName, join(work(), 'old.kit.json'), {}, { force: false });
+    const daemon = await openDaemon(configDir);
+    await daemon.start();
+    const folder = await daemon.addFolder({ ...location('rotating/'), localPath: root, sse: 'c', keyName, kmsKeyId: undefined, policy: 'keep' });
+    for (let i = 0; i < 200 && (await listKeys(services, bucket, 'rotating/')).length < 5; i++) await new Promise((resolve) => setTimeout(resolve, 100));
+    for (let i = 0; i < 100 && daemon.overview().folders[0]?.activity !== 'idle'; i++) await new Promise((resolve) => setTimeout(resolve, 100));
+    const oldKey = (await readKit(join(work(), 'old.kit.json'))).key;
+
+    await expect(daemon.rotateKey(folder.id, 'relative.kit.json')).rejects.toThrow(/absolute file path/);
+    const job = await daemon.rotateKey(folder.id, join(work(), 'new.kit.json'));
+    expect(job).toMatchObject({ kind: 'rotate', state: 'running' });
+    for (let i = 0; i < 300 && daemon.jobs().find((candidate) => candidate.id === job.id)?.state === 'running'; i++) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(daemon.jobs().find((candidate) => candidate.id === job.id)).toMatchObject({ state: 'finished', filesDone: 5 });
+
+    const newKey = (await readKit(join(work(), 'new.kit.json'))).key;
+    expect(newKey.fingerprint).not.toBe(oldKey.fingerprint);
+    expect((await daemon.keySummary(keyName)).fingerprint).toBe(newKey.fingerprint);
+    const newBytes = Buffer.from(newKey.revealBase64(), 'base64');
+    expect((await readObject(services, bucket, 'rotating/f0.txt', newBytes)).toString()).toBe('file 0\n');
+    await expect(readObject(services, bucket, 'rotating/f0.txt', Buffer.from(oldKey.revealBase64(), 'base64'))).rejects.toThrow();
+    // The folder is back in the engine, and a new file goes up under the new key.
+    expect(daemon.overview().folders.map((candidate) => candidate.id)).toEqual([folder.id]);
+    await writeFile(join(root, 'after.txt'), 'after rotation\n');
+    for (let i = 0; i < 200 && !(await listKeys(services, bucket, 'rotating/')).includes('rotating/after.txt'); i++) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect((await readObject(services, bucket, 'rotating/after.txt', newBytes)).toString()).toBe('after rotation\n');
+  } finally {
+    await session.keychain.deleteKey(keyName);
+  }
+}, 90_000);

@@ -21,6 +21,7 @@ import type { Session } from '../cli/session.js';
 import { targetFromFlags } from '../cli/session.js';
 import type { CosyncConfig } from '../config/config-store.js';
 import type { Journal } from '../journal/journal.js';
+import { rotateFolderKey } from '../secrets/key-rotation.js';
 import { verifyKeyAgainstObjects } from '../secrets/verify-key.js';
 import { TokenBucket } from '../transfer/bandwidth.js';
 import { runRestore } from '../transfer/restore.js';
@@ -29,7 +30,7 @@ import { StatusTracker } from '../sync/status-tracker.js';
 import { claimEngine, type EngineClaim } from './engine-lock.js';
 import { addSyncFolder, checkStoreAccess, connectFolder, findFolder, prefixesOverlap, removeSyncFolder, saveFolderPaused } from './folder-admin.js';
 import PQueue from 'p-queue';
-import { DEFAULT_SIZING, type TransferSizing } from '../../app/part-size.js';
+import { COS_LIMITS, DEFAULT_SIZING, S3_LIMITS, type TransferSizing } from '../../app/part-size.js';
 
 /** A folder's own ignore rules, at its root. */
 const IGNORE_FILE = '.cosyncignore';
@@ -455,6 +456,47 @@ export class Daemon {
         connection.store.close();
         // Files staged from a browser drop were copies; they go once their backup is over.
         for (const path of paths) if (this.isStaged(path)) await rm(dirname(path), { recursive: true, force: true }).catch(() => undefined);
+      }
+    });
+  }
+
+  /**
+   * Rotates a folder's SSE-C key (main/secrets/key-rotation.ts) as a job. The folder leaves the
+   * engine for the duration — nothing may write with the old key meanwhile — and comes back
+   * with whatever key the keychain then holds under its name (the new one once it is done).
+   */
+  async rotateKey(folderId: string, kitPath: string): Promise<JobSummary> {
+    const folder = this.#folder(folderId);
+    if (folder.sse !== 'c' || folder.keyName === undefined) throw new CosyncError('usage', `folder ${folderId} does not use an SSE-C key (its encryption is ${folder.sse}); there is no key of yours to rotate`);
+    if (!isAbsolute(kitPath)) throw new CosyncError('usage', `the new key's recovery kit needs an absolute file path; got ${JSON.stringify(kitPath)}`);
+    const keyName = folder.keyName;
+    const { connection, target } = await this.#connect(folder);
+    const allFolders = this.engine.describe().map((description) => description.config);
+    await this.engine.removeFolder(folder.id);
+    return this.#startJob('rotate', `Rotate key ${keyName} of ${folder.localPath}`, async (emit) => {
+      try {
+        const result = await rotateFolderKey(
+          { folder, keyName, kitOut: kitPath, forceKit: false, allFolders },
+          {
+            store: connection.store,
+            journal: this.journal,
+            keychain: this.#session.keychain,
+            config: this.#session.config,
+            logger: this.#session.logger,
+            limits: target.dialect === 'cos' ? COS_LIMITS : S3_LIMITS,
+            sizing: this.#options.sizing ?? DEFAULT_SIZING,
+            concurrency: 4,
+            onEvent: (event) => {
+              // Shown as a transfer: one "file" per object re-encrypted.
+              if (event.type === 'rotation-started') emit({ type: 'run-started', direction: 'backup', files: event.toReEncrypt, bytes: event.bytesToReEncrypt });
+              else if (event.type === 'object-re-encrypted') emit({ type: 'file-finished', path: event.key, key: event.key, bytes: event.bytes, result: 'uploaded', detail: event.method });
+            },
+          },
+        );
+        return { succeeded: result.reEncrypted + result.alreadyDone, failed: 0 };
+      } finally {
+        connection.store.close();
+        await this.engine.addFolder((await this.#session.config.load()).folders.find((candidate) => candidate.id === folder.id) ?? folder);
       }
     });
   }

@@ -85,7 +85,7 @@ export class NotificationPolicy {
   onJob(job: JobSummary): ShellNotification[] {
     if (job.state === 'running' || this.#finishedJobs.has(job.id)) return [];
     this.#finishedJobs.add(job.id);
-    const what = job.kind === 'backup' ? 'Backup' : 'Restore';
+    const what = job.kind === 'backup' ? 'Backup' : job.kind === 'restore' ? 'Restore' : 'Key rotation';
     if (job.state === 'finished') return [{ title: `${what} finished`, body: `${job.title}: ${job.filesDone} file${job.filesDone === 1 ? '' : 's'}, verified.` }];
     return [{ title: `${what} failed`, body: `${job.title}: ${job.error?.message ?? `${job.filesFailed} files failed`}` }];
   }

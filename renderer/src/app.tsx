@@ -118,9 +118,11 @@ export function App({ transport, initialView = 'folders' }: { readonly transport
     if (answer.ok) setKeys(answer.value);
   }, [transport]);
 
+  // A finished key rotation changes a key's fingerprint: the list follows.
+  const rotationsEnded = snapshot.jobs.filter((job) => job.kind === 'rotate' && job.state !== 'running').length;
   useEffect(() => {
     if (snapshot.connection.kind === 'connected') void loadKeys();
-  }, [snapshot.connection.kind, loadKeys]);
+  }, [snapshot.connection.kind, loadKeys, rotationsEnded]);
 
   const { overview } = snapshot;
   const folders = overview?.folders ?? [];
@@ -211,7 +213,8 @@ export function App({ transport, initialView = 'folders' }: { readonly transport
                 setView('folders');
               }}
             />
-            <KeysPanel transport={transport} keys={keys} onChanged={() => void loadKeys()} />
+            <KeysPanel transport={transport} keys={keys} onChanged={() => void loadKeys()} onJob={(job) => store.noteJob(job)} />
+            <JobList jobs={snapshot.jobs.filter((job) => job.kind === 'rotate')} />
             <IgnoreRulesPanel transport={transport} folders={folders} />
             <TransfersPanel transport={transport} concurrency={overview.concurrency} onChanged={() => void store.refresh()} />
             <DesktopPanel transport={transport} />

@@ -229,6 +229,22 @@ describe('KeysPanel', () => {
     expect(onChanged).toHaveBeenCalledTimes(1);
   });
 
+  it('rotates the key of the one folder that uses it, reporting the job; keys of several folders or none offer no rotation', async () => {
+    const job = { id: 'rotate-1', kind: 'rotate' as const, title: 'Rotate key photos of /home/me/Photos', state: 'running' as const, filesDone: 0, filesFailed: 0, files: 0, bytesDone: 0, bytes: 0, error: undefined, startedAt: 0 };
+    const transport = new FakeTransport({ 'sync:rotate-key': () => ok(job) });
+    const onJob = vi.fn();
+    render(<KeysPanel transport={transport} keys={[key({ name: 'photos', folders: ['photos-1a2b'] }), key({ name: 'shared', folders: ['a', 'b'] }), key({ name: 'spare', folders: [] })]} onChanged={vi.fn()} onJob={onJob} />);
+    expect(screen.queryByRole('button', { name: 'Rotate key shared' })).toBeNull();
+    expect(screen.queryByRole('button', { name: 'Rotate key spare' })).toBeNull();
+    const rotate = screen.getByRole('button', { name: 'Rotate key photos' }) as HTMLButtonElement;
+    expect(rotate.disabled).toBe(true);
+    type('Recovery kit file for the new key of photos', '/media/usb/new.kit.json');
+    fireEvent.click(rotate);
+    await waitFor(() => expect(onJob).toHaveBeenCalledWith(job));
+    expect(transport.requests('sync:rotate-key')).toEqual([{ folderId: 'photos-1a2b', kitPath: '/media/usb/new.kit.json' }]);
+    expect(screen.getByTestId('keys-feedback').textContent).toMatch(/Rotating photos: the new key's recovery kit goes to \/media\/usb\/new\.kit\.json first/);
+  });
+
   it('generates a key by name and tells the user to export its kit', async () => {
     const transport = new FakeTransport({ 'sync:generate-key': (request) => ok(key({ name: request.name, fingerprint: 'Zm9vYmFy' })) });
     const onChanged = vi.fn();

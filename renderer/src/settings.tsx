@@ -4,7 +4,7 @@
  * are never shown or sent here: the engine keeps them in the keychain; the window sees fingerprints.
  */
 import { useEffect, useId, useState, type FormEvent } from 'react';
-import type { AddFolderRequest, FolderOverview, KeySummary } from '../../app/contract.js';
+import type { AddFolderRequest, FolderOverview, JobSummary, KeySummary } from '../../app/contract.js';
 import { FolderSelect } from './overview.js';
 import type { CosyncErrorInfo } from '../../app/result.js';
 import type { DeletePolicy } from '../../app/sync-model.js';
@@ -25,7 +25,18 @@ function FeedbackLine({ feedback, testId }: { readonly feedback: Feedback; reado
 const errorText = (error: CosyncErrorInfo): string => error.message;
 
 /** Keys: list, generate, export a recovery kit to a file on the engine's machine. */
-export function KeysPanel({ transport, keys, onChanged }: { readonly transport: Transport; readonly keys: ReadonlyArray<KeySummary>; readonly onChanged: () => void }) {
+export function KeysPanel({
+  transport,
+  keys,
+  onChanged,
+  onJob,
+}: {
+  readonly transport: Transport;
+  readonly keys: ReadonlyArray<KeySummary>;
+  readonly onChanged: () => void;
+  readonly onJob?: (job: JobSummary) => void;
+}) {
+  const [rotationKits, setRotationKits] = useState<Record<string, string>>({});
   const [name, setName] = useState('');
   const [kitPaths, setKitPaths] = useState<Record<string, string>>({});
   const [importName, setImportName] = useState('');
@@ -52,6 +63,15 @@ export function KeysPanel({ transport, keys, onChanged }: { readonly transport: 
     setImportName('');
     setImportPath('');
     onChanged();
+  };
+
+  const rotate = async (key: KeySummary): Promise<void> => {
+    const kitPath = (rotationKits[key.name] ?? '').trim();
+    setFeedback({ kind: 'busy', text: `Starting the rotation of ${key.name}…` });
+    const answer = await transport.call('sync:rotate-key', { folderId: key.folders[0] as string, kitPath });
+    if (!answer.ok) return setFeedback({ kind: 'error', text: errorText(answer.error) });
+    setFeedback({ kind: 'ok', text: `Rotating ${key.name}: the new key's recovery kit goes to ${kitPath} first; the folder pauses until every object is re-encrypted.` });
+    onJob?.(answer.value);
   };
 
   const exportKit = async (key: KeySummary): Promise<void> => {
@@ -91,6 +111,23 @@ export function KeysPanel({ transport, keys, onChanged }: { readonly transport: 
                 Export recovery kit
               </button>
             </div>
+            {key.folders.length === 1 ? (
+              <div className="inline-form">
+                <label>
+                  New key’s kit{' '}
+                  <input
+                    type="text"
+                    placeholder="/media/usb/new-key.kit.json"
+                    value={rotationKits[key.name] ?? ''}
+                    onChange={(event) => setRotationKits({ ...rotationKits, [key.name]: event.target.value })}
+                    aria-label={`Recovery kit file for the new key of ${key.name}`}
+                  />
+                </label>
+                <button type="button" onClick={() => void rotate(key)} disabled={(rotationKits[key.name] ?? '').trim() === ''} aria-label={`Rotate key ${key.name}`}>
+                  Rotate key
+                </button>
+              </div>
+            ) : null}
           </li>
         ))}
       </ul>

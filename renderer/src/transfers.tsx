@@ -273,7 +273,7 @@ export function JobList({ jobs }: { readonly jobs: ReadonlyArray<JobSummary> }) 
   if (jobs.length === 0) return null;
   return (
     <section className="panel" aria-labelledby="jobs-title">
-      <h2 id="jobs-title">Backups and restores</h2>
+      <h2 id="jobs-title">{jobs.every((job) => job.kind === 'rotate') ? 'Key rotations' : 'Backups and restores'}</h2>
       <ul className="job-list">
         {[...jobs].reverse().map((job) => (
           <li key={job.id} data-job={job.id} data-state={job.state} className={`job job-${job.state}`}>
