@@ -28,8 +28,6 @@ export interface FolderOverview {
   readonly prefix: string;
   readonly sse: SseMode;
   readonly keyName: string | undefined;
-  /** The folder's key fingerprint (SSE-C), never the key. */
-  readonly keyFingerprint: string | undefined;
   readonly policy: DeletePolicy;
   readonly activity: FolderActivity;
   readonly problem: CosyncErrorInfo | undefined;

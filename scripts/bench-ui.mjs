@@ -35,7 +35,7 @@ const overview = {
   concurrency: { files: 8, parts: 8 },
   throughput: Array.from({ length: 120 }, (_, index) => 5_000_000 + 2_000_000 * Math.sin(index / 8)),
   folders: [
-    { id: FOLDER, localPath: '/home/bench/Photos', endpoint: 'https://cos.ap-guangzhou.myqcloud.com', bucket: 'bench-1250000000', prefix: 'photos/', sse: 'c', keyName: 'photos', keyFingerprint: undefined, policy: 'keep', activity: 'syncing', problem: undefined, degraded: undefined, counts, bytesTotal: FILES * 3_000_000, bytesPending: 10_000_000_000, bytesPerSecond: 5_000_000, etaSeconds: 2000 },
+    { id: FOLDER, localPath: '/home/bench/Photos', endpoint: 'https://cos.ap-guangzhou.myqcloud.com', bucket: 'bench-1250000000', prefix: 'photos/', sse: 'c', keyName: 'photos', policy: 'keep', activity: 'syncing', problem: undefined, degraded: undefined, counts, bytesTotal: FILES * 3_000_000, bytesPending: 10_000_000_000, bytesPerSecond: 5_000_000, etaSeconds: 2000 },
   ],
 };
 

@@ -11,6 +11,7 @@ import type { Target } from '../../app/target.js';
 import { S3RemoteStore } from '../remote/s3-remote-store.js';
 import type { SseCustomerKey } from '../secrets/secret-values.js';
 import { verifyKeyAgainstObjects } from '../secrets/verify-key.js';
+import { findFolder } from '../daemon/folder-admin.js';
 import { credentialsFor, targetFromFlags, type Session } from './session.js';
 
 /** The flags of `key import` that name what to check the key against. */
@@ -83,12 +84,7 @@ async function placeToCheck(session: Session, name: string, values: ImportCheckV
     if (targetFlags.length > 0) {
       throw new CosyncError('usage', `--folder takes the endpoint, bucket and prefix from the folder; leave out ${targetFlags.map((flag) => `--${flag}`).join(', ')}`);
     }
-    const { folders } = await session.config.load();
-    const folder = folders.find((candidate) => candidate.id === values.folder);
-    if (folder === undefined) {
-      const known = folders.map((candidate) => candidate.id).join(', ');
-      throw new CosyncError('usage', `no folder with id ${JSON.stringify(values.folder)}${known === '' ? ' (no folders are set up here)' : ` (folders: ${known})`}`);
-    }
+    const folder = findFolder((await session.config.load()).folders, values.folder, 'cosync key import NAME … --folder ID');
     const target: Target = { ...folderTarget(folder), sse: 'c', keyName: name, kmsKeyId: undefined };
     return { target, account: values.account ?? folder.account, where: `folder ${folder.id} (${describePlace(target)})` };
   }

@@ -13,6 +13,7 @@ import { SyncEngine } from '../sync/sync-engine.js';
 import { StatusTracker } from '../sync/status-tracker.js';
 import { addSyncFolder, connectFolder, findFolder, removeSyncFolder, saveFolderPaused } from '../daemon/folder-admin.js';
 import { cosyncVersion } from '../config/version.js';
+import { formatLogFields } from '../log/logger.js';
 import { channelHandlers } from '../daemon/api-handlers.js';
 import { Daemon } from '../daemon/daemon.js';
 import { claimEngine, runningEngine } from '../daemon/engine-lock.js';
@@ -307,9 +308,7 @@ async function logsCommand(args: ReadonlyArray<string>, session: Session): Promi
     }
     try {
       const { time, level, event, ...fields } = JSON.parse(line) as Record<string, unknown>;
-      const details = Object.entries(fields)
-        .map(([name, value]) => `${name}=${typeof value === 'string' ? value : JSON.stringify(value)}`)
-        .join(' ');
+      const details = formatLogFields(fields);
       io.stdout.write(`${String(time)} ${String(level).padEnd(5)} ${String(event)}${details === '' ? '' : ` ${details}`}\n`);
     } catch {
       io.stdout.write(`${line}\n`);

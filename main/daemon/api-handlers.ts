@@ -46,7 +46,7 @@ export function channelHandlers(daemon: Daemon, session: Session): ChannelHandle
     'sync:export-kit': async ({ name, path }) => {
       if (!isAbsolute(path)) throw new CosyncError('usage', `the recovery kit needs an absolute file path; got ${JSON.stringify(path)}`);
       // The kit says where the key's data lives when a folder uses it.
-      const folder = daemon.overview().folders.find((candidate) => candidate.keyName === name);
+      const folder = daemon.folderConfigs().find((candidate) => candidate.keyName === name);
       await exportRecoveryKit(session, name, path, folder === undefined ? {} : { endpoint: folder.endpoint, bucket: folder.bucket, prefix: folder.prefix }, { force: false });
       return daemon.keySummary(name);
     },

@@ -21,6 +21,7 @@ import type { Session } from '../cli/session.js';
 import { targetFromFlags } from '../cli/session.js';
 import type { CosyncConfig } from '../config/config-store.js';
 import type { Journal } from '../journal/journal.js';
+import { formatLogFields } from '../log/logger.js';
 import { rotateFolderKey } from '../secrets/key-rotation.js';
 import { verifyKeyAgainstObjects } from '../secrets/verify-key.js';
 import { TokenBucket } from '../transfer/bandwidth.js';
@@ -250,7 +251,6 @@ export class Daemon {
       prefix: config.prefix,
       sse: config.sse,
       keyName: config.keyName,
-      keyFingerprint: undefined,
       policy: config.policy,
       activity,
       problem: description.problem,
@@ -440,7 +440,7 @@ export class Daemon {
   async backup(folderId: string, paths: ReadonlyArray<string>, prefix: string): Promise<JobSummary> {
     const folder = this.#folder(folderId);
     const normalized = normalizePrefix(prefix);
-    for (const other of this.engine.describe().map((description) => description.config)) {
+    for (const other of this.folderConfigs()) {
       if (other.endpoint === folder.endpoint && other.bucket === folder.bucket && prefixesOverlap(other.prefix, normalized)) {
         throw new CosyncError('usage', `backup prefix ${JSON.stringify(normalized)} overlaps sync folder ${other.id} (prefix ${JSON.stringify(other.prefix)}); choose a prefix of its own, e.g. backups/`);
       }
@@ -471,7 +471,7 @@ export class Daemon {
     if (!isAbsolute(kitPath)) throw new CosyncError('usage', `the new key's recovery kit needs an absolute file path; got ${JSON.stringify(kitPath)}`);
     const keyName = folder.keyName;
     const { connection, target } = await this.#connect(folder);
-    const allFolders = this.engine.describe().map((description) => description.config);
+    const allFolders = this.folderConfigs();
     await this.engine.removeFolder(folder.id);
     return this.#startJob('rotate', `Rotate key ${keyName} of ${folder.localPath}`, async (emit) => {
       try {
@@ -555,12 +555,13 @@ export class Daemon {
 
   // ── helpers ──
 
+  /** The folders being synced, as configured. */
+  folderConfigs(): SyncFolderConfig[] {
+    return this.engine.describe().map((description) => description.config);
+  }
+
   #folder(folderId: string): SyncFolderConfig {
-    return findFolder(
-      this.engine.describe().map((description) => description.config),
-      folderId,
-      'a folder id',
-    );
+    return findFolder(this.folderConfigs(), folderId, 'a folder id');
   }
 
   async #connect(folder: SyncFolderConfig): Promise<{ connection: FolderConnection; target: Target }> {
@@ -656,9 +657,7 @@ function activityEntryOf(line: string): ActivityEntry | undefined {
   try {
     const { time, level, event, folder, ...fields } = JSON.parse(line) as Record<string, unknown>;
     if (typeof time !== 'string' || typeof event !== 'string') return undefined;
-    const text = Object.entries(fields)
-      .map(([name, value]) => `${name}=${typeof value === 'string' ? value : JSON.stringify(value)}`)
-      .join(' ');
+    const text = formatLogFields(fields);
     return {
       time,
       level: level === 'debug' || level === 'warn' || level === 'error' ? level : 'info',

@@ -14,7 +14,6 @@ function folder(change: Partial<FolderOverview> = {}): FolderOverview {
     prefix: 'docs/',
     sse: 'c',
     keyName: 'docs',
-    keyFingerprint: undefined,
     policy: 'keep',
     activity: 'idle',
     problem: undefined,

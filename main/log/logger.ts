@@ -47,6 +47,13 @@ export function formatRecord(level: LogLevel, event: string, fields: LogFields, 
   return `${json}\n`;
 }
 
+/** A record's fields as people read them: `name=value name=value`. */
+export function formatLogFields(fields: Readonly<Record<string, unknown>>): string {
+  return Object.entries(fields)
+    .map(([name, value]) => `${name}=${typeof value === 'string' ? value : JSON.stringify(value)}`)
+    .join(' ');
+}
+
 /** File logger with size-based rotation: cosync.log, cosync.1.log … cosync.N.log. */
 export class FileLogger implements Logger {
   readonly file: string;

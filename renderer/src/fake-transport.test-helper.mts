@@ -88,7 +88,6 @@ export function folder(overrides: Partial<FolderOverview> & { readonly id: strin
     prefix: `${overrides.id}/`,
     sse: 'cos',
     keyName: undefined,
-    keyFingerprint: undefined,
     policy: 'keep',
     activity: 'idle',
     problem: undefined,
