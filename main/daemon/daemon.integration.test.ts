@@ -162,3 +162,25 @@ it('rotates a folder key from the window: a job, the folder paused meanwhile and
     await session.keychain.deleteKey(keyName);
   }
 }, 90_000);
+
+it('a folder paused when the engine started syncs once it is resumed', async () => {
+  const configDir = join(work(), 'config-paused');
+  const root = join(work(), 'paused-at-start');
+  await mkdir(root, { recursive: true });
+  const first = await openDaemon(configDir);
+  await first.start();
+  const folder = await first.addFolder({ ...location('paused-at-start/'), localPath: root, sse: 'none', keyName: undefined, kmsKeyId: undefined, policy: 'keep' });
+  await first.setPaused(folder.id, true);
+  await first.stop(0);
+  running.splice(running.indexOf(first), 1);
+
+  await writeFile(join(root, 'waiting.txt'), 'waiting\n');
+  const second = await openDaemon(configDir);
+  await second.start();
+  expect(second.overview().folders[0]?.activity).toBe('paused');
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  expect(await listKeys(services, bucket, 'paused-at-start/')).toEqual([]);
+  await second.setPaused(folder.id, false);
+  for (let i = 0; i < 100 && (await listKeys(services, bucket, 'paused-at-start/')).length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 100));
+  expect(await listKeys(services, bucket, 'paused-at-start/')).toEqual(['paused-at-start/waiting.txt']);
+}, 60_000);

@@ -87,7 +87,8 @@ class FolderRuntime {
   lastError: CosyncError | undefined;
   degraded: string | undefined;
 
-  constructor(readonly config: SyncFolderConfig) {}
+  /** The folder as configured; its paused flag follows setPaused (a FolderSync opened later starts from it). */
+  constructor(public config: SyncFolderConfig) {}
 }
 
 export class SyncEngine {
@@ -379,6 +380,7 @@ export class SyncEngine {
   setPaused(folderId: string, paused: boolean): void {
     const runtime = this.#folders.get(folderId);
     if (runtime === undefined) throw new CosyncError('usage', `no folder with id ${JSON.stringify(folderId)}`);
+    runtime.config = { ...runtime.config, paused };
     if (paused) runtime.sync?.pause();
     else {
       runtime.sync?.resume();
