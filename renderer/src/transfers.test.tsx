@@ -187,7 +187,9 @@ describe('BackupPanel', () => {
     transport.prepareDrop.mockResolvedValueOnce(failure('a.txt could not be sent to the engine; nothing was backed up.', 'endpoint-unreachable'));
     const { onStarted, zone } = renderBackup(transport);
     fireEvent.drop(zone, { dataTransfer: { files: [new File(['x'], 'a.txt')], items: [] } });
-    fireEvent.click(await screen.findByRole('button', { name: 'Back up' }));
+    // The drop is read asynchronously: click only once the files are listed (the button is disabled before).
+    await screen.findByTestId('dropped-summary');
+    fireEvent.click(screen.getByRole('button', { name: 'Back up' }));
     expect((await screen.findByRole('alert')).textContent).toBe('a.txt could not be sent to the engine; nothing was backed up.');
     expect(transport.requests('sync:backup')).toEqual([]);
     expect(onStarted).not.toHaveBeenCalled();
@@ -198,7 +200,9 @@ describe('BackupPanel', () => {
     const { zone } = renderBackup(transport);
     transport.on('sync:backup', () => failure('Prefix photos/ overlaps the sync folder /home/me/f1', 'usage'));
     fireEvent.drop(zone, { dataTransfer: { files: [new File(['x'], 'a.txt')], items: [] } });
-    fireEvent.click(await screen.findByRole('button', { name: 'Back up' }));
+    // The drop is read asynchronously: click only once the files are listed (the button is disabled before).
+    await screen.findByTestId('dropped-summary');
+    fireEvent.click(screen.getByRole('button', { name: 'Back up' }));
     expect((await screen.findByRole('alert')).textContent).toBe('Prefix photos/ overlaps the sync folder /home/me/f1');
   });
 
