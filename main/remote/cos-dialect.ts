@@ -12,7 +12,8 @@ import type { DeserializeHandler, DeserializeHandlerArguments, DeserializeHandle
 
 const REQUEST_RENAMES: ReadonlyArray<[string, string]> = [
   ['x-amz-metadata-directive', 'x-cos-metadata-directive'],
-  ['x-amz-copy-source-server-side-encryption-customer-', 'x-cos-copy-source-server-side-encryption-customer-'],
+  // The copy source's SSE-C key, range (UploadPartCopy) and conditions.
+  ['x-amz-copy-source-', 'x-cos-copy-source-'],
   ['x-amz-server-side-encryption-aws-kms-key-id', 'x-cos-server-side-encryption-cos-kms-key-id'],
   ['x-amz-server-side-encryption', 'x-cos-server-side-encryption'],
   ['x-amz-meta-', 'x-cos-meta-'],

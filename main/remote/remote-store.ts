@@ -112,6 +112,27 @@ export interface RemoteStore {
     request: { source: ObjectEncryption; destination: ObjectEncryption; metadata?: ObjectMetadata | undefined },
     options?: CallOptions,
   ): Promise<void>;
+  /**
+   * Server-side copy of the bytes `range.start`…`range.end` (inclusive) of `sourceKey` into part
+   * `partNumber` of a multipart upload to `destinationKey` (UploadPartCopy): how objects over the
+   * CopyObject limit are copied. With `sourceEtag`, the server copies only while the source still
+   * has that ETag, so the parts of one copy never come from two versions of the source (a changed
+   * source fails with code 'integrity'; RGW 16 ignores the condition). Fails with code
+   * 'unsupported' where the server cannot copy parts.
+   */
+  uploadPartCopy(
+    destinationKey: string,
+    uploadId: string,
+    partNumber: number,
+    sourceKey: string,
+    request: {
+      range: { start: number; end: number };
+      source: ObjectEncryption;
+      destination: ObjectEncryption;
+      sourceEtag?: string | undefined;
+    },
+    options?: CallOptions,
+  ): Promise<{ etag: string }>;
   /** Releases connections. */
   close(): void;
 }

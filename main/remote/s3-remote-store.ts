@@ -14,6 +14,7 @@ import type { DeserializeHandler, DeserializeHandlerArguments, DeserializeHandle
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import type { Readable } from 'node:stream';
+import { CosyncError } from '../../app/result.js';
 import type { Target } from '../../app/target.js';
 import { assertKeySafeTransport } from '../../app/target.js';
 import type { StoreCredentials } from '../secrets/secret-values.js';
@@ -70,6 +71,11 @@ function writeEncryptionParams(encryption: ObjectEncryption): SseWriteParams {
     case 'c':
       return readEncryptionParams(encryption);
   }
+}
+
+/** The header fields naming the source's SSE-C key in a copy (CopyObject, UploadPartCopy). */
+function copySourceEncryptionParams(encryption: ObjectEncryption): { CopySourceSSECustomerAlgorithm?: string; CopySourceSSECustomerKey?: string } {
+  return encryption.mode === 'c' ? { CopySourceSSECustomerAlgorithm: 'AES256', CopySourceSSECustomerKey: encryption.key.revealBase64() } : {};
 }
 
 function stripQuotes(etag: string | undefined): string | undefined {
@@ -406,22 +412,73 @@ export class S3RemoteStore implements RemoteStore {
     request: { source: ObjectEncryption; destination: ObjectEncryption; metadata?: ObjectMetadata | undefined },
     options: CallOptions = {},
   ): Promise<void> {
-    const copySourceKey = request.source.mode === 'c' ? { CopySourceSSECustomerAlgorithm: 'AES256', CopySourceSSECustomerKey: request.source.key.revealBase64() } : {};
     await this.call(
       async () => (await this.sdkClient()).send(new (await loadSdk()).CopyObjectCommand({
             Bucket: this.target.bucket,
             Key: destinationKey,
-            // The copy source is "bucket/key" with the key URL-encoded segment by segment.
-            CopySource: `${this.target.bucket}/${sourceKey.split('/').map(encodeURIComponent).join('/')}`,
+            CopySource: this.copySource(sourceKey),
             ...(request.metadata === undefined ? { MetadataDirective: 'COPY' } : { MetadataDirective: 'REPLACE', Metadata: { ...request.metadata } }),
-            ...copySourceKey,
+            ...copySourceEncryptionParams(request.source),
             ...writeEncryptionParams(request.destination),
           }),
           { abortSignal: options.signal },
         ),
-      { ...this.context('server-side copy', sourceKey, request.source), sentCustomerKey: request.source.mode === 'c' || request.destination.mode === 'c' },
+      this.copyContext('server-side copy', sourceKey, request),
       options.signal,
     );
+  }
+
+  async uploadPartCopy(
+    destinationKey: string,
+    uploadId: string,
+    partNumber: number,
+    sourceKey: string,
+    request: { range: { start: number; end: number }; source: ObjectEncryption; destination: ObjectEncryption; sourceEtag?: string | undefined },
+    options: CallOptions = {},
+  ): Promise<{ etag: string }> {
+    const context = this.copyContext(`server-side copy of part ${partNumber}`, sourceKey, request);
+    let response: S3Sdk.UploadPartCopyCommandOutput;
+    try {
+      response = await this.retrying(
+        async () => (await this.sdkClient()).send(new (await loadSdk()).UploadPartCopyCommand({
+              Bucket: this.target.bucket,
+              Key: destinationKey,
+              UploadId: uploadId,
+              PartNumber: partNumber,
+              CopySource: this.copySource(sourceKey),
+              CopySourceRange: `bytes=${request.range.start}-${request.range.end}`,
+              CopySourceIfMatch: request.sourceEtag === undefined ? undefined : `"${request.sourceEtag}"`,
+              ...copySourceEncryptionParams(request.source),
+              // Like UploadPart, a part carries only the upload's SSE-C key; SSE-COS/KMS were set at Create.
+              ...readEncryptionParams(request.destination),
+            }),
+            { abortSignal: options.signal },
+          ),
+        context.operation,
+        options.signal,
+      );
+    } catch (error) {
+      if (httpStatusOf(error) === 412 && request.sourceEtag !== undefined) {
+        throw new CosyncError('integrity', `${JSON.stringify(sourceKey)} changed on the server while it was being copied (its ETag is no longer ${request.sourceEtag}); the copy was not made`);
+      }
+      throw toCosyncError(error, context);
+    }
+    const etag = stripQuotes(response.CopyPartResult?.ETag);
+    if (etag === undefined || etag === '') throw toCosyncError(new Error(`the server returned no ETag for part ${partNumber}`), context);
+    return { etag };
+  }
+
+  /**
+   * The copy source, "bucket/key" with the key URL-encoded segment by segment (the COS dialect
+   * turns it into COS's host form).
+   */
+  private copySource(sourceKey: string): string {
+    return `${this.target.bucket}/${sourceKey.split('/').map(encodeURIComponent).join('/')}`;
+  }
+
+  /** Error context of a copy: it carries an SSE-C key when either side is SSE-C, and a refused key is the source's. */
+  private copyContext(operation: string, sourceKey: string, request: { source: ObjectEncryption; destination: ObjectEncryption }): ErrorContext {
+    return { ...this.context(operation, sourceKey, request.source), sentCustomerKey: request.source.mode === 'c' || request.destination.mode === 'c' };
   }
 
   async deleteObject(key: string, options: CallOptions = {}): Promise<void> {

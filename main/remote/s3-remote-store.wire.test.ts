@@ -2,20 +2,28 @@
  * Wire-level checks of both header dialects against a local recording server: the exact
  * encryption, metadata and integrity headers on every kind of request.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { MultipartLimits } from '../../app/part-size.js';
 import { parseEndpoint, type Dialect, type SseMode, type Target } from '../../app/target.js';
-import { startRecordingServer, type RecordedRequest, type ResponseHeaders } from '../../test/support/recording-server.js';
+import { startRecordingServer, type RecordedRequest, type ResponseHeaders, type ResponseScript, type ScriptedResponse } from '../../test/support/recording-server.js';
 import { SseCustomerKey, StoreCredentials } from '../secrets/secret-values.js';
+import { contentDigest, METADATA } from '../transfer/content-digest.js';
+import { copyObjectWithFallback } from '../transfer/copy-object.js';
 import { bufferBody, type ObjectEncryption } from './remote-store.js';
 import { S3RemoteStore } from './s3-remote-store.js';
 
 let server: Awaited<ReturnType<typeof startRecordingServer>>;
 let extra: ResponseHeaders = () => ({});
+let script: ResponseScript = () => undefined;
 
 beforeEach(async () => {
   extra = () => ({});
-  server = await startRecordingServer((request) => extra(request));
+  script = () => undefined;
+  server = await startRecordingServer(
+    (request) => extra(request),
+    (request) => script(request),
+  );
 });
 afterEach(async () => {
   await server.close();
@@ -156,6 +164,262 @@ describe('server-side copy', () => {
     expect(copy?.headers[`${prefix}-metadata-directive`]).toBe('REPLACE');
     expect(copy?.headers[`${prefix}-meta-cosync-writer`]).toBe('docs-1a2b');
     expect(copy?.headers[`${prefix}-meta-cosync-part-bytes`]).toBe('16777216');
+    store.close();
+  });
+});
+
+/** An S3 error document, as S3 sends it — with an error status, or (for copies) inside a 200. */
+function s3Error(status: number, code: string): ScriptedResponse {
+  return { status, headers: { 'content-type': 'application/xml' }, body: `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>scripted</Message><RequestId>r-1</RequestId></Error>` };
+}
+
+const isPartCopy = (request: RecordedRequest): boolean =>
+  request.method === 'PUT' && request.query.has('partNumber') && (request.headers['x-amz-copy-source'] !== undefined || request.headers['x-cos-copy-source'] !== undefined);
+const isPartUpload = (request: RecordedRequest): boolean => request.method === 'PUT' && request.query.has('partNumber') && !isPartCopy(request);
+const isCreate = (request: RecordedRequest): boolean => request.method === 'POST' && request.query.has('uploads');
+const isComplete = (request: RecordedRequest): boolean => request.method === 'POST' && request.query.has('uploadId');
+const isAbort = (request: RecordedRequest): boolean => request.method === 'DELETE' && request.query.has('uploadId');
+
+/** The inclusive [start, end] of a "bytes=start-end" header. */
+function rangeOf(header: string | string[] | undefined): [number, number] {
+  const match = /^bytes=(\d+)-(\d+)$/.exec(String(header));
+  if (match === null) throw new Error(`not a byte range: ${String(header)}`);
+  return [Number(match[1]), Number(match[2])];
+}
+
+describe('UploadPartCopy', () => {
+  it.each([
+    ['s3', 'x-amz', 'x-cos'],
+    ['cos', 'x-cos', 'x-amz'],
+  ] as const)('%s dialect: the copy source, its range, ETag condition and SSE-C key, and the upload’s SSE-C key', async (dialect, prefix, other) => {
+    const oldKey = SseCustomerKey.generate();
+    const newKey = SseCustomerKey.generate();
+    script = () => ({ status: 200, headers: { 'content-type': 'application/xml' }, body: '<CopyPartResult><ETag>"part-3-etag"</ETag><LastModified>2024-01-01T00:00:00.000Z</LastModified></CopyPartResult>' });
+    const store = storeFor(dialect, 'c');
+    const result = await store.uploadPartCopy('renamed/big.bin', 'upload-1', 3, 'dir/a b.bin', {
+      range: { start: 10, end: 19 },
+      source: { mode: 'c', key: oldKey },
+      destination: { mode: 'c', key: newKey },
+      sourceEtag: 'source-etag',
+    });
+    expect(result).toEqual({ etag: 'part-3-etag' });
+    const [copy] = server.requests;
+    expect(copy?.method).toBe('PUT');
+    expect(copy?.path).toBe('/photos-1250000000/renamed/big.bin');
+    expect(copy?.query.get('partNumber')).toBe('3');
+    expect(copy?.query.get('uploadId')).toBe('upload-1');
+    expect(copy?.headers[`${prefix}-copy-source`]).toBe(dialect === 's3' ? 'photos-1250000000/dir/a%20b.bin' : 'photos-1250000000.127.0.0.1/dir/a%20b.bin');
+    expect(copy?.headers[`${prefix}-copy-source-range`]).toBe('bytes=10-19');
+    expect(copy?.headers[`${prefix}-copy-source-if-match`]).toBe('"source-etag"');
+    expect(copy?.headers[`${prefix}-copy-source-server-side-encryption-customer-algorithm`]).toBe('AES256');
+    expect(copy?.headers[`${prefix}-copy-source-server-side-encryption-customer-key`]).toBe(oldKey.revealBase64());
+    expect(copy?.headers[`${prefix}-copy-source-server-side-encryption-customer-key-md5`]).toBe(oldKey.fingerprint);
+    expect(copy?.headers[`${prefix}-server-side-encryption-customer-algorithm`]).toBe('AES256');
+    expect(copy?.headers[`${prefix}-server-side-encryption-customer-key`]).toBe(newKey.revealBase64());
+    expect(copy?.headers[`${prefix}-server-side-encryption-customer-key-md5`]).toBe(newKey.fingerprint);
+    // Metadata belongs to Create; a part carries none, and nothing is left in the other dialect.
+    expect(headerNames(copy).filter((name) => name.includes('-meta'))).toEqual([]);
+    expect(headerNames(copy).filter((name) => name.startsWith(`${other}-copy-source`) || name.startsWith(`${other}-server-side-encryption`))).toEqual([]);
+    expect(copy?.headers.authorization).toMatch(new RegExp(`SignedHeaders=[^,]*${prefix}-copy-source-range`));
+    store.close();
+  });
+
+  it.each([
+    ['501 NotImplemented', s3Error(501, 'NotImplemented'), 'unsupported'],
+    // S3 may report a failed copy inside a 200 response; the SDK turns that into a 503.
+    ['an error inside a 200 response', s3Error(200, 'InternalError'), 'server'],
+    ['412 PreconditionFailed (the source changed)', s3Error(412, 'PreconditionFailed'), 'integrity'],
+  ])('answers %s with code %s', async (_name, response, code) => {
+    script = () => response;
+    const store = storeFor('s3', 'none');
+    await expect(
+      store.uploadPartCopy('b.bin', 'upload-1', 1, 'a.bin', { range: { start: 0, end: 4 }, source: { mode: 'none' }, destination: { mode: 'none' }, sourceEtag: 'e' }),
+    ).rejects.toMatchObject({ code });
+    store.close();
+  });
+});
+
+describe('copyObjectWithFallback over the CopyObject limit', () => {
+  // A 23-byte object, a CopyObject limit of 16 bytes and 5-byte parts: 0-4, 5-9, 10-14, 15-19, 20-22.
+  const object = randomBytes(23);
+  const objectMd5 = createHash('md5').update(object).digest();
+  const limits: MultipartLimits = { minPartBytes: 1, maxPartBytes: 1024, maxParts: 10_000, maxSinglePutBytes: 16 };
+  const sizing = { multipartThresholdBytes: 1, preferredPartBytes: 5 };
+  const expectedRanges = [
+    [1, 0, 4],
+    [2, 5, 9],
+    [3, 10, 14],
+    [4, 15, 19],
+    [5, 20, 22],
+  ];
+  const key = SseCustomerKey.generate();
+  const sameKey = { source: { mode: 'c', key }, destination: { mode: 'c', key } } as const;
+  // A plain object with a digest copied to SSE-C: the digest must be re-keyed, so it is streamed from the start.
+  const toSseC = { source: { mode: 'none' }, destination: { mode: 'c', key } } as const;
+  const plainDigest = { [METADATA.digest]: contentDigest(objectMd5, undefined) };
+
+  /** Answers HEAD and ranged GET like S3 for an object holding `object` (HEADs of the copy too). */
+  function serveObject(request: RecordedRequest, metadata: Record<string, string> = {}): ScriptedResponse | undefined {
+    const headers: Record<string, string> = { etag: '"source-etag"', 'last-modified': new Date().toUTCString(), 'x-amz-meta-cosync-mtime': '42' };
+    for (const [name, value] of Object.entries(metadata)) headers[`x-amz-meta-${name}`] = value;
+    if (request.method === 'HEAD') return { status: 200, headers: { ...headers, 'content-length': String(object.length) } };
+    if (request.method !== 'GET') return undefined;
+    const [start, end] = rangeOf(request.headers.range);
+    return { status: 206, headers: { ...headers, 'content-length': String(end - start + 1), 'content-range': `bytes ${start}-${end}/${object.length}` }, body: object.subarray(start, end + 1) };
+  }
+
+  /** The parts a Complete request lists, in its order. */
+  function completedParts(request: RecordedRequest | undefined): Array<[number, string]> {
+    const xml = request?.body.toString() ?? '';
+    return [...xml.matchAll(/<Part>(.*?)<\/Part>/g)].map((part) => [Number(/<PartNumber>(\d+)</.exec(part[1] ?? '')?.[1]), (/<ETag>(.*?)</.exec(part[1] ?? '')?.[1] ?? '').replace(/&quot;/g, '"')]);
+  }
+
+  it('copies part by part on the server: the ranges cover the object exactly, Create gets the metadata, Complete lists every part', async () => {
+    script = (request) => {
+      if (isPartCopy(request)) return { status: 200, body: `<CopyPartResult><ETag>"copy-${request.query.get('partNumber')}"</ETag></CopyPartResult>` };
+      return serveObject(request, { [METADATA.digest]: contentDigest(objectMd5, key) });
+    };
+    const store = storeFor('s3', 'c');
+    expect(await copyObjectWithFallback(store, 'big.bin', 'renamed.bin', sameKey, { limits, sizing })).toBe('server-side');
+
+    const copies = server.requests.filter(isPartCopy);
+    const ranges = copies.map((request) => [Number(request.query.get('partNumber')), ...rangeOf(request.headers['x-amz-copy-source-range'])]).sort((a, b) => (a[0] ?? 0) - (b[0] ?? 0));
+    expect(ranges).toEqual(expectedRanges);
+    for (const copy of copies) {
+      expect(copy.path).toBe('/photos-1250000000/renamed.bin');
+      expect(copy.headers['x-amz-copy-source']).toBe('photos-1250000000/big.bin');
+      expect(copy.headers['x-amz-copy-source-if-match']).toBe('"source-etag"');
+    }
+    const create = server.requests.find(isCreate);
+    // Multipart copies carry no metadata over: Create gets it, with the copy's own part size; the digest stays valid (same content, same key).
+    expect(create?.headers).toMatchObject({ 'x-amz-meta-cosync-mtime': '42', 'x-amz-meta-cosync-part-bytes': '5', 'x-amz-meta-cosync-digest': contentDigest(objectMd5, key) });
+    expect(completedParts(server.requests.find(isComplete))).toEqual([1, 2, 3, 4, 5].map((partNumber) => [partNumber, `"copy-${partNumber}"`]));
+    // The source is read before anything is made; the copy is checked after Complete; nothing is sent through the client.
+    expect(server.requests[0]?.method).toBe('HEAD');
+    expect(server.requests.at(-1)?.method).toBe('HEAD');
+    expect(server.requests.filter((request) => request.method === 'GET' || isPartUpload(request) || isAbort(request))).toEqual([]);
+    store.close();
+  });
+
+  it('aborts the upload and completes nothing when a part fails (an error inside a 200, as S3 may answer copies)', async () => {
+    script = (request) => {
+      if (isPartCopy(request)) return request.query.get('partNumber') === '3' ? s3Error(200, 'InternalError') : { status: 200, body: '<CopyPartResult><ETag>"c"</ETag></CopyPartResult>' };
+      return serveObject(request);
+    };
+    const store = storeFor('s3', 'c');
+    await expect(copyObjectWithFallback(store, 'big.bin', 'renamed.bin', sameKey, { limits, sizing })).rejects.toMatchObject({ code: 'server' });
+    expect(server.requests.filter(isAbort).map((request) => request.query.get('uploadId'))).toEqual(['upload-1']);
+    expect(server.requests.filter(isComplete)).toEqual([]);
+    // Only 'unsupported' falls back to streaming.
+    expect(server.requests.filter((request) => request.method === 'GET')).toEqual([]);
+    store.close();
+  });
+
+  it('streams the object when the server cannot copy parts (501): ranged GETs, parts uploaded whole and in order of bytes', async () => {
+    script = (request) => (isPartCopy(request) ? s3Error(501, 'NotImplemented') : serveObject(request, { [METADATA.digest]: contentDigest(objectMd5, key) }));
+    const store = storeFor('cos', 'c');
+    expect(await copyObjectWithFallback(store, 'big.bin', 'renamed.bin', sameKey, { limits, sizing, concurrency: 3 })).toBe('streamed');
+
+    // The server-side attempt was aborted before the streamed upload began.
+    const firstAbort = server.requests.findIndex(isAbort);
+    const creates = server.requests.map((request, index) => (isCreate(request) ? index : -1)).filter((index) => index >= 0);
+    expect(creates).toHaveLength(2);
+    expect(firstAbort).toBeGreaterThan(creates[0] ?? Infinity);
+    expect(firstAbort).toBeLessThan(creates[1] ?? -1);
+    // Without a digest (multipart objects are created before their content is read), with the copy's part size.
+    expect(server.requests[creates[1] ?? -1]?.headers).toMatchObject({ 'x-cos-meta-cosync-mtime': '42', 'x-cos-meta-cosync-part-bytes': '5' });
+    expect(server.requests[creates[1] ?? -1]?.headers['x-cos-meta-cosync-digest']).toBeUndefined();
+
+    const gets = server.requests.filter((request) => request.method === 'GET').map((request) => rangeOf(request.headers.range)).sort((a, b) => a[0] - b[0]);
+    expect(gets).toEqual(expectedRanges.map(([, start, end]) => [start, end]));
+    const parts = server.requests.filter(isPartUpload).sort((a, b) => Number(a.query.get('partNumber')) - Number(b.query.get('partNumber')));
+    expect(parts.map((part) => Number(part.query.get('partNumber')))).toEqual([1, 2, 3, 4, 5]);
+    expect(Buffer.concat(parts.map((part) => part.body)).equals(object)).toBe(true);
+    for (const part of parts) {
+      expect(part.headers['content-md5']).toBe(createHash('md5').update(part.body).digest('base64'));
+      expect(part.headers['x-cos-server-side-encryption-customer-key-md5']).toBe(key.fingerprint);
+    }
+    expect(completedParts(server.requests.find(isComplete)).map(([partNumber]) => partNumber)).toEqual([1, 2, 3, 4, 5]);
+    store.close();
+  });
+
+  it('aborts a streamed copy whose bytes do not match the source’s digest, before Complete', async () => {
+    const oldKey = SseCustomerKey.generate();
+    // A new key for an object with a digest: streamed from the start.
+    script = (request) => serveObject(request, { [METADATA.digest]: contentDigest(createHash('md5').update('other bytes').digest(), oldKey) });
+    const store = storeFor('s3', 'c');
+    await expect(copyObjectWithFallback(store, 'big.bin', 'big.bin', { source: { mode: 'c', key: oldKey }, destination: { mode: 'c', key } }, { limits, sizing })).rejects.toMatchObject({
+      code: 'integrity',
+      message: /does not match its recorded digest/,
+    });
+    expect(server.requests.filter(isPartCopy)).toEqual([]);
+    expect(server.requests.filter(isPartUpload)).toHaveLength(5);
+    expect(server.requests.filter(isAbort)).toHaveLength(1);
+    expect(server.requests.filter(isComplete)).toEqual([]);
+    store.close();
+  });
+
+  it('refuses a source that changes between its parts (another ETag), and completes nothing', async () => {
+    script = (request) => {
+      const response = serveObject(request, plainDigest);
+      if (request.method === 'GET' && rangeOf(request.headers.range)[0] === 10) return { ...response, status: 206, headers: { ...response?.headers, etag: '"replaced"' } };
+      return response;
+    };
+    const store = storeFor('s3', 'none');
+    await expect(copyObjectWithFallback(store, 'big.bin', 'copy.bin', toSseC, { limits, sizing })).rejects.toMatchObject({
+      code: 'integrity',
+      message: /changed on the server while it was being copied/,
+    });
+    expect(server.requests.filter(isAbort)).toHaveLength(1);
+    expect(server.requests.filter(isComplete)).toEqual([]);
+    store.close();
+  });
+
+  it('keeps a streamed part that waits for its turn to be hashed in its queue slot: part i+N starts only after part i is hashed', async () => {
+    const events: string[] = [];
+    let releaseFirstPart = (): void => undefined;
+    const firstPartHeld = new Promise<void>((resolve) => (releaseFirstPart = resolve));
+    script = async (request) => {
+      if (request.method === 'GET') {
+        const [start] = rangeOf(request.headers.range);
+        events.push(`GET ${start}`);
+        if (start === 0) {
+          await firstPartHeld;
+          events.push('first part released');
+        }
+      }
+      if (isPartUpload(request)) events.push(`PUT part ${request.query.get('partNumber')}`);
+      return serveObject(request, plainDigest);
+    };
+    const store = storeFor('s3', 'none');
+    const copying = copyObjectWithFallback(store, 'big.bin', 'copy.bin', toSseC, { limits, sizing, concurrency: 2 });
+    // Part 2 is read and uploaded while part 1 is held (the parts run in parallel)…
+    await expect.poll(() => events.includes('PUT part 2')).toBe(true);
+    // …and then waits to be hashed after part 1, keeping its slot: part 3 must not start meanwhile.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(events).not.toContain('GET 10');
+    releaseFirstPart();
+    expect(await copying).toBe('streamed');
+    expect(events.indexOf('GET 10')).toBeGreaterThan(events.indexOf('first part released'));
+    store.close();
+  });
+
+  it('stops at once when its signal aborts: the upload is aborted and nothing completed', async () => {
+    const controller = new AbortController();
+    let releaseHeldParts = (): void => undefined;
+    const held = new Promise<void>((resolve) => (releaseHeldParts = resolve));
+    script = async (request) => {
+      if (request.method === 'GET' && rangeOf(request.headers.range)[0] === 5) {
+        controller.abort();
+        await held;
+      }
+      return serveObject(request, plainDigest);
+    };
+    const store = storeFor('s3', 'none');
+    await expect(copyObjectWithFallback(store, 'big.bin', 'copy.bin', toSseC, { limits, sizing, signal: controller.signal })).rejects.toMatchObject({ code: 'aborted' });
+    releaseHeldParts();
+    expect(server.requests.filter(isAbort)).toHaveLength(1);
+    expect(server.requests.filter(isComplete)).toEqual([]);
     store.close();
   });
 });

@@ -435,13 +435,16 @@ async function reEncryptAll(
 ): Promise<void> {
   const { store, journal, logger, signal } = services;
   const queue = new PQueue({ concurrency: services.concurrency });
+  // One part queue for all copies (never the object queue, whose tasks wait for these parts):
+  // large objects are streamed part by part, and their buffers stay within concurrency × part size.
+  const partQueue = new PQueue({ concurrency: services.concurrency });
   let failure: unknown;
   const reEncrypt = async ({ object }: ClassifiedObject): Promise<void> => {
     if (failure !== undefined) return;
     // Noted before the copy: if the journal update after it is cut off, the next run still knows which ETag was the old one.
     journal.beginRotatingObject(rotation.id, object.key, object.etag ?? null);
     const newEncryption: ObjectEncryption = { mode: 'c', key: newKey };
-    const method = await copyObjectWithFallback(store, object.key, object.key, { source: { mode: 'c', key: oldKey }, destination: newEncryption }, { limits: services.limits, sizing: services.sizing, signal });
+    const method = await copyObjectWithFallback(store, object.key, object.key, { source: { mode: 'c', key: oldKey }, destination: newEncryption }, { limits: services.limits, sizing: services.sizing, partQueue, signal });
     const head = await store.headObject(object.key, newEncryption, { signal });
     if (head === undefined) throw new CosyncError('integrity', `${JSON.stringify(object.key)} disappeared right after it was re-encrypted`);
     if (head.keyFingerprint !== undefined && head.keyFingerprint !== newKey.fingerprint) {

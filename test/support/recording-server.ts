@@ -1,7 +1,8 @@
 /**
- * A local HTTP server that records every request (method, path, query, headers, body size) and
+ * A local HTTP server that records every request (method, path, query, headers, body) and
  * answers like a minimal S3/COS, so tests can assert the exact headers cosync sends in each
- * dialect. Responses echo the SSE-C key MD5 in the request's own dialect.
+ * dialect. Responses echo the SSE-C key MD5 in the request's own dialect; a test may script
+ * its own answer to any request (an error, an object's bytes).
  */
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -13,6 +14,14 @@ export interface RecordedRequest {
   readonly query: URLSearchParams;
   readonly headers: IncomingHttpHeaders;
   readonly bodyBytes: number;
+  readonly body: Buffer;
+}
+
+/** A test's own answer to a request, instead of the minimal S3 one. */
+export interface ScriptedResponse {
+  readonly status: number;
+  readonly headers?: Record<string, string>;
+  readonly body?: string | Buffer;
 }
 
 /** Extra response headers per request, chosen by the test. */
@@ -20,16 +29,18 @@ export type ResponseHeaders = (request: RecordedRequest) => Record<string, strin
 
 const OBJECT_BODY = Buffer.from('hello');
 
+/** A test's answers: a response (possibly later, to hold a request in flight), or undefined for the usual one. */
+export type ResponseScript = (request: RecordedRequest) => ScriptedResponse | undefined | Promise<ScriptedResponse | undefined>;
+
 /** Starts the server on an ephemeral loopback port. */
-export async function startRecordingServer(extraHeaders: ResponseHeaders = () => ({})): Promise<{ url: string; requests: RecordedRequest[]; close(): Promise<void> }> {
+export async function startRecordingServer(
+  extraHeaders: ResponseHeaders = () => ({}),
+  script: ResponseScript = () => undefined,
+): Promise<{ url: string; requests: RecordedRequest[]; close(): Promise<void> }> {
   const requests: RecordedRequest[] = [];
   const server: Server = createServer((incoming, outgoing) => {
-    let bodyBytes = 0;
-    incoming.on('data', (chunk: Buffer) => (bodyBytes += chunk.length));
-    incoming.on('end', () => {
-      const url = new URL(incoming.url ?? '/', 'http://recording');
-      const request: RecordedRequest = { method: incoming.method ?? '', path: url.pathname, query: url.searchParams, headers: incoming.headers, bodyBytes };
-      requests.push(request);
+    // The usual answer: a minimal S3.
+    const answer = (request: RecordedRequest, url: URL) => {
       const echo: Record<string, string> = {};
       for (const prefix of ['x-amz', 'x-cos']) {
         const md5 = incoming.headers[`${prefix}-server-side-encryption-customer-key-md5`];
@@ -65,6 +76,21 @@ export async function startRecordingServer(extraHeaders: ResponseHeaders = () =>
       }
       outgoing.writeHead(204, headers);
       outgoing.end();
+    };
+    const chunks: Buffer[] = [];
+    incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
+    incoming.on('end', () => {
+      const url = new URL(incoming.url ?? '/', 'http://recording');
+      const body = Buffer.concat(chunks);
+      const request: RecordedRequest = { method: incoming.method ?? '', path: url.pathname, query: url.searchParams, headers: incoming.headers, bodyBytes: body.length, body };
+      requests.push(request);
+      void Promise.resolve(script(request)).then((scripted) => {
+        // A client that gave up on a held request has closed its socket.
+        if (outgoing.destroyed) return;
+        if (scripted === undefined) return answer(request, url);
+        outgoing.writeHead(scripted.status, scripted.headers ?? {});
+        outgoing.end(scripted.body);
+      });
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
