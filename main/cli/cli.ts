@@ -3,6 +3,10 @@
  *
  * Every command validates all its input before touching the network or the disk, prints errors
  * as one line on stderr (`cosync: …`), and exits non-zero on failure (2 for usage errors).
+ *
+ * Commands other than backup load their modules when they run: a backup of many small files is
+ * CPU-bound on machines shared with the server, and loading the sync engine, restore and key
+ * administration it never uses cost about a tenth of a CPU-second per run (bench:upload).
  */
 import { mkdir, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
@@ -12,17 +16,13 @@ import { COS_LIMITS, S3_LIMITS } from '../../app/part-size.js';
 import { CosyncError } from '../../app/result.js';
 import { normalizePrefix, parseEndpoint, validateBucketName } from '../../app/target.js';
 import { cosyncVersion } from '../config/version.js';
-import { exportRecoveryKit, generateKey, storeImportedKey } from '../secrets/key-admin.js';
 import { S3RemoteStore } from '../remote/s3-remote-store.js';
 import { DEFAULT_ACCOUNT } from '../secrets/keychain.js';
-import { readKit } from '../secrets/recovery-kit.js';
 import { SseCustomerKey, StoreCredentials } from '../secrets/secret-values.js';
+import type { KeyCheck } from '../secrets/verify-key.js';
 import { expandBackupPaths, runBackup } from '../transfer/backup.js';
 import { BufferPool } from '../transfer/buffer-pool.js';
 import { abortStaleUploads, DEFAULT_STALE_UPLOAD_HOURS } from '../transfer/stale-uploads.js';
-import { runRestore } from '../transfer/restore.js';
-import { verifyKeyAgainstObjects, type KeyCheck } from '../secrets/verify-key.js';
-import { checkImportedKey, IMPORT_CHECK_OPTIONS } from './key-import-check.js';
 import { transferPrinter, type CliIo } from './output.js';
 import {
   bandwidthLimit,
@@ -39,8 +39,6 @@ import {
   targetFromFlags,
   type CliDependencies,
 } from './session.js';
-import { syncCommands } from './sync-commands.js';
-import { KEY_ROTATE_OPTIONS, keyRotateCommand } from './key-rotate-command.js';
 
 export type { CliDependencies } from './session.js';
 
@@ -136,6 +134,7 @@ export async function runCli(argv: ReadonlyArray<string>, dependencies: CliDepen
       case 'restore':
         return await restoreCommand(rest, session);
       default: {
+        const { syncCommands } = await import('./sync-commands.js');
         const code = await syncCommands(group, rest, session);
         if (code !== undefined) return code;
         throw new CosyncError('usage', `unknown command ${JSON.stringify(group)}; run \`cosync --help\` for the list`);
@@ -147,6 +146,8 @@ export async function runCli(argv: ReadonlyArray<string>, dependencies: CliDepen
     io.stderr.write(`cosync: ${message}\n`);
     session.openedLogger?.log('error', 'command-failed', { code: known?.code ?? 'internal', message });
     return known?.code === 'usage' || isParseArgsError(error) ? 2 : 1;
+  } finally {
+    session.close();
   }
 }
 
@@ -170,12 +171,18 @@ async function keyCommand(args: ReadonlyArray<string>, session: Session): Promis
     case 'generate': {
       const { positionals } = parse(rest, {}, session);
       const name = validateKeyName(singleName(positionals, 'key generate NAME'));
+      const { generateKey } = await import('../secrets/key-admin.js');
       const { key } = await generateKey(session, name);
       io.stdout.write(`fingerprint: ${key.fingerprint}\n`);
       io.stderr.write(`Export a recovery kit now (\`cosync key export ${name} --out FILE\`): without the key, data encrypted with it cannot be recovered.\n`);
       return 0;
     }
     case 'import': {
+      const [{ checkImportedKey, IMPORT_CHECK_OPTIONS }, { storeImportedKey }, { readKit }] = await Promise.all([
+        import('./key-import-check.js'),
+        import('../secrets/key-admin.js'),
+        import('../secrets/recovery-kit.js'),
+      ]);
       const { values, positionals } = parse(
         rest,
         { from: { type: 'string' }, base64: { type: 'string' }, stdin: { type: 'boolean' }, raw: { type: 'boolean' }, replace: { type: 'boolean' }, ...IMPORT_CHECK_OPTIONS },
@@ -212,6 +219,7 @@ async function keyCommand(args: ReadonlyArray<string>, session: Session): Promis
         bucket: values.bucket === undefined ? undefined : validateBucketName(values.bucket),
         prefix: values.prefix === undefined ? undefined : normalizePrefix(values.prefix),
       };
+      const { exportRecoveryKit } = await import('../secrets/key-admin.js');
       const { key } = await exportRecoveryKit(session, name, out, location, { force: values.force === true, printable: values.printable === true });
       io.stdout.write(`recovery kit written to ${out} (fingerprint ${key.fingerprint}); store it offline — anyone with it can read the data\n`);
       return 0;
@@ -246,6 +254,7 @@ async function keyCommand(args: ReadonlyArray<string>, session: Session): Promis
       try {
         const recordedFingerprint = await session.recordedKeyFingerprints(journal, target);
         await store.checkAccess(target.prefix);
+        const { verifyKeyAgainstObjects } = await import('../secrets/verify-key.js');
         const results = await verifyKeyAgainstObjects(store, key, target.prefix, limit);
         if (results.length === 0) throw new CosyncError('object-not-found', `no objects under ${target.prefix === '' ? 'the bucket root' : `prefix ${JSON.stringify(target.prefix)}`} to check the key against`);
         const label: Record<KeyCheck, string> = { match: 'match    ', mismatch: 'MISMATCH ', 'not-sse-c': 'not SSE-C' };
@@ -263,6 +272,7 @@ async function keyCommand(args: ReadonlyArray<string>, session: Session): Promis
       }
     }
     case 'rotate': {
+      const { KEY_ROTATE_OPTIONS, keyRotateCommand } = await import('./key-rotate-command.js');
       const { values, positionals } = parse(rest, KEY_ROTATE_OPTIONS, session);
       return keyRotateCommand(validateKeyName(singleName(positionals, 'key rotate NAME --folder ID --kit-out FILE')), values, session);
     }
@@ -395,6 +405,7 @@ async function restoreCommand(args: ReadonlyArray<string>, session: Session): Pr
   try {
     await store.checkAccess(target.prefix);
     await mkdir(destination, { recursive: true });
+    const { runRestore } = await import('../transfer/restore.js');
     const { failed } = await runRestore(
       target.prefix,
       destination,

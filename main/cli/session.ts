@@ -121,6 +121,11 @@ export class Session {
     return new FileSecretStore(join(this.paths.configDir, KEYSTORE_FILE_NAME), () => passphraseFromEnvironment(this.io.env));
   }
 
+  /** Releases what the invocation opened (the log file). */
+  close(): void {
+    this.#logger?.close();
+  }
+
   /** The logger if this invocation already opened one (usage errors should not create log folders). */
   get openedLogger(): Logger | undefined {
     return this.#logger;

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Journal } from './journal.js';
 
 const dirs: string[] = [];
@@ -49,6 +49,65 @@ describe('Journal', () => {
     expect(second.getMultipart('https://s3.example', 'b', 'k')).toBeUndefined();
     expect(second.getObject('https://s3.example', 'b', 'k')?.digest).toBe('d');
     second.close();
+  });
+
+  describe('recordObjectSoon', () => {
+    const object = (key: string, digest = 'd') => ({ endpoint: 'https://s3.example', bucket: 'b', key, localPath: `/tmp/${key}`, sizeBytes: 1, mtimeMs: 5, digest, keyFingerprint: 'fp==', etag: 'e', uploadedAt: 9 });
+
+    it('writes its records together within 200 ms, and at once for anyone reading them', async () => {
+      const file = journalFile();
+      const journal = new Journal(file);
+      const observer = new Journal(file);
+      journal.recordObjectSoon(object('a'));
+      journal.recordObjectSoon(object('b'));
+      // Another connection (another process) does not see them yet…
+      expect(observer.getObject('https://s3.example', 'b', 'a')).toBeUndefined();
+      // …this one does: reads write pending records first.
+      expect(journal.getObject('https://s3.example', 'b', 'b')?.localPath).toBe('/tmp/b');
+      journal.recordObjectSoon(object('c'));
+      await vi.waitFor(() => expect(observer.getObject('https://s3.example', 'b', 'c')).toBeDefined(), { timeout: 2000, interval: 20 });
+      expect(observer.getObject('https://s3.example', 'b', 'a')).toBeDefined();
+      observer.close();
+      journal.close();
+    });
+
+    it('writes pending records on close, and a crash loses only those', () => {
+      const file = journalFile();
+      const journal = new Journal(file);
+      journal.recordObjectSoon(object('kept'));
+      journal.close();
+      const crashed = new Journal(file);
+      crashed.recordObject(object('committed'));
+      crashed.recordObjectSoon(object('lost'));
+      // No close: the process dies here. Only what was pending is gone.
+      const reopened = new Journal(file);
+      expect(reopened.getObject('https://s3.example', 'b', 'kept')).toBeDefined();
+      expect(reopened.getObject('https://s3.example', 'b', 'committed')).toBeDefined();
+      expect(reopened.getObject('https://s3.example', 'b', 'lost')).toBeUndefined();
+      reopened.close();
+      crashed.close();
+    });
+
+    it('keeps the order of writes: a multipart upload begun after a pending record survives it', () => {
+      const journal = new Journal(journalFile());
+      journal.recordObjectSoon(object('k', 'small'));
+      journal.beginMultipart(upload);
+      expect(journal.getMultipart('https://s3.example', 'b', 'k')?.upload.uploadId).toBe('u1');
+      journal.recordObjectSoon(object('k', 'older'));
+      journal.recordObject(object('k', 'newer'));
+      expect(journal.getObject('https://s3.example', 'b', 'k')?.digest).toBe('newer');
+      journal.close();
+    });
+
+    it('writes at once when many are waiting', () => {
+      const file = journalFile();
+      const journal = new Journal(file);
+      const observer = new Journal(file);
+      for (let index = 0; index < 500; index++) journal.recordObjectSoon(object(`f${index}`));
+      expect(observer.getObject('https://s3.example', 'b', 'f499')).toBeDefined();
+      observer.close();
+      journal.close();
+    });
   });
 
   it('replaces an older upload of the same object and drops its parts', () => {

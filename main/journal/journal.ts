@@ -217,11 +217,18 @@ export interface RotatedObject {
 const ROTATION_COLUMNS = `id, folder_id AS folderId, key_name AS keyName, pending_key_name AS pendingKeyName, old_fingerprint AS oldFingerprint,
   new_fingerprint AS newFingerprint, started_at AS startedAt, finished_at AS finishedAt, state`;
 
+/** recordObjectSoon writes its records within this delay, or once this many wait. */
+const PENDING_OBJECTS_DELAY_MS = 200;
+const PENDING_OBJECTS_MAX = 500;
+
 /** The journal over one SQLite file (WAL mode). */
 export class Journal {
   readonly #db: Database.Database;
   /** Prepared statements by SQL text: preparing costs more than running these small statements. */
   readonly #statements = new Map<string, Database.Statement>();
+  /** Object records from recordObjectSoon, not written yet (see there). */
+  #pendingObjects: ObjectRecord[] = [];
+  #pendingTimer: NodeJS.Timeout | undefined;
 
   constructor(readonly file: string) {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
@@ -257,17 +264,61 @@ export class Journal {
 
   /** Records (or replaces) a confirmed upload and forgets its multipart progress, atomically. */
   recordObject(record: ObjectRecord): void {
-    this.#db.transaction(() => {
-      this.statement(
-        `INSERT OR REPLACE INTO objects (endpoint, bucket, key, local_path, size_bytes, mtime_ms, digest, key_fingerprint, etag, uploaded_at)
-         VALUES (@endpoint, @bucket, @key, @localPath, @sizeBytes, @mtimeMs, @digest, @keyFingerprint, @etag, @uploadedAt)`,
-      ).run(record);
-      this.forgetMultipart(record.endpoint, record.bucket, record.key);
-    })();
+    this.flushPendingObjects();
+    this.#db.transaction(() => this.writeObject(record))();
+  }
+
+  /**
+   * recordObject for a single-request upload, written together with the others of the next
+   * 200 ms in one transaction: one commit per small file cost more CPU than its upload's other
+   * bookkeeping. What a crash loses is harmless: these records only tell which key wrote an
+   * object (for messages about wrong keys), and a single request leaves no multipart progress
+   * to resume. Anything reading or writing objects or multipart uploads writes them first.
+   */
+  recordObjectSoon(record: ObjectRecord): void {
+    this.#pendingObjects.push(record);
+    if (this.#pendingObjects.length >= PENDING_OBJECTS_MAX) this.flushPendingObjects();
+    else this.#pendingTimer ??= setTimeout(() => this.flushPendingInBackground(), PENDING_OBJECTS_DELAY_MS).unref();
+  }
+
+  /** Writes the records recordObjectSoon holds, in one transaction. */
+  flushPendingObjects(): void {
+    if (this.#pendingTimer !== undefined) clearTimeout(this.#pendingTimer);
+    this.#pendingTimer = undefined;
+    if (this.#pendingObjects.length === 0) return;
+    const records = this.#pendingObjects;
+    this.#pendingObjects = [];
+    try {
+      this.#db.transaction(() => {
+        for (const record of records) this.writeObject(record);
+      })();
+    } catch (error) {
+      // Kept for the next attempt, which reports the failure to its caller.
+      this.#pendingObjects = [...records, ...this.#pendingObjects];
+      throw error;
+    }
+  }
+
+  private flushPendingInBackground(): void {
+    this.#pendingTimer = undefined;
+    try {
+      this.flushPendingObjects();
+    } catch {
+      // A busy or closed database: the records wait for the next journal call that writes them and reports the error.
+    }
+  }
+
+  private writeObject(record: ObjectRecord): void {
+    this.statement(
+      `INSERT OR REPLACE INTO objects (endpoint, bucket, key, local_path, size_bytes, mtime_ms, digest, key_fingerprint, etag, uploaded_at)
+       VALUES (@endpoint, @bucket, @key, @localPath, @sizeBytes, @mtimeMs, @digest, @keyFingerprint, @etag, @uploadedAt)`,
+    ).run(record);
+    this.forgetMultipartNow(record.endpoint, record.bucket, record.key);
   }
 
   /** The last confirmed upload of an object. */
   getObject(endpoint: string, bucket: string, key: string): ObjectRecord | undefined {
+    this.flushPendingObjects();
     const row = this.statement(
       `SELECT endpoint, bucket, key, local_path AS localPath, size_bytes AS sizeBytes, mtime_ms AS mtimeMs, digest,
               key_fingerprint AS keyFingerprint, etag, uploaded_at AS uploadedAt
@@ -278,8 +329,9 @@ export class Journal {
 
   /** Starts tracking a multipart upload (replacing any older one for the same object). */
   beginMultipart(record: MultipartRecord): void {
+    this.flushPendingObjects();
     this.#db.transaction(() => {
-      this.forgetMultipart(record.endpoint, record.bucket, record.key);
+      this.forgetMultipartNow(record.endpoint, record.bucket, record.key);
       this.statement(
         `INSERT INTO multipart_uploads (endpoint, bucket, key, upload_id, local_path, size_bytes, mtime_ms, part_bytes, key_fingerprint, started_at)
          VALUES (@endpoint, @bucket, @key, @uploadId, @localPath, @sizeBytes, @mtimeMs, @partBytes, @keyFingerprint, @startedAt)`,
@@ -289,6 +341,7 @@ export class Journal {
 
   /** The multipart upload in progress for an object, with its confirmed parts. */
   getMultipart(endpoint: string, bucket: string, key: string): { upload: MultipartRecord; parts: PartRecord[] } | undefined {
+    this.flushPendingObjects();
     const upload = this.statement(
       `SELECT endpoint, bucket, key, upload_id AS uploadId, local_path AS localPath, size_bytes AS sizeBytes, mtime_ms AS mtimeMs,
               part_bytes AS partBytes, key_fingerprint AS keyFingerprint, started_at AS startedAt
@@ -302,6 +355,7 @@ export class Journal {
 
   /** Upload ids of every multipart upload the journal is tracking (to be resumed, not aborted). */
   trackedUploadIds(): Set<string> {
+    this.flushPendingObjects();
     const rows = this.statement('SELECT upload_id AS uploadId FROM multipart_uploads').all() as Array<{ uploadId: string }>;
     return new Set(rows.map((row) => row.uploadId));
   }
@@ -319,6 +373,11 @@ export class Journal {
 
   /** Forgets a multipart upload and its parts (completed or aborted). */
   forgetMultipart(endpoint: string, bucket: string, key: string): void {
+    this.flushPendingObjects();
+    this.forgetMultipartNow(endpoint, bucket, key);
+  }
+
+  private forgetMultipartNow(endpoint: string, bucket: string, key: string): void {
     const row = this.statement('SELECT upload_id AS uploadId FROM multipart_uploads WHERE endpoint = ? AND bucket = ? AND key = ?')
       .get(endpoint, bucket, key) as { uploadId: string } | undefined;
     if (row === undefined) return;
@@ -507,6 +566,7 @@ export class Journal {
    * is at that path now answers to it).
    */
   recordRotatedObject(object: RotatedObject): void {
+    this.flushPendingObjects();
     this.#db.transaction(() => {
       const started = this.statement('SELECT old_etag AS oldEtag FROM key_rotation_objects WHERE rotation_id = ? AND key = ?').get(object.rotationId, object.key) as
         | { oldEtag: string | null }
@@ -546,6 +606,7 @@ export class Journal {
 
   /** How many objects the journal records as written with a key outside one bucket prefix (e.g. by `cosync backup`), with a few examples. */
   objectsWithKeyOutside(fingerprint: string, endpoint: string, bucket: string, prefix: string): { count: number; examples: string[] } {
+    this.flushPendingObjects();
     const where = `FROM objects WHERE key_fingerprint = ? AND NOT (endpoint = ? AND bucket = ? AND substr(key, 1, length(?)) = ?)`;
     const parameters = [fingerprint, endpoint, bucket, prefix, prefix];
     const { count } = this.statement(`SELECT count(*) AS count ${where}`).get(...parameters) as { count: number };
@@ -554,6 +615,7 @@ export class Journal {
   }
 
   close(): void {
+    this.flushPendingObjects();
     this.#db.close();
   }
 }

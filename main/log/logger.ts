@@ -5,7 +5,7 @@
  * StoreCredentials values whose JSON form is a fingerprint. As a second line of defence every
  * string field is scrubbed of signed-URL signatures and SSE-C key headers before it is written.
  */
-import { appendFileSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -32,6 +32,8 @@ const SCRUBBERS: ReadonlyArray<[RegExp, string]> = [
 
 /** Removes credentials and keys that may hide inside free text (error messages, URLs). */
 export function scrubText(text: string): string {
+  // Both patterns need a "=" or ":"; most fields (paths, keys, codes) have neither, and skip the regular expressions.
+  if (!text.includes('=') && !text.includes(':')) return text;
   let result = text;
   for (const [pattern, replacement] of SCRUBBERS) result = result.replace(pattern, replacement);
   return result;
@@ -57,7 +59,15 @@ export function formatLogFields(fields: Readonly<Record<string, unknown>>): stri
 /** File logger with size-based rotation: cosync.log, cosync.1.log … cosync.N.log. */
 export class FileLogger implements Logger {
   readonly file: string;
-  #size: number | undefined;
+  /**
+   * The log file stays open (append mode): opening and closing it for every line cost more CPU
+   * than the rest of a small file's upload bookkeeping. Each line is still one write() of its
+   * own, so it survives a kill -9 right after it.
+   */
+  #fd: number | undefined;
+  #size = 0;
+  /** When we last checked that the open file is still the one named cosync.log (another process may have rotated it). */
+  #checkedAt = 0;
   readonly #listeners = new Set<(line: string) => void>();
 
   constructor(
@@ -71,14 +81,14 @@ export class FileLogger implements Logger {
     if (LEVELS.indexOf(level) < LEVELS.indexOf(this.options.minLevel ?? 'info')) return;
     const line = formatRecord(level, event, fields, new Date());
     try {
-      if (this.#size === undefined) {
-        mkdirSync(this.directory, { recursive: true, mode: 0o700 });
-        this.#size = fileSize(this.file);
+      const bytes = Buffer.from(line);
+      let fd = this.openFile();
+      if (this.#size + bytes.length > (this.options.maxBytes ?? 5 * 1024 * 1024)) {
+        this.rotate();
+        fd = this.openFile();
       }
-      if (this.#size + line.length > (this.options.maxBytes ?? 5 * 1024 * 1024)) this.rotate();
-      // Synchronous append: a log line must survive a kill -9 right after it; lines are small and rare.
-      appendFileSync(this.file, line, { mode: 0o600 });
-      this.#size += Buffer.byteLength(line);
+      writeSync(fd, bytes);
+      this.#size += bytes.length;
     } catch {
       // A full disk or unwritable log folder must never stop a backup.
     }
@@ -89,6 +99,35 @@ export class FileLogger implements Logger {
         // A failing listener (a closed UI connection) must not stop logging.
       }
     }
+  }
+
+  /** Closes the log file (it is opened again by the next line). */
+  close(): void {
+    if (this.#fd === undefined) return;
+    const fd = this.#fd;
+    this.#fd = undefined;
+    try {
+      closeSync(fd);
+    } catch {
+      // Already closed: nothing to release.
+    }
+  }
+
+  /** The open log file, (re)opened when needed: at the first line, and when another process rotated or removed it. */
+  private openFile(): number {
+    const now = Date.now();
+    if (this.#fd !== undefined && now - this.#checkedAt > 1000) {
+      this.#checkedAt = now;
+      // Once a second at most: is cosync.log still the file we write to?
+      if (identityOf(this.file) !== identityOf(this.#fd)) this.close();
+    }
+    if (this.#fd === undefined) {
+      mkdirSync(this.directory, { recursive: true, mode: 0o700 });
+      this.#fd = openSync(this.file, 'a', 0o600);
+      this.#size = fstatSync(this.#fd).size;
+      this.#checkedAt = now;
+    }
+    return this.#fd;
   }
 
   /** Hands every record written from now on (the scrubbed JSON line) to `listener`; returns the unsubscribe function. */
@@ -109,6 +148,7 @@ export class FileLogger implements Logger {
   }
 
   private rotate(): void {
+    this.close();
     const keep = this.options.keep ?? 5;
     rmSync(join(this.directory, `cosync.${keep}.log`), { force: true });
     for (let index = keep - 1; index >= 1; index--) {
@@ -121,6 +161,16 @@ export class FileLogger implements Logger {
 }
 
 const LEVELS: ReadonlyArray<LogLevel> = ['debug', 'info', 'warn', 'error'];
+
+/** Device and inode of a path or an open file, or undefined when the path does not exist. */
+function identityOf(file: string | number): string | undefined {
+  try {
+    const info = typeof file === 'number' ? fstatSync(file) : statSync(file);
+    return `${info.dev}:${info.ino}`;
+  } catch {
+    return undefined;
+  }
+}
 
 function fileSize(path: string): number {
   try {

@@ -11,7 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { open, stat, type FileHandle } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import type PQueue from 'p-queue';
 import { planUpload, type MultipartLimits, type TransferSizing } from '../../app/part-size.js';
 import { CosyncError } from '../../app/result.js';
@@ -22,6 +22,7 @@ import { Crc64, crc64OfParts } from '../../app/crc64.js';
 import { throttledBody, type TokenBucket } from './bandwidth.js';
 import type { BufferPool } from './buffer-pool.js';
 import { contentDigest, METADATA, multipartEtag } from './content-digest.js';
+import { OpenFile } from './open-file.js';
 import { missingParts, runParts } from './run-parts.js';
 
 /** Everything an upload needs from its surroundings; shared by all files of a run. */
@@ -114,7 +115,7 @@ interface PreparedRange {
  * whatever the part size. If the file changes between the reads, the server's Content-MD5 check
  * rejects the part (BadDigest), so a changed file can never be stored under the old digest.
  */
-async function prepareRange(localPath: string, file: FileHandle, position: number, length: number, buffers: BufferPool, withCrc64: boolean): Promise<PreparedRange> {
+async function prepareRange(localPath: string, file: OpenFile, position: number, length: number, buffers: BufferPool, withCrc64: boolean): Promise<PreparedRange> {
   if (length <= IN_MEMORY_BYTES) {
     const bytes = buffers.acquire(length);
     try {
@@ -154,25 +155,45 @@ async function crc64OfFile(localPath: string): Promise<bigint> {
 }
 
 /** Fills `target` from the file at `position`; a short read means the file shrank meanwhile. */
-async function readExactly(localPath: string, target: Buffer, position: number, handle?: FileHandle): Promise<void> {
-  const file = handle ?? (await open(localPath, 'r'));
-  try {
-    let filled = 0;
-    while (filled < target.length) {
-      const { bytesRead } = await file.read(target, filled, target.length - filled, position + filled);
-      if (bytesRead === 0) throw new CosyncError('local-changed', `${localPath} shrank while it was being read; it will be uploaded again once it settles`);
-      filled += bytesRead;
-    }
-  } finally {
-    if (handle === undefined) await file.close();
+async function readExactly(localPath: string, target: Buffer, position: number, file: OpenFile): Promise<void> {
+  let filled = 0;
+  while (filled < target.length) {
+    const bytesRead = await file.read(target, filled, target.length - filled, position + filled);
+    if (bytesRead === 0) throw new CosyncError('local-changed', `${localPath} shrank while it was being read; it will be uploaded again once it settles`);
+    filled += bytesRead;
+  }
+}
+
+function assertSameState(localPath: string, now: { size: number; mtimeMs: number }, sizeBytes: number, mtimeMs: number): void {
+  if (now.size !== sizeBytes || now.mtimeMs !== mtimeMs) {
+    throw new CosyncError('local-changed', `${localPath} changed while it was being uploaded; it will be uploaded again once it settles`);
   }
 }
 
 async function assertUnchanged(localPath: string, sizeBytes: number, mtimeMs: number): Promise<void> {
-  const now = await stat(localPath);
-  if (now.size !== sizeBytes || now.mtimeMs !== mtimeMs) {
-    throw new CosyncError('local-changed', `${localPath} changed while it was being uploaded; it will be uploaded again once it settles`);
+  assertSameState(localPath, await stat(localPath), sizeBytes, mtimeMs);
+}
+
+/**
+ * A single PUT's content, checked unchanged by the open file's own stat once it has been read:
+ * the bytes hashed are then a snapshot of the file as observed, and the server's Content-MD5
+ * check covers a streamed body read again later. (One fstat on the open file instead of a
+ * path stat after the PUT: with many small files, every system call shows in the CPU bill.)
+ */
+async function readWholeFile(
+  localPath: string,
+  file: OpenFile,
+  observed: { sizeBytes: number; mtimeMs: number },
+  context: UploadContext,
+): Promise<PreparedRange> {
+  const range = await prepareRange(localPath, file, 0, observed.sizeBytes, context.buffers, context.crc64Parts);
+  try {
+    assertSameState(localPath, await file.stat(), observed.sizeBytes, observed.mtimeMs);
+  } catch (error) {
+    range.release();
+    throw error;
   }
+  return range;
 }
 
 /** Uploads `localPath` to `key` with `encryption`. */
@@ -203,8 +224,8 @@ export async function uploadFile(
   if (plan.kind === 'single') {
     const response = await context.partQueue.add(
       async () => {
-        const file = await open(localPath, 'r');
-        const range = await prepareRange(localPath, file, 0, sizeBytes, context.buffers, context.crc64Parts).finally(() => file.close());
+        const file = await OpenFile.open(localPath);
+        const range = await readWholeFile(localPath, file, { sizeBytes, mtimeMs }, context).finally(() => file.close());
         try {
           const put = await context.store.putObject(
             key,
@@ -224,9 +245,8 @@ export async function uploadFile(
     );
     if (response === undefined) throw new CosyncError('aborted', `upload of ${key} was cancelled`);
     const { contentMd5 } = response;
-    await assertUnchanged(localPath, sizeBytes, mtimeMs);
     observer.onDidTransfer?.(sizeBytes);
-    context.journal.recordObject({
+    context.journal.recordObjectSoon({
       endpoint: context.endpointId,
       bucket: context.bucket,
       key,
@@ -253,7 +273,7 @@ export async function uploadFile(
   for (const part of doneParts.values()) observer.onDidTransfer?.(partLength(part.partNumber, plan.partBytes, sizeBytes));
 
   const partCrcs = new Map<number, bigint>();
-  const file = await open(localPath, 'r');
+  const file = await OpenFile.open(localPath);
   try {
     await runParts(context.partQueue, missingParts(plan.partCount, doneParts), context.signal, async (partNumber, signal) => {
       const length = partLength(partNumber, plan.partBytes, sizeBytes);

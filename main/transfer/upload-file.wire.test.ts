@@ -1,5 +1,6 @@
 /** uploadFile's integrity checks against a recording server that reports COS CRC-64 values. */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import PQueue from 'p-queue';
@@ -54,4 +55,32 @@ it('removes an object whose COS CRC-64 differs, and records nothing', async () =
   await expect(uploadFile(join(dir, 'file.txt'), 'file.txt', { mode: 'none' }, context)).rejects.toMatchObject({ code: 'integrity', message: /CRC-64.*removed/ });
   expect(server.requests.map((request) => request.method)).toEqual(['PUT', 'DELETE']);
   expect(journal.getObject(server.url, 'photos-1250000000', 'file.txt')).toBeUndefined();
+});
+
+it('refuses a file that changed since it was observed, before sending anything', async () => {
+  const path = join(dir, 'file.txt');
+  const { mtimeMs } = statSync(path);
+  // The caller saw an older state (its scan came before the last save).
+  await expect(uploadFile(path, 'file.txt', { mode: 'none' }, context, {}, { sizeBytes: 9, mtimeMs: mtimeMs - 5000 })).rejects.toMatchObject({ code: 'local-changed' });
+  await expect(uploadFile(path, 'file.txt', { mode: 'none' }, context, {}, { sizeBytes: 8, mtimeMs })).rejects.toMatchObject({ code: 'local-changed' });
+  expect(server.requests).toEqual([]);
+  expect(journal.getObject(server.url, 'photos-1250000000', 'file.txt')).toBeUndefined();
+});
+
+it('uploads the snapshot it read, and records its mtime, when the file changes during the PUT', async () => {
+  const path = join(dir, 'file.txt');
+  const before = statSync(path);
+  extra = (request): Record<string, string> => {
+    // The file is saved again while its bytes are on the wire.
+    if (request.method === 'PUT') {
+      writeFileSync(path, 'something else entirely');
+      utimesSync(path, new Date(), new Date(before.mtimeMs + 10_000));
+    }
+    return {};
+  };
+  const outcome = await uploadFile(path, 'file.txt', { mode: 'none' }, context, {}, { sizeBytes: before.size, mtimeMs: before.mtimeMs });
+  expect(outcome).toMatchObject({ kind: 'single', sizeBytes: 9, mtimeMs: before.mtimeMs, md5Hex: createHash('md5').update(content).digest('hex') });
+  expect(server.requests.find((request) => request.method === 'PUT')?.body.equals(content)).toBe(true);
+  // The journal holds the state that was uploaded; the newer one differs from it and is uploaded next time.
+  expect(journal.getObject(server.url, 'photos-1250000000', 'file.txt')).toMatchObject({ sizeBytes: 9, mtimeMs: before.mtimeMs });
 });
