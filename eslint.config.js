@@ -67,12 +67,21 @@ export default defineConfig(
   },
   {
     files: ['main/**/*.{ts,tsx,cts,mts}'],
+    ignores: ['main/electron/**', 'main/cli/**', 'main/**/*.test.ts'],
+    rules: layer(
+      'Only main/electron/ may import electron; main/ never imports the renderer; the engine does not depend on the CLI, which is one of its front ends (DESIGN.md, Layers).',
+      [...electronImports, '**/renderer/**', '**/cli/**'],
+    ),
+  },
+  {
+    // The CLI, and tests (which may drive the CLI end to end).
+    files: ['main/cli/**/*.{ts,tsx,cts,mts}', 'main/**/*.test.ts'],
     ignores: ['main/electron/**'],
     rules: layer('Only main/electron/ may import electron; main/ never imports the renderer (DESIGN.md, Layers).', [...electronImports, '**/renderer/**']),
   },
   {
     files: ['main/electron/**/*.{ts,tsx,cts,mts}'],
-    rules: layer('The desktop shell talks to the renderer over IPC, never by import (DESIGN.md, Layers).', ['**/renderer/**']),
+    rules: layer('The desktop shell talks to the renderer over IPC, never by import, and runs the engine without the CLI (DESIGN.md, Layers).', ['**/renderer/**', '**/cli/**']),
   },
   {
     files: ['renderer/**/*.{ts,tsx,cts,mts}'],

@@ -23,24 +23,9 @@ import type { KeyCheck } from '../secrets/verify-key.js';
 import { expandBackupPaths, runBackup } from '../transfer/backup.js';
 import { BufferPool } from '../transfer/buffer-pool.js';
 import { abortStaleUploads, DEFAULT_STALE_UPLOAD_HOURS } from '../transfer/stale-uploads.js';
-import { transferPrinter, type CliIo } from './output.js';
-import {
-  bandwidthLimit,
-  credentialsFor,
-  encryptionFor,
-  parse,
-  positiveInteger,
-  requireOption,
-  retryLogger,
-  Session,
-  SIZING_OPTIONS,
-  sizingFromFlags,
-  TARGET_OPTIONS,
-  targetFromFlags,
-  type CliDependencies,
-} from './session.js';
-
-export type { CliDependencies } from './session.js';
+import { transferPrinter } from './output.js';
+import { credentialsFor, encryptionFor, requireOption, retryLogger, Session, targetFromSettings, type SessionDependencies, type SessionIo } from '../session/session.js';
+import { bandwidthLimit, parse, positiveInteger, SIZING_OPTIONS, sizingFromFlags, TARGET_OPTIONS } from './cli-options.js';
 
 
 
@@ -111,7 +96,7 @@ Global options:
 
 
 /** Runs one CLI invocation; resolves to the process exit code. */
-export async function runCli(argv: ReadonlyArray<string>, dependencies: CliDependencies): Promise<number> {
+export async function runCli(argv: ReadonlyArray<string>, dependencies: SessionDependencies): Promise<number> {
   const { io } = dependencies;
   const session = new Session(dependencies);
   try {
@@ -246,7 +231,7 @@ async function keyCommand(args: ReadonlyArray<string>, session: Session): Promis
     case 'verify': {
       const { values, positionals } = parse(rest, { ...TARGET_OPTIONS, limit: { type: 'string' } }, session);
       const name = validateKeyName(singleName(positionals, 'key verify NAME --endpoint URL --bucket B [--prefix P]'));
-      const target = targetFromFlags({ ...values, sse: 'c', key: name }, 'c');
+      const target = targetFromSettings({ ...values, sse: 'c', key: name }, 'c');
       const limit = positiveInteger(values.limit, 'limit', 20, 1_000_000);
       const key = await session.keychain.getKey(name);
       const store = new S3RemoteStore(target, await credentialsFor(session, values.account));
@@ -286,7 +271,7 @@ function singleName(positionals: ReadonlyArray<string>, usage: string): string {
   return positionals[0] as string;
 }
 
-async function readAllStdin(io: CliIo): Promise<string> {
+async function readAllStdin(io: SessionIo): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of io.stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
   return Buffer.concat(chunks).toString('utf8');
@@ -344,7 +329,7 @@ async function backupCommand(args: ReadonlyArray<string>, session: Session): Pro
     session,
   );
   if (positionals.length === 0) throw new CosyncError('usage', 'expected: cosync backup PATH... --endpoint URL --bucket B');
-  const target = targetFromFlags(values, 'none');
+  const target = targetFromSettings(values, 'none');
   const limits = target.dialect === 'cos' ? COS_LIMITS : S3_LIMITS;
   const sizing = sizingFromFlags(values);
   const partConcurrency = positiveInteger(values.concurrency, 'concurrency', 8, 64);
@@ -390,7 +375,7 @@ async function backupCommand(args: ReadonlyArray<string>, session: Session): Pro
 async function restoreCommand(args: ReadonlyArray<string>, session: Session): Promise<number> {
   const { values, positionals } = parse(args, { ...TARGET_OPTIONS, to: { type: 'string' }, overwrite: { type: 'boolean' } }, session);
   if (positionals.length > 0) throw new CosyncError('usage', `unexpected argument ${JSON.stringify(positionals[0])}; restore takes --to DIR`);
-  const target = targetFromFlags(values, 'none');
+  const target = targetFromSettings(values, 'none');
   const destination = resolve(requireOption(values.to, 'to DIR', ' (the folder to restore into)'));
   const existing = await stat(destination).catch(() => undefined);
   if (existing !== undefined && !existing.isDirectory()) throw new CosyncError('usage', `--to ${destination} exists and is not a folder`);

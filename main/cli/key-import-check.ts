@@ -12,7 +12,7 @@ import { S3RemoteStore } from '../remote/s3-remote-store.js';
 import type { SseCustomerKey } from '../secrets/secret-values.js';
 import { verifyKeyAgainstObjects } from '../secrets/verify-key.js';
 import { findFolder } from '../daemon/folder-admin.js';
-import { credentialsFor, targetFromFlags, type Session } from './session.js';
+import { credentialsFor, targetFromSettings, type Session } from '../session/session.js';
 
 /** The flags of `key import` that name what to check the key against. */
 export const IMPORT_CHECK_OPTIONS = {
@@ -92,7 +92,7 @@ async function placeToCheck(session: Session, name: string, values: ImportCheckV
     if (values.account !== undefined) throw new CosyncError('usage', '--account is used with --folder ID or --endpoint/--bucket, to check the key against objects there');
     return undefined;
   }
-  const target = targetFromFlags({ endpoint: values.endpoint, region: values.region, bucket: values.bucket, prefix: values.prefix, 'path-style': values['path-style'], sse: 'c', key: name }, 'c');
+  const target = targetFromSettings({ endpoint: values.endpoint, region: values.region, bucket: values.bucket, prefix: values.prefix, 'path-style': values['path-style'], sse: 'c', key: name }, 'c');
   return { target, account: values.account, where: describePlace(target) };
 }
 

@@ -13,8 +13,8 @@ import { formatBytes } from '../../app/transfer-events.js';
 import { S3RemoteStore } from '../remote/s3-remote-store.js';
 import { rotateFolderKey, type KeyRotationEvent } from '../secrets/key-rotation.js';
 import { recordedKeyFingerprints } from '../secrets/recorded-fingerprints.js';
-import type { CliIo } from './output.js';
-import { credentialsFor, positiveInteger, requireOption, retryLogger, SIZING_OPTIONS, sizingFromFlags, type Session } from './session.js';
+import { credentialsFor, requireOption, retryLogger, type Session, type SessionIo } from '../session/session.js';
+import { positiveInteger, SIZING_OPTIONS, sizingFromFlags } from './cli-options.js';
 import { claimEngine } from '../daemon/engine-lock.js';
 import { findFolder } from '../daemon/folder-admin.js';
 
@@ -93,7 +93,7 @@ export async function keyRotateCommand(
 }
 
 /** Human progress on stderr: what is to be done, then a line every few seconds, then the last one. */
-function rotationPrinter(io: CliIo): (event: KeyRotationEvent) => void {
+function rotationPrinter(io: SessionIo): (event: KeyRotationEvent) => void {
   let lastProgressAt = 0;
   let bytesDone = 0;
   return (event) => {

@@ -3,18 +3,11 @@
  * file and a summary (human), or one JSON object per event (`--json`).
  */
 import { formatBytes, type TransferEvent } from '../../app/transfer-events.js';
+import type { SessionIo } from '../session/session.js';
 import { LiveProgress } from './live-progress.js';
 
-/** Where the CLI writes; injected so tests can capture it. */
-export interface CliIo {
-  readonly stdout: { write(text: string): unknown; isTTY?: boolean };
-  readonly stderr: { write(text: string): unknown };
-  readonly stdin: NodeJS.ReadableStream & { isTTY?: boolean };
-  readonly env: NodeJS.ProcessEnv;
-}
-
 /** Builds the event sink for a run: JSON lines, live terminal progress, or plain lines. */
-export function transferPrinter(io: CliIo, json: boolean): (event: TransferEvent) => void {
+export function transferPrinter(io: SessionIo, json: boolean): (event: TransferEvent) => void {
   if (json) return (event) => void io.stdout.write(`${JSON.stringify(event)}\n`);
   if (io.stdout.isTTY !== true) return plainPrinter(io);
   const stdout = io.stdout as { write(text: string): unknown; columns?: number };
@@ -31,7 +24,7 @@ const PLAIN_FLUSH_MS = 100;
  * batches: writes to a pipe are synchronous in Node on Linux, and one write per file cost about
  * 0.1 ms of CPU each when backing up thousands of small files.
  */
-function plainPrinter(io: CliIo): (event: TransferEvent) => void {
+function plainPrinter(io: SessionIo): (event: TransferEvent) => void {
   let pending = '';
   let timer: ReturnType<typeof setTimeout> | undefined;
   const flush = (): void => {

@@ -19,16 +19,8 @@ import { Daemon } from '../daemon/daemon.js';
 import { claimEngine, runningEngine } from '../daemon/engine-lock.js';
 import { callEngine, reachableEngine } from './engine-client.js';
 import { startServer } from './serve.js';
-import {
-  bandwidthLimit,
-  parse,
-  positiveInteger,
-  SIZING_OPTIONS,
-  sizingFromFlags,
-  TARGET_OPTIONS,
-  targetFromFlags,
-  type Session,
-} from './session.js';
+import { targetFromSettings, type Session } from '../session/session.js';
+import { bandwidthLimit, parse, positiveInteger, SIZING_OPTIONS, sizingFromFlags, TARGET_OPTIONS } from './cli-options.js';
 
 /** Dispatches the sync command groups; undefined when `group` is not one of them. */
 export async function syncCommands(group: string, args: ReadonlyArray<string>, session: Session): Promise<number | undefined> {
@@ -75,7 +67,7 @@ async function folderCommand(args: ReadonlyArray<string>, session: Session): Pro
       if (positionals.length !== 1) throw new CosyncError('usage', 'expected: cosync folder add PATH --endpoint URL --bucket B [--prefix P] [--sse none|cos|kms|c] [--key NAME] [--policy keep|mirror|trash]');
       const policy = (values.policy ?? 'keep') as DeletePolicy;
       if (!DELETE_POLICIES.includes(policy)) throw new CosyncError('usage', `--policy must be keep (never delete in the bucket), mirror (delete there too) or trash (move to ${'.cosync-trash/'}); got ${JSON.stringify(values.policy)}`);
-      const target = targetFromFlags(values, 'none');
+      const target = targetFromSettings(values, 'none');
       const folder = await addSyncFolder(session, {
         localPath: positionals[0] as string,
         target,

@@ -10,7 +10,7 @@ import { afterEach, beforeAll, expect, it } from 'vitest';
 import type { EngineEvent } from '../../app/contract.js';
 import { useWorkDir } from '../../test/support/files.js';
 import { createBucket, listKeys, readObject, requireServices, uniqueName, type Services } from '../../test/support/services.js';
-import { Session } from '../cli/session.js';
+import { Session } from '../session/session.js';
 import { exportRecoveryKit, generateKey } from '../secrets/key-admin.js';
 import { readKit } from '../secrets/recovery-kit.js';
 import { Daemon } from './daemon.js';

@@ -17,8 +17,7 @@ import { folderTarget, type SyncFolderConfig } from '../../app/sync-model.js';
 import type { FileStatus } from '../../app/sync-status.js';
 import { normalizePrefix, type Target } from '../../app/target.js';
 import type { TransferEvent } from '../../app/transfer-events.js';
-import type { Session } from '../cli/session.js';
-import { targetFromFlags } from '../cli/session.js';
+import { targetFromSettings, type Session } from '../session/session.js';
 import type { CosyncConfig } from '../config/config-store.js';
 import type { Journal } from '../journal/journal.js';
 import { formatLogFields } from '../log/logger.js';
@@ -637,7 +636,7 @@ export class Daemon {
 
 /** A Target from what the UI sent, validated like the CLI's flags. */
 function targetOf(request: StoreLocation & { sse: AddFolderRequest['sse']; keyName: string | undefined; kmsKeyId: string | undefined }): Target {
-  return targetFromFlags(
+  return targetFromSettings(
     {
       endpoint: request.endpoint.trim() === '' ? undefined : request.endpoint.trim(),
       region: request.region,

@@ -9,7 +9,7 @@ import { basename, resolve, sep } from 'node:path';
 import { CosyncError } from '../../app/result.js';
 import { folderTarget, type DeletePolicy, type SyncFolderConfig } from '../../app/sync-model.js';
 import { assertKeySafeTransport, type Target } from '../../app/target.js';
-import { credentialsFor, encryptionFor, retryLogger, type Session } from '../cli/session.js';
+import { credentialsFor, encryptionFor, retryLogger, type Session } from '../session/session.js';
 import type { Journal } from '../journal/journal.js';
 import { S3RemoteStore } from '../remote/s3-remote-store.js';
 import type { FolderConnection } from '../sync/sync-engine.js';

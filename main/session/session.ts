@@ -1,11 +1,9 @@
 /**
- * What every CLI command shares: global and target options, the lazily built services of one
- * invocation (paths, logger, keychain, journal), and turning flags into a validated Target,
- * credentials and encryption.
+ * What one run of cosync shares — a CLI invocation, `cosync serve`, or the desktop app: its lazily
+ * built services (paths, logger, keychain, journal), and turning target settings into a
+ * validated Target, credentials and encryption.
  */
 import { join } from 'node:path';
-import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { DEFAULT_SIZING, type TransferSizing } from '../../app/part-size.js';
 import { CosyncError } from '../../app/result.js';
 import {
   assertKeySafeTransport,
@@ -30,37 +28,20 @@ import { KeytarSecretStore } from '../secrets/keytar-secret-store.js';
 import { recordedKeyFingerprints } from '../secrets/recorded-fingerprints.js';
 import type { SecretStore } from '../secrets/secret-store.js';
 import { StoreCredentials } from '../secrets/secret-values.js';
-import { TokenBucket } from '../transfer/bandwidth.js';
-import type { CliIo } from './output.js';
 
-const MiB = 1024 * 1024;
-
-/** Injectable parts, so tests can run the CLI in-process with fakes for pure logic. */
-export interface CliDependencies {
-  readonly io: CliIo;
-  readonly secretStore?: SecretStore;
+/** The process's standard streams and environment (a CLI invocation's, or the desktop app's). */
+export interface SessionIo {
+  readonly stdout: { write(text: string): unknown; isTTY?: boolean };
+  readonly stderr: { write(text: string): unknown };
+  readonly stdin: NodeJS.ReadableStream & { isTTY?: boolean };
+  readonly env: NodeJS.ProcessEnv;
 }
 
-export const TARGET_OPTIONS = {
-  endpoint: { type: 'string' },
-  bucket: { type: 'string' },
-  prefix: { type: 'string' },
-  sse: { type: 'string' },
-  key: { type: 'string' },
-  'kms-key-id': { type: 'string' },
-  'path-style': { type: 'boolean' },
-  region: { type: 'string' },
-  account: { type: 'string' },
-  json: { type: 'boolean' },
-  concurrency: { type: 'string' },
-  bwlimit: { type: 'string' },
-} as const satisfies ParseArgsConfig['options'];
-
-export const GLOBAL_OPTIONS = {
-  'config-dir': { type: 'string' },
-  keystore: { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-} as const satisfies ParseArgsConfig['options'];
+/** Injectable parts, so tests can run the CLI in-process with fakes for pure logic. */
+export interface SessionDependencies {
+  readonly io: SessionIo;
+  readonly secretStore?: SecretStore;
+}
 
 /** Where keys and credentials are kept: the OS keychain, or the passphrase-encrypted file keystore. */
 export type KeystoreKind = 'os' | 'file';
@@ -79,9 +60,9 @@ export class Session {
   #configDirOption: string | undefined;
   #keystoreOption: KeystoreKind | undefined;
 
-  constructor(readonly dependencies: CliDependencies) {}
+  constructor(readonly dependencies: SessionDependencies) {}
 
-  get io(): CliIo {
+  get io(): SessionIo {
     return this.dependencies.io;
   }
 
@@ -150,33 +131,29 @@ export class Session {
   }
 }
 
-type Parsed<O extends ParseArgsConfig['options']> = ReturnType<typeof parseArgs<{ args: string[]; options: typeof GLOBAL_OPTIONS & O; allowPositionals: true; strict: true }>>;
-
-export function parse<O extends ParseArgsConfig['options']>(args: ReadonlyArray<string>, options: O, session: Session): Parsed<O> {
-  const parsed = parseArgs({ args: [...args], options: { ...GLOBAL_OPTIONS, ...options }, allowPositionals: true, strict: true });
-  const globals = parsed.values as { 'config-dir'?: string; keystore?: string };
-  session.setConfigDir(globals['config-dir']);
-  session.setKeystore(globals.keystore);
-  return parsed;
-}
-
+/** A required setting (named as its flag), present and not blank. */
 export function requireOption(value: string | boolean | undefined, flag: string, hint = ''): string {
   if (typeof value !== 'string' || value.trim() === '') throw new CosyncError('usage', `missing --${flag}${hint}`);
   return value;
 }
 
-export function positiveInteger(value: string | undefined, flag: string, fallback: number, max: number): number {
-  if (value === undefined) return fallback;
-  const number = Number(value);
-  if (!Number.isInteger(number) || number < 1 || number > max) throw new CosyncError('usage', `--${flag} must be a whole number from 1 to ${max}; got ${JSON.stringify(value)}`);
-  return number;
+/**
+ * Where and how a target stores objects, as the CLI's flags and the window's forms give it
+ * (names as the flags spell them); checked by targetFromSettings.
+ */
+export interface TargetSettings {
+  readonly endpoint?: string | undefined;
+  readonly region?: string | undefined;
+  readonly bucket?: string | undefined;
+  readonly prefix?: string | undefined;
+  readonly sse?: string | undefined;
+  readonly key?: string | undefined;
+  readonly 'kms-key-id'?: string | undefined;
+  readonly 'path-style'?: boolean | undefined;
 }
 
-
-export type TargetValues = { [K in keyof typeof TARGET_OPTIONS]?: (typeof TARGET_OPTIONS)[K]['type'] extends 'boolean' ? boolean : string };
-
-/** Builds and validates a Target from flags, before any I/O. */
-export function targetFromFlags(values: TargetValues, defaultSse: 'none' | 'c'): Target {
+/** Builds and validates a Target from settings, before any I/O. */
+export function targetFromSettings(values: TargetSettings, defaultSse: 'none' | 'c'): Target {
   // Tencent COS needs only its region: the endpoint is https://cos.REGION.myqcloud.com.
   const endpoint =
     values.endpoint === undefined && values.region !== undefined
@@ -240,28 +217,7 @@ export async function encryptionFor(session: Session, target: Target): Promise<O
   }
 }
 
-/** `--bwlimit MIB` (MiB per second, fractions allowed) as a token bucket. */
-export function bandwidthLimit(value: string | undefined): TokenBucket | undefined {
-  if (value === undefined) return undefined;
-  const mibPerSecond = Number(value);
-  if (!Number.isFinite(mibPerSecond) || mibPerSecond <= 0) throw new CosyncError('usage', `--bwlimit must be a positive number of MiB per second, e.g. 2 or 0.5; got ${JSON.stringify(value)}`);
-  return new TokenBucket(mibPerSecond * MiB);
-}
-
 export function retryLogger(logger: Logger): (operation: string, attempt: number, reason: string, delayMs: number) => void {
   return (operation, attempt, reason, delayMs) => logger.log('warn', 'retry', { operation, attempt, reason, delayMs });
 }
 
-
-export const SIZING_OPTIONS = {
-  'part-size': { type: 'string' },
-  'multipart-threshold': { type: 'string' },
-} as const satisfies ParseArgsConfig['options'];
-
-/** `--part-size MIB` and `--multipart-threshold MIB`, validated. */
-export function sizingFromFlags(values: { 'part-size'?: string | undefined; 'multipart-threshold'?: string | undefined }): TransferSizing {
-  return {
-    preferredPartBytes: positiveInteger(values['part-size'], 'part-size', DEFAULT_SIZING.preferredPartBytes / MiB, 5 * 1024) * MiB,
-    multipartThresholdBytes: positiveInteger(values['multipart-threshold'], 'multipart-threshold', DEFAULT_SIZING.multipartThresholdBytes / MiB, 1024) * MiB,
-  };
-}
