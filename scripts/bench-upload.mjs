@@ -7,7 +7,7 @@
 // Options (environment): BENCH_SHAPES=1x1GiB,10x100MiB,1000x64KiB  BENCH_CONCURRENCY=8  BENCH_PART_MIB=16
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -105,6 +105,9 @@ function makeShape(shape) {
       block.writeUInt32LE(written / block.length, 4);
       writeSync(fd, block, 0, Math.min(block.length, shape.bytes - written));
     }
+    // On disk before the first tool starts: otherwise the kernel's write-back of a fresh GiB runs
+    // during the first tool's measurement (cosync's) and takes its CPU and disk.
+    fsyncSync(fd);
     closeSync(fd);
   }
   return dir;
