@@ -315,6 +315,19 @@ describe('copyObjectWithFallback over the CopyObject limit', () => {
     store.close();
   });
 
+  it('removes a finished copy whose size is wrong, so it never looks complete', async () => {
+    script = (request) => {
+      if (isPartCopy(request)) return { status: 200, body: `<CopyPartResult><ETag>"copy-${request.query.get('partNumber')}"</ETag></CopyPartResult>` };
+      // The object Complete made is short.
+      if (request.method === 'HEAD' && request.path.endsWith('/renamed.bin')) return { status: 200, headers: { etag: '"made"', 'content-length': '7' } };
+      return serveObject(request);
+    };
+    const store = storeFor('s3', 'c');
+    await expect(copyObjectWithFallback(store, 'big.bin', 'renamed.bin', sameKey, { limits, sizing })).rejects.toMatchObject({ code: 'integrity', message: /7 bytes instead of 23; it was removed/ });
+    expect(server.requests.filter((request) => request.method === 'DELETE').map((request) => request.path)).toEqual(['/photos-1250000000/renamed.bin']);
+    store.close();
+  });
+
   it('streams the object when the server cannot copy parts (501): ranged GETs, parts uploaded whole and in order of bytes', async () => {
     script = (request) => (isPartCopy(request) ? s3Error(501, 'NotImplemented') : serveObject(request, { [METADATA.digest]: contentDigest(objectMd5, key) }));
     const store = storeFor('cos', 'c');

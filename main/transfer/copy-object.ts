@@ -31,6 +31,7 @@ import { planUpload, type MultipartLimits, type TransferSizing, type UploadPlan 
 import { CosyncError } from '../../app/result.js';
 import { bufferBody, type ObjectEncryption, type ObjectMetadata, type RemoteObjectDetails, type RemoteStore } from '../remote/remote-store.js';
 import type { SseCustomerKey } from '../secrets/secret-values.js';
+import { throttledBody, type TokenBucket } from './bandwidth.js';
 import { BufferPool } from './buffer-pool.js';
 import { contentDigest, METADATA } from './content-digest.js';
 import { missingParts, runParts } from './run-parts.js';
@@ -53,6 +54,8 @@ export interface CopySettings {
   readonly partQueue?: PQueue | undefined;
   /** Parts in flight when there is no partQueue (default 8). */
   readonly concurrency?: number | undefined;
+  /** The global bandwidth limit: a streamed copy's uploads count against it like any upload's. */
+  readonly bandwidth?: TokenBucket | undefined;
   readonly signal?: AbortSignal | undefined;
 }
 
@@ -67,6 +70,7 @@ interface CopyJob {
   /** The source as the HEAD saw it; every later read must find the same ETag. */
   readonly source: RemoteObjectDetails;
   readonly queue: PQueue;
+  readonly bandwidth: TokenBucket | undefined;
   readonly signal: AbortSignal | undefined;
 }
 
@@ -82,7 +86,7 @@ export async function copyObjectWithFallback(
   const source = await store.headObject(sourceKey, encryption.source, { signal });
   if (source === undefined) throw new CosyncError('object-not-found', `${JSON.stringify(sourceKey)} does not exist; nothing to copy`);
   const queue = settings.partQueue ?? new PQueue({ concurrency: settings.concurrency ?? DEFAULT_COPY_CONCURRENCY });
-  const job: CopyJob = { store, sourceKey, destinationKey, encryption, source, queue, signal };
+  const job: CopyJob = { store, sourceKey, destinationKey, encryption, source, queue, bandwidth: settings.bandwidth, signal };
   const plan = planUpload(source.sizeBytes, settings.limits, settings.sizing);
   const keyChanges = customerKeyOf(encryption.source)?.fingerprint !== customerKeyOf(encryption.destination)?.fingerprint;
 
@@ -144,7 +148,7 @@ async function streamObject(job: CopyJob, plan: UploadPlan): Promise<void> {
     const md5 = createHash('md5').update(bytes).digest();
     checkSourceDigest(job, md5);
     metadata[METADATA.digest] = contentDigest(md5, customerKeyOf(encryption.destination));
-    await store.putObject(destinationKey, bufferBody(bytes), { contentMd5: md5.toString('base64'), metadata, encryption: encryption.destination }, { signal: job.signal });
+    await store.putObject(destinationKey, throttledBody(bufferBody(bytes), job.bandwidth), { contentMd5: md5.toString('base64'), metadata, encryption: encryption.destination }, { signal: job.signal });
     return;
   }
 
@@ -163,7 +167,7 @@ async function streamObject(job: CopyJob, plan: UploadPlan): Promise<void> {
         const partMd5 = createHash('md5').update(bytes).digest('base64');
         // The part goes up while the whole-object hash waits for the parts before it; the buffer is reused only once both are done with it.
         const [upload, hashed] = await Promise.allSettled([
-          store.uploadPart(destinationKey, uploadId, partNumber, bufferBody(bytes), { contentMd5: partMd5, encryption: encryption.destination }, { signal }),
+          store.uploadPart(destinationKey, uploadId, partNumber, throttledBody(bufferBody(bytes), job.bandwidth), { contentMd5: partMd5, encryption: encryption.destination }, { signal }),
           whole.update(partNumber, bytes, signal),
         ]);
         if (upload.status === 'rejected') throw upload.reason;
@@ -207,7 +211,9 @@ async function viaMultipartUpload(
   }
   const head = await store.headObject(destinationKey, encryption.destination, { signal });
   if (head?.sizeBytes !== job.source.sizeBytes) {
-    throw new CosyncError('integrity', `the copy of ${JSON.stringify(sourceKey)} has ${head?.sizeBytes ?? 'no'} bytes instead of ${job.source.sizeBytes}`);
+    // A wrong copy must not look complete. Onto itself (key rotation) there is nothing else to keep: the error stops the rotation.
+    if (head !== undefined && destinationKey !== sourceKey) await store.deleteObject(destinationKey).catch(() => undefined);
+    throw new CosyncError('integrity', `the copy of ${JSON.stringify(sourceKey)} has ${head?.sizeBytes ?? 'no'} bytes instead of ${job.source.sizeBytes}${destinationKey !== sourceKey && head !== undefined ? '; it was removed' : ''}`);
   }
 }
 
