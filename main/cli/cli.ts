@@ -56,6 +56,12 @@ Credentials (COS SecretId/SecretKey or S3 access keys, kept in the OS keychain):
   credentials delete [--account NAME]
   (COSYNC_SECRET_ID and COSYNC_SECRET_KEY in the environment take precedence over the keychain)
 
+File keystore (--keystore file or COSYNC_KEYSTORE=file):
+  keystore passphrase                re-encrypt it under a new passphrase (fresh salt, current scrypt cost): the current
+                                     one as always from COSYNC_KEYSTORE_PASSPHRASE_FILE or COSYNC_KEYSTORE_PASSPHRASE, the
+                                     new one (at least 8 characters) from the file named by COSYNC_KEYSTORE_NEW_PASSPHRASE_FILE
+                                     (mode 0600), from COSYNC_KEYSTORE_NEW_PASSPHRASE, or from the first line of piped stdin
+
 Transfers:
   backup PATH... (--endpoint URL | --region COS-REGION) --bucket B [--prefix P] [--sse none|cos|kms|c] [--key NAME]
          [--kms-key-id ID] [--path-style] [--region R] [--account NAME] [--json]
@@ -114,6 +120,10 @@ export async function runCli(argv: ReadonlyArray<string>, dependencies: SessionD
         return await keyCommand(rest, session);
       case 'credentials':
         return await credentialsCommand(rest, session);
+      case 'keystore': {
+        const { keystoreCommand } = await import('./keystore-command.js');
+        return await keystoreCommand(rest, session);
+      }
       case 'backup':
         return await backupCommand(rest, session);
       case 'restore':

@@ -1,11 +1,11 @@
-/** The passphrase file keystore: round trips, wrong passphrase, tampering, file mode, no plaintext. */
+/** The passphrase file keystore: round trips, wrong passphrase, tampering, file mode, no plaintext, changing the passphrase. */
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CosyncError } from '../../app/result.js';
-import { DEFAULT_SCRYPT, FileSecretStore, passphraseFromEnvironment, type ScryptParameters } from './file-secret-store.js';
+import { DEFAULT_SCRYPT, FileSecretStore, newPassphraseFromEnvironment, passphraseFromEnvironment, type ScryptParameters } from './file-secret-store.js';
 import { Keychain } from './keychain.js';
 import { SseCustomerKey, StoreCredentials } from './secret-values.js';
 
@@ -28,13 +28,13 @@ function store(passphrase = PASSPHRASE, scrypt = CHEAP): FileSecretStore {
   return new FileSecretStore(file, async () => passphrase, { scrypt });
 }
 
-async function expectRefused(promise: Promise<unknown>, message: RegExp): Promise<void> {
+async function expectRefused(promise: Promise<unknown>, message: RegExp, code = 'keychain-unavailable'): Promise<void> {
   const error = await promise.then(
     () => undefined,
     (caught: unknown) => caught,
   );
   expect(error).toBeInstanceOf(CosyncError);
-  expect((error as CosyncError).code).toBe('keychain-unavailable');
+  expect((error as CosyncError).code).toBe(code);
   expect((error as CosyncError).message).toMatch(message);
 }
 
@@ -213,6 +213,95 @@ describe('FileSecretStore', () => {
   });
 });
 
+describe('FileSecretStore.changePassphrase', () => {
+  const NEW_PASSPHRASE = 'a different, longer passphrase';
+
+  it('re-encrypts every item under the new passphrase; the old one opens nothing afterwards', async () => {
+    await store().set('sse-c-key:photos', 'secret-one');
+    await store().set('credentials:default', 'secret-two');
+    const changing = store();
+    expect(await changing.changePassphrase(NEW_PASSPHRASE)).toEqual({ items: 2 });
+
+    const reopened = store(NEW_PASSPHRASE);
+    expect(await reopened.listAccounts()).toEqual(['credentials:default', 'sse-c-key:photos']);
+    expect(await reopened.get('sse-c-key:photos')).toBe('secret-one');
+    expect(await reopened.get('credentials:default')).toBe('secret-two');
+    await expectRefused(store().get('sse-c-key:photos'), /^wrong passphrase for the keystore/);
+    // The instance that made the change now speaks the new passphrase, for reads and writes.
+    await changing.set('c', 'd');
+    expect(await store(NEW_PASSPHRASE).get('c')).toBe('d');
+  });
+
+  it('writes a fresh salt and IV, mode 0600, through a temporary file, and holds no passphrase in clear', async () => {
+    await store().set('a', 'b');
+    const before = await storedFile();
+    await store().changePassphrase(NEW_PASSPHRASE);
+    const after = await storedFile();
+    expect(after.kdf.salt).not.toBe(before.kdf.salt);
+    expect(after.cipher.iv).not.toBe(before.cipher.iv);
+    expect(Buffer.from(after.kdf.salt as string, 'base64')).toHaveLength(16);
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+    expect(await readdir(join(dir, 'config'))).toEqual(['keystore.json']);
+    const raw = await readFile(file, 'utf8');
+    for (const text of [PASSPHRASE, NEW_PASSPHRASE]) expect(raw.includes(text), text).toBe(false);
+  });
+
+  it('upgrades an older file to the store\'s scrypt cost for new files', async () => {
+    await store().set('a', 'b');
+    const stronger: ScryptParameters = { N: 2 ** 11, r: 8, p: 2 };
+    await store(PASSPHRASE, stronger).changePassphrase(NEW_PASSPHRASE);
+    expect((await storedFile()).kdf).toMatchObject(stronger);
+    expect(await store(NEW_PASSPHRASE).get('a')).toBe('b');
+  });
+
+  it('refuses a wrong current passphrase with the usual error, changing nothing byte for byte', async () => {
+    await store().set('a', 'b');
+    const before = await readFile(file);
+    await expectRefused(store('not the passphrase').changePassphrase(NEW_PASSPHRASE), /^wrong passphrase for the keystore .*keystore\.json/);
+    expect((await readFile(file)).equals(before)).toBe(true);
+    expect(await readdir(join(dir, 'config'))).toEqual(['keystore.json']);
+    await expectRefused(store(NEW_PASSPHRASE).get('a'), /wrong passphrase/);
+  });
+
+  it('refuses an empty, a short or an unchanged new passphrase, without echoing it, changing nothing', async () => {
+    await store().set('a', 'b');
+    const before = await readFile(file);
+    const advice = 'choose one of at least 8 characters \\(a few random words make a good one\\)$';
+    await expectRefused(store().changePassphrase(''), new RegExp(`^the new keystore passphrase is empty; ${advice}`), 'usage');
+    await expectRefused(store().changePassphrase('seven77'), new RegExp(`^the new keystore passphrase is too short; ${advice}`), 'usage');
+    // Seven characters, though eight UTF-16 units before NFC: counted as a person counts them.
+    await expectRefused(store().changePassphrase('cafe\u0301caf'), /too short/, 'usage');
+    await expectRefused(store().changePassphrase(PASSPHRASE), /^the new keystore passphrase is the same as the current one; choose a different one$/, 'usage');
+    expect((await readFile(file)).equals(before)).toBe(true);
+    // The same passphrase in another Unicode normal form is the same passphrase.
+    await store().changePassphrase('caf\u00e9 au lait');
+    await expectRefused(store('cafe\u0301 au lait').changePassphrase('caf\u00e9 au lait'), /same as the current one/, 'usage');
+  });
+
+  it('says there is nothing to change when there is no keystore, and creates nothing', async () => {
+    await expectRefused(store().changePassphrase(NEW_PASSPHRASE), /^there is no keystore .*keystore\.json, so there is no passphrase to change/);
+    await expect(stat(join(dir, 'config'))).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('waits for a writer holding the lock, then re-encrypts what that writer left', async () => {
+    await store().set('a', '1');
+    const onlyA = await readFile(file);
+    await store().set('b', '2');
+    const withB = await readFile(file);
+    await writeFile(file, onlyA);
+    // Another live process (this one's pid, so the lock is not stale) is writing item b.
+    await writeFile(`${file}.lock`, String(process.pid));
+    const change = store().changePassphrase(NEW_PASSPHRASE);
+    await new Promise((resolveSleep) => setTimeout(resolveSleep, 300));
+    expect((await readFile(file)).equals(onlyA)).toBe(true);
+    await writeFile(file, withB);
+    await rm(`${file}.lock`);
+    await change;
+    expect(await store(NEW_PASSPHRASE).listAccounts()).toEqual(['a', 'b']);
+    expect(await readdir(join(dir, 'config'))).toEqual(['keystore.json']);
+  });
+});
+
 describe('passphraseFromEnvironment', () => {
   it('reads the passphrase file without its final newline', async () => {
     const passphraseFile = join(dir, 'passphrase');
@@ -229,6 +318,22 @@ describe('passphraseFromEnvironment', () => {
     await expectRefused(passphraseFromEnvironment({ COSYNC_KEYSTORE_PASSPHRASE_FILE: join(dir, 'missing') }, 'linux'), /passphrase file .*missing .*does not exist/);
     await expectRefused(passphraseFromEnvironment({}, 'linux'), /needs its passphrase: .*COSYNC_KEYSTORE_PASSPHRASE_FILE.*never taken as a command-line argument/);
     await expect(passphraseFromEnvironment({ COSYNC_KEYSTORE_PASSPHRASE_FILE: passphraseFile, COSYNC_KEYSTORE_PASSPHRASE: 'x' }, 'linux')).rejects.toMatchObject({ code: 'usage' });
+  });
+
+  it('reads the new passphrase from its own variables with the same checks, and says when neither is set', async () => {
+    const passphraseFile = join(dir, 'new-passphrase');
+    await writeFile(passphraseFile, 'the new one\n', { mode: 0o600 });
+    expect(await newPassphraseFromEnvironment({ COSYNC_KEYSTORE_NEW_PASSPHRASE_FILE: passphraseFile }, 'linux')).toBe('the new one');
+    expect(await newPassphraseFromEnvironment({ COSYNC_KEYSTORE_NEW_PASSPHRASE: 'inline one' }, 'linux')).toBe('inline one');
+    expect(await newPassphraseFromEnvironment({ COSYNC_KEYSTORE_PASSPHRASE: 'the current one' }, 'linux')).toBeUndefined();
+    await chmod(passphraseFile, 0o640);
+    await expectRefused(
+      newPassphraseFromEnvironment({ COSYNC_KEYSTORE_NEW_PASSPHRASE_FILE: passphraseFile }, 'linux'),
+      /^the new keystore passphrase file .*new-passphrase can be read by other users \(mode 640\); run `chmod 600 /,
+    );
+    await expect(newPassphraseFromEnvironment({ COSYNC_KEYSTORE_NEW_PASSPHRASE_FILE: passphraseFile, COSYNC_KEYSTORE_NEW_PASSPHRASE: 'x' }, 'linux')).rejects.toThrow(
+      /both COSYNC_KEYSTORE_NEW_PASSPHRASE_FILE and COSYNC_KEYSTORE_NEW_PASSPHRASE are set/,
+    );
   });
 
   it('an empty passphrase opens nothing', async () => {

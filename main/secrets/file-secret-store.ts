@@ -20,6 +20,8 @@
  *   file's size says little about how many secrets it holds.
  * - Writes are atomic (temporary file, fsync, rename) with mode 0600, under a lock file so that
  *   two cosync processes changing the store at once do not lose each other's items.
+ * - Changing the passphrase re-encrypts the same items under a fresh salt and IV (and the current
+ *   default scrypt cost), as one more such write.
  */
 import { createCipheriv, createDecipheriv, randomBytes, scrypt, type ScryptOptions } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
@@ -58,6 +60,12 @@ const IV_BYTES = 12;
 const TAG_BYTES = 16;
 const KEY_BYTES = 32;
 const PADDING_BLOCK = 1024;
+
+/**
+ * The shortest new passphrase `changePassphrase` accepts, in characters (Unicode code points).
+ * Only new passphrases are held to it: a file made with a shorter one still opens.
+ */
+export const MIN_NEW_PASSPHRASE_CHARACTERS = 8;
 
 /** How long a write waits for another process's lock before giving up. */
 const LOCK_WAIT_MS = 10_000;
@@ -128,6 +136,48 @@ export class FileSecretStore implements SecretStore {
     return [...((await this.read())?.items.keys() ?? [])].sort();
   }
 
+  /**
+   * Re-encrypts every item under `newPassphrase`, with a fresh salt and IV and this store's scrypt
+   * cost for new files (DEFAULT_SCRYPT unless overridden, so an older, cheaper file is upgraded).
+   * The current passphrase must open the file first; whatever fails, the file stays as it was.
+   * Afterwards this store opens the file with the new passphrase; other processes need it given
+   * to them. Copies of the old file still open with the old passphrase.
+   *
+   * @returns how many items were re-encrypted
+   */
+  async changePassphrase(newPassphrase: string): Promise<{ readonly items: number }> {
+    const next = checkedNewPassphrase(newPassphrase);
+    // Checked before the lock: in a config dir that does not exist the lock could not even be taken.
+    if (!(await mayExist(this.file))) throw this.#noKeystoreToChange();
+    return withLock(`${this.file}.lock`, this.file, async () => {
+      const current = await this.read();
+      if (current === undefined) throw this.#noKeystoreToChange();
+      if ((await this.passphraseBytes()).equals(next)) {
+        throw new CosyncError('usage', 'the new keystore passphrase is the same as the current one; choose a different one');
+      }
+      const kdf = this.#freshKdf();
+      const key = await deriveKey(next, kdf);
+      await this.write(kdf, current.items, key);
+      // From here on this store speaks only the new passphrase, as the file now does.
+      this.#passphraseBytes = Promise.resolve(next);
+      this.#derivedKeys.clear();
+      this.#derivedKeys.set(kdfCacheKey(kdf), Promise.resolve(key));
+      return { items: current.items.size };
+    });
+  }
+
+  #noKeystoreToChange(): CosyncError {
+    return new CosyncError(
+      'keychain-unavailable',
+      `there is no keystore ${this.file}, so there is no passphrase to change (it is created, with the passphrase from COSYNC_KEYSTORE_PASSPHRASE_FILE or COSYNC_KEYSTORE_PASSPHRASE, when the first key or credentials are stored); if it should exist, check --config-dir or COSYNC_CONFIG_DIR`,
+    );
+  }
+
+  /** A new file's KDF header: this store's cost and a salt of its own. */
+  #freshKdf(): KeystoreHeader['kdf'] {
+    return { algorithm: 'scrypt', ...this.#newFileScrypt, salt: randomBytes(SALT_BYTES).toString('base64') };
+  }
+
   /** The decrypted items and the header they came with, or undefined when there is no file yet. */
   private async read(): Promise<{ items: Map<string, string>; header: KeystoreHeader } | undefined> {
     let text: string;
@@ -163,12 +213,13 @@ export class FileSecretStore implements SecretStore {
       const current = await this.read();
       const items = current?.items ?? new Map<string, string>();
       if (!mutate(items)) return;
-      const kdf = current?.header.kdf ?? { algorithm: 'scrypt' as const, ...this.#newFileScrypt, salt: randomBytes(SALT_BYTES).toString('base64') };
-      await this.write(kdf, items);
+      const kdf = current?.header.kdf ?? this.#freshKdf();
+      await this.write(kdf, items, await this.derivedKey(kdf));
     });
   }
 
-  private async write(kdf: KeystoreHeader['kdf'], items: Map<string, string>): Promise<void> {
+  /** Encrypts `items` with `key` (derived for `kdf`) and replaces the file atomically. */
+  private async write(kdf: KeystoreHeader['kdf'], items: Map<string, string>, key: Buffer): Promise<void> {
     // A fresh IV for every write: GCM must never see the same key and IV twice.
     const header: KeystoreHeader = {
       format: KEYSTORE_FORMAT,
@@ -176,7 +227,6 @@ export class FileSecretStore implements SecretStore {
       kdf: { algorithm: 'scrypt', N: kdf.N, r: kdf.r, p: kdf.p, salt: kdf.salt },
       cipher: { algorithm: 'aes-256-gcm', iv: randomBytes(IV_BYTES).toString('base64') },
     };
-    const key = await this.derivedKey(header.kdf);
     const json = Buffer.from(JSON.stringify({ items: Object.fromEntries([...items].sort(([a], [b]) => a.localeCompare(b))) }), 'utf8');
     // Trailing spaces are valid JSON whitespace; they round the size up so it hides the item count.
     const padded = Buffer.alloc(Math.ceil((json.length + 1) / PADDING_BLOCK) * PADDING_BLOCK, 0x20);
@@ -191,10 +241,10 @@ export class FileSecretStore implements SecretStore {
   }
 
   private derivedKey(kdf: KeystoreHeader['kdf']): Promise<Buffer> {
-    const cacheKey = `${kdf.N}:${kdf.r}:${kdf.p}:${kdf.salt}`;
+    const cacheKey = kdfCacheKey(kdf);
     let derived = this.#derivedKeys.get(cacheKey);
     if (derived === undefined) {
-      derived = this.passphraseBytes().then((passphrase) => scryptAsync(passphrase, Buffer.from(kdf.salt, 'base64'), { N: kdf.N, r: kdf.r, p: kdf.p }));
+      derived = this.passphraseBytes().then((passphrase) => deriveKey(passphrase, kdf));
       // A failed derivation (e.g. no passphrase) is not cached: the next call asks again.
       derived.catch(() => this.#derivedKeys.delete(cacheKey));
       this.#derivedKeys.set(cacheKey, derived);
@@ -205,8 +255,7 @@ export class FileSecretStore implements SecretStore {
   private passphraseBytes(): Promise<Buffer> {
     this.#passphraseBytes ??= this.#passphrase().then((text) => {
       if (text === '') throw new CosyncError('keychain-unavailable', 'the keystore passphrase is empty; set a non-empty passphrase');
-      // The same passphrase typed on another OS may arrive in another Unicode normal form.
-      return Buffer.from(text.normalize('NFC'), 'utf8');
+      return passphraseBytesOf(text);
     });
     this.#passphraseBytes.catch(() => (this.#passphraseBytes = undefined));
     return this.#passphraseBytes;
@@ -274,38 +323,80 @@ export class FileSecretStore implements SecretStore {
   }
 }
 
+/** Where a passphrase may come from: a file only its owner can read, named by one variable, or the text of another. */
+interface PassphraseVariables {
+  readonly file: string;
+  readonly inline: string;
+  /** What the passphrase is, for messages. */
+  readonly what: string;
+}
+
+const CURRENT_PASSPHRASE: PassphraseVariables = { file: 'COSYNC_KEYSTORE_PASSPHRASE_FILE', inline: 'COSYNC_KEYSTORE_PASSPHRASE', what: 'keystore passphrase' };
+const NEW_PASSPHRASE: PassphraseVariables = { file: 'COSYNC_KEYSTORE_NEW_PASSPHRASE_FILE', inline: 'COSYNC_KEYSTORE_NEW_PASSPHRASE', what: 'new keystore passphrase' };
+
 /** Reads the passphrase from COSYNC_KEYSTORE_PASSPHRASE_FILE or COSYNC_KEYSTORE_PASSPHRASE — never from argv, which other users can see. */
 export async function passphraseFromEnvironment(env: NodeJS.ProcessEnv, platform: NodeJS.Platform = process.platform): Promise<string> {
-  const file = env.COSYNC_KEYSTORE_PASSPHRASE_FILE ?? '';
-  const inline = env.COSYNC_KEYSTORE_PASSPHRASE ?? '';
-  if (file !== '' && inline !== '') {
-    throw new CosyncError('usage', 'both COSYNC_KEYSTORE_PASSPHRASE_FILE and COSYNC_KEYSTORE_PASSPHRASE are set; set only one');
-  }
-  if (inline !== '') return inline;
-  if (file === '') {
+  const passphrase = await passphraseFromVariables(CURRENT_PASSPHRASE, env, platform);
+  if (passphrase === undefined) {
     throw new CosyncError(
       'keychain-unavailable',
       'the file keystore needs its passphrase: put it in a file only you can read (chmod 600) and set COSYNC_KEYSTORE_PASSPHRASE_FILE to its path, or set COSYNC_KEYSTORE_PASSPHRASE (it is never taken as a command-line argument: other users can see those)',
     );
   }
+  return passphrase;
+}
+
+/**
+ * Reads the passphrase for `changePassphrase` from COSYNC_KEYSTORE_NEW_PASSPHRASE_FILE or
+ * COSYNC_KEYSTORE_NEW_PASSPHRASE, with the same checks as the current one; undefined when
+ * neither is set.
+ */
+export function newPassphraseFromEnvironment(env: NodeJS.ProcessEnv, platform: NodeJS.Platform = process.platform): Promise<string | undefined> {
+  return passphraseFromVariables(NEW_PASSPHRASE, env, platform);
+}
+
+async function passphraseFromVariables(variables: PassphraseVariables, env: NodeJS.ProcessEnv, platform: NodeJS.Platform): Promise<string | undefined> {
+  const file = env[variables.file] ?? '';
+  const inline = env[variables.inline] ?? '';
+  if (file !== '' && inline !== '') {
+    throw new CosyncError('usage', `both ${variables.file} and ${variables.inline} are set; set only one`);
+  }
+  if (inline !== '') return inline;
+  if (file === '') return undefined;
   let info;
   try {
     info = await stat(file);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new CosyncError('keychain-unavailable', `cannot read the keystore passphrase file ${file} (COSYNC_KEYSTORE_PASSPHRASE_FILE): ${code === 'ENOENT' ? 'it does not exist' : (code ?? (error as Error).message)}`);
+    throw new CosyncError('keychain-unavailable', `cannot read the ${variables.what} file ${file} (${variables.file}): ${code === 'ENOENT' ? 'it does not exist' : (code ?? (error as Error).message)}`);
   }
-  if (!info.isFile()) throw new CosyncError('keychain-unavailable', `the keystore passphrase file ${file} (COSYNC_KEYSTORE_PASSPHRASE_FILE) is not a file`);
+  if (!info.isFile()) throw new CosyncError('keychain-unavailable', `the ${variables.what} file ${file} (${variables.file}) is not a file`);
   // As ssh does with private keys: a passphrase others can read protects nothing.
   if (platform !== 'win32' && (info.mode & 0o077) !== 0) {
     throw new CosyncError(
       'keychain-unavailable',
-      `the keystore passphrase file ${file} can be read by other users (mode ${(info.mode & 0o777).toString(8).padStart(3, '0')}); run \`chmod 600 ${file}\``,
+      `the ${variables.what} file ${file} can be read by other users (mode ${(info.mode & 0o777).toString(8).padStart(3, '0')}); run \`chmod 600 ${file}\``,
     );
   }
   const text = await readFile(file, 'utf8');
   // Editors end files with a newline; it is not part of the passphrase.
   return text.replace(/\r?\n$/, '');
+}
+
+/** A passphrase as the bytes scrypt takes. */
+function passphraseBytesOf(text: string): Buffer {
+  // The same passphrase typed on another OS may arrive in another Unicode normal form.
+  return Buffer.from(text.normalize('NFC'), 'utf8');
+}
+
+/** A new passphrase as bytes, once it is long enough (MIN_NEW_PASSPHRASE_CHARACTERS). */
+function checkedNewPassphrase(text: string): Buffer {
+  // Not the count itself in the message: it would end up in the log.
+  const characters = [...text.normalize('NFC')].length;
+  const advice = `choose one of at least ${MIN_NEW_PASSPHRASE_CHARACTERS} characters (a few random words make a good one)`;
+  if (characters === 0) throw new CosyncError('usage', `the new keystore passphrase is empty; ${advice}`);
+  if (characters < MIN_NEW_PASSPHRASE_CHARACTERS) throw new CosyncError('usage', `the new keystore passphrase is too short; ${advice}`);
+  return passphraseBytesOf(text);
 }
 
 function checkScryptParameters(parameters: ScryptParameters, what: string): void {
@@ -322,6 +413,16 @@ function checkScryptParameters(parameters: ScryptParameters, what: string): void
 /** scrypt's memory use: 128 · N · r bytes for V, plus 128 · r · p for B. */
 function scryptMemory({ N, r, p }: ScryptParameters): number {
   return 128 * N * r + 128 * r * p;
+}
+
+/** The AES key for a file's KDF header. */
+function deriveKey(passphrase: Buffer, kdf: KeystoreHeader['kdf']): Promise<Buffer> {
+  return scryptAsync(passphrase, Buffer.from(kdf.salt, 'base64'), { N: kdf.N, r: kdf.r, p: kdf.p });
+}
+
+/** Derived keys are cached per salt and cost: what a key depends on besides the passphrase. */
+function kdfCacheKey(kdf: KeystoreHeader['kdf']): string {
+  return `${kdf.N}:${kdf.r}:${kdf.p}:${kdf.salt}`;
 }
 
 function scryptAsync(passphrase: Buffer, salt: Buffer, parameters: ScryptParameters): Promise<Buffer> {
@@ -342,6 +443,14 @@ function additionalData(header: KeystoreHeader): Buffer {
   return Buffer.from(
     JSON.stringify([header.format, header.version, kdf.algorithm, kdf.N, kdf.r, kdf.p, kdf.salt, cipher.algorithm, cipher.iv]),
     'utf8',
+  );
+}
+
+/** False only when the file is certainly absent; anything else is left for the read to report. */
+async function mayExist(file: string): Promise<boolean> {
+  return stat(file).then(
+    () => true,
+    (error: NodeJS.ErrnoException) => error.code !== 'ENOENT',
   );
 }
 

@@ -22,7 +22,7 @@ import { resolveAppPaths, type AppPaths } from '../config/paths.js';
 import { Journal } from '../journal/journal.js';
 import { FileLogger, type Logger } from '../log/logger.js';
 import type { ObjectEncryption } from '../remote/remote-store.js';
-import { FileSecretStore, KEYSTORE_FILE_NAME, passphraseFromEnvironment } from '../secrets/file-secret-store.js';
+import { FileSecretStore, KEYSTORE_FILE_NAME, passphraseFromEnvironment, type FileSecretStoreOptions } from '../secrets/file-secret-store.js';
 import { DEFAULT_ACCOUNT, Keychain } from '../secrets/keychain.js';
 import { KeytarSecretStore } from '../secrets/keytar-secret-store.js';
 import { recordedKeyFingerprints } from '../secrets/recorded-fingerprints.js';
@@ -41,6 +41,8 @@ export interface SessionIo {
 export interface SessionDependencies {
   readonly io: SessionIo;
   readonly secretStore?: SecretStore;
+  /** Options for the file keystore (tests use a cheaper scrypt cost). */
+  readonly fileKeystoreOptions?: FileSecretStoreOptions;
 }
 
 /** Where keys and credentials are kept: the OS keychain, or the passphrase-encrypted file keystore. */
@@ -57,6 +59,7 @@ export class Session {
   #paths: AppPaths | undefined;
   #logger: FileLogger | undefined;
   #keychain: Keychain | undefined;
+  #fileKeystore: FileSecretStore | undefined;
   #configDirOption: string | undefined;
   #keystoreOption: KeystoreKind | undefined;
 
@@ -96,10 +99,15 @@ export class Session {
     return this.#keychain;
   }
 
-  #openSecretStore(): SecretStore {
-    if (this.keystoreKind === 'os') return new KeytarSecretStore();
+  /** The passphrase-encrypted keystore in the config dir (the keychain's store with `--keystore file`). */
+  get fileKeystore(): FileSecretStore {
     // The passphrase is read on first use, so commands that never touch a secret never need it.
-    return new FileSecretStore(join(this.paths.configDir, KEYSTORE_FILE_NAME), () => passphraseFromEnvironment(this.io.env));
+    this.#fileKeystore ??= new FileSecretStore(join(this.paths.configDir, KEYSTORE_FILE_NAME), () => passphraseFromEnvironment(this.io.env), this.dependencies.fileKeystoreOptions);
+    return this.#fileKeystore;
+  }
+
+  #openSecretStore(): SecretStore {
+    return this.keystoreKind === 'os' ? new KeytarSecretStore() : this.fileKeystore;
   }
 
   /** Releases what the invocation opened (the log file). */
