@@ -12,7 +12,7 @@ import { S3RemoteStore } from '../remote/s3-remote-store.js';
 import type { SseCustomerKey } from '../secrets/secret-values.js';
 import { verifyKeyAgainstObjects } from '../secrets/verify-key.js';
 import { findFolder } from '../daemon/folder-admin.js';
-import { credentialsFor, targetFromSettings, type Session } from '../session/session.js';
+import { credentialsFor, targetFromSettings, type Session, type TargetSettings } from '../session/session.js';
 
 /** The flags of `key import` that name what to check the key against. */
 export const IMPORT_CHECK_OPTIONS = {
@@ -25,15 +25,11 @@ export const IMPORT_CHECK_OPTIONS = {
   account: { type: 'string' },
 } as const satisfies ParseArgsConfig['options'];
 
-export interface ImportCheckValues {
+/** What `key import` checks the key against: a sync folder, or a target's location. */
+export type ImportCheckValues = Pick<TargetSettings, 'endpoint' | 'region' | 'bucket' | 'prefix' | 'path-style'> & {
   readonly folder?: string | undefined;
-  readonly endpoint?: string | undefined;
-  readonly region?: string | undefined;
-  readonly bucket?: string | undefined;
-  readonly prefix?: string | undefined;
-  readonly 'path-style'?: boolean | undefined;
   readonly account?: string | undefined;
-}
+};
 
 /** Enough objects to catch a wrong kit; each costs one or two HEADs. */
 const OBJECTS_CHECKED = 10;

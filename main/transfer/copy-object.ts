@@ -211,9 +211,15 @@ async function viaMultipartUpload(
   }
   const head = await store.headObject(destinationKey, encryption.destination, { signal });
   if (head?.sizeBytes !== job.source.sizeBytes) {
+    const problem = `the copy of ${JSON.stringify(sourceKey)} has ${head?.sizeBytes ?? 'no'} bytes instead of ${job.source.sizeBytes}`;
     // A wrong copy must not look complete. Onto itself (key rotation) there is nothing else to keep: the error stops the rotation.
-    if (head !== undefined && destinationKey !== sourceKey) await store.deleteObject(destinationKey).catch(() => undefined);
-    throw new CosyncError('integrity', `the copy of ${JSON.stringify(sourceKey)} has ${head?.sizeBytes ?? 'no'} bytes instead of ${job.source.sizeBytes}${destinationKey !== sourceKey && head !== undefined ? '; it was removed' : ''}`);
+    if (head === undefined || destinationKey === sourceKey) throw new CosyncError('integrity', problem);
+    try {
+      await store.deleteObject(destinationKey);
+    } catch (error) {
+      throw new CosyncError('integrity', `${problem}, and removing it failed (${(error as Error).message}); delete ${JSON.stringify(destinationKey)} by hand`);
+    }
+    throw new CosyncError('integrity', `${problem}; it was removed`);
   }
 }
 
