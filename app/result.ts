@@ -36,6 +36,8 @@ export type ErrorCode =
   | 'local-changed'
   | 'aborted'
   | 'server'
+  /** The store answered 5xx or throttled (429, 503 SlowDown) through every retry: try again later. */
+  | 'server-unavailable'
   | 'unsupported'
   | 'internal';
 

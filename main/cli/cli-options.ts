@@ -1,44 +1,53 @@
 /**
- * The CLI's global, target and sizing flags, and parsing them (global flags configure the session).
+ * The option tables several commands share (global, target, transfer and sizing flags), and the
+ * checks of their values.
  */
-import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { DEFAULT_SIZING, type TransferSizing } from '../../app/part-size.js';
 import { CosyncError } from '../../app/result.js';
 import type { Session } from '../session/session.js';
+import type { OptionTable } from './command-spec.js';
 import { TokenBucket } from '../transfer/bandwidth.js';
 
 const MiB = 1024 * 1024;
 
-export const TARGET_OPTIONS = {
-  endpoint: { type: 'string' },
-  bucket: { type: 'string' },
-  prefix: { type: 'string' },
-  sse: { type: 'string' },
-  key: { type: 'string' },
-  'kms-key-id': { type: 'string' },
-  'path-style': { type: 'boolean' },
-  region: { type: 'string' },
-  account: { type: 'string' },
-  json: { type: 'boolean' },
-  concurrency: { type: 'string' },
-  bwlimit: { type: 'string' },
-} as const satisfies ParseArgsConfig['options'];
-
+/** Options every command takes, before or after its name (they configure the session). */
 export const GLOBAL_OPTIONS = {
-  'config-dir': { type: 'string' },
-  keystore: { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-} as const satisfies ParseArgsConfig['options'];
+  'config-dir': { type: 'string', value: 'DIR', description: 'keep config, journal and logs in DIR (or set COSYNC_CONFIG_DIR)', complete: 'directory' },
+  keystore: {
+    type: 'string',
+    value: 'os|file',
+    description:
+      'where keys and credentials live (or set COSYNC_KEYSTORE): os, the OS keychain (default); file, keystore.json in the config dir, encrypted with a passphrase read from the file named by COSYNC_KEYSTORE_PASSPHRASE_FILE (mode 0600) or from COSYNC_KEYSTORE_PASSPHRASE — never from the command line',
+    complete: ['os', 'file'],
+  },
+  help: { type: 'boolean', short: 'h', description: 'show this help' },
+} as const satisfies OptionTable;
 
-type Parsed<O extends ParseArgsConfig['options']> = ReturnType<typeof parseArgs<{ args: string[]; options: typeof GLOBAL_OPTIONS & O; allowPositionals: true; strict: true }>>;
-
-export function parse<O extends ParseArgsConfig['options']>(args: ReadonlyArray<string>, options: O, session: Session): Parsed<O> {
-  const parsed = parseArgs({ args: [...args], options: { ...GLOBAL_OPTIONS, ...options }, allowPositionals: true, strict: true });
-  const globals = parsed.values as { 'config-dir'?: string; keystore?: string };
-  session.setConfigDir(globals['config-dir']);
-  session.setKeystore(globals.keystore);
-  return parsed;
+/** Applies the global options to the session. */
+export function applyGlobalOptions(values: { 'config-dir'?: string | boolean | undefined; keystore?: string | boolean | undefined }, session: Session): void {
+  if (typeof values['config-dir'] === 'string') session.setConfigDir(values['config-dir']);
+  if (typeof values.keystore === 'string') session.setKeystore(values.keystore);
 }
+
+/** Where a store is and how its objects are encrypted. */
+export const TARGET_OPTIONS = {
+  endpoint: { type: 'string', value: 'URL', description: 'the S3 endpoint, e.g. https://s3.example.com (for Tencent COS, --region is enough)' },
+  region: { type: 'string', value: 'REGION', description: 'the region; alone, a Tencent COS region (ap-guangzhou) selects https://cos.REGION.myqcloud.com' },
+  bucket: { type: 'string', value: 'B', description: 'the bucket (on COS: name-APPID)' },
+  prefix: { type: 'string', value: 'P', description: 'keep objects under this key prefix (a folder in the bucket)' },
+  sse: { type: 'string', value: 'none|cos|kms|c', description: 'server-side encryption: none, cos (store-managed keys), kms, or c (your own key, --key)', complete: ['none', 'cos', 'kms', 'c'] },
+  key: { type: 'string', value: 'NAME', description: 'the SSE-C key (implies --sse c); see `cosync key list`' },
+  'kms-key-id': { type: 'string', value: 'ID', description: 'the KMS key for --sse kms' },
+  'path-style': { type: 'boolean', description: 'address the bucket as ENDPOINT/BUCKET instead of BUCKET.ENDPOINT' },
+  account: { type: 'string', value: 'NAME', description: 'use the credentials stored under this account (default: default)' },
+} as const satisfies OptionTable;
+
+/** How a transfer runs and reports. */
+export const TRANSFER_OPTIONS = {
+  json: { type: 'boolean', description: 'print one JSON object per event instead of lines for people' },
+  concurrency: { type: 'string', value: 'N', description: 'requests at once (1–64, default 8)' },
+  bwlimit: { type: 'string', value: 'MIB/S', description: 'limit the transfer to this many MiB per second (fractions allowed)' },
+} as const satisfies OptionTable;
 
 export function positiveInteger(value: string | undefined, flag: string, fallback: number, max: number): number {
   if (value === undefined) return fallback;
@@ -57,9 +66,9 @@ export function bandwidthLimit(value: string | undefined): TokenBucket | undefin
 }
 
 export const SIZING_OPTIONS = {
-  'part-size': { type: 'string' },
-  'multipart-threshold': { type: 'string' },
-} as const satisfies ParseArgsConfig['options'];
+  'part-size': { type: 'string', value: 'MIB', description: 'preferred multipart part size in MiB (raised when a file needs more than 10,000 parts)' },
+  'multipart-threshold': { type: 'string', value: 'MIB', description: 'files from this size in MiB up are uploaded in parts' },
+} as const satisfies OptionTable;
 
 /** `--part-size MIB` and `--multipart-threshold MIB`, validated. */
 export function sizingFromFlags(values: { 'part-size'?: string | undefined; 'multipart-threshold'?: string | undefined }): TransferSizing {

@@ -4,7 +4,6 @@
  * is then refused on the spot, instead of being found out at the first restore — or never, by a
  * folder that goes on to upload under a key nobody meant.
  */
-import type { ParseArgsConfig } from 'node:util';
 import { CosyncError } from '../../app/result.js';
 import { folderTarget } from '../../app/sync-model.js';
 import type { Target } from '../../app/target.js';
@@ -13,17 +12,6 @@ import type { SseCustomerKey } from '../secrets/secret-values.js';
 import { verifyKeyAgainstObjects } from '../secrets/verify-key.js';
 import { findFolder } from '../daemon/folder-admin.js';
 import { credentialsFor, targetFromSettings, type Session, type TargetSettings } from '../session/session.js';
-
-/** The flags of `key import` that name what to check the key against. */
-export const IMPORT_CHECK_OPTIONS = {
-  folder: { type: 'string' },
-  endpoint: { type: 'string' },
-  region: { type: 'string' },
-  bucket: { type: 'string' },
-  prefix: { type: 'string' },
-  'path-style': { type: 'boolean' },
-  account: { type: 'string' },
-} as const satisfies ParseArgsConfig['options'];
 
 /** What `key import` checks the key against: a sync folder, or a target's location. */
 export type ImportCheckValues = Pick<TargetSettings, 'endpoint' | 'region' | 'bucket' | 'prefix' | 'path-style'> & {

@@ -5,6 +5,7 @@
  */
 import { setMaxListeners } from 'node:events';
 import { resolve } from 'node:path';
+import { validateKeyName } from '../../app/keys.js';
 import { COS_LIMITS, S3_LIMITS } from '../../app/part-size.js';
 import { CosyncError } from '../../app/result.js';
 import { folderTarget } from '../../app/sync-model.js';
@@ -14,27 +15,19 @@ import { S3RemoteStore } from '../remote/s3-remote-store.js';
 import { rotateFolderKey, type KeyRotationEvent } from '../secrets/key-rotation.js';
 import { recordedKeyFingerprints } from '../secrets/recorded-fingerprints.js';
 import { credentialsFor, requireOption, retryLogger, type Session, type SessionIo } from '../session/session.js';
-import { positiveInteger, SIZING_OPTIONS, sizingFromFlags } from './cli-options.js';
+import { positiveInteger, sizingFromFlags } from './cli-options.js';
+import type { ParsedArguments } from './command-spec.js';
+import type { KEY_ROTATE_OPTIONS } from './commands.js';
+import { singleName } from './key-commands.js';
 import { claimEngine } from '../daemon/engine-lock.js';
 import { findFolder } from '../daemon/folder-admin.js';
-
-export const KEY_ROTATE_OPTIONS = {
-  ...SIZING_OPTIONS,
-  folder: { type: 'string' },
-  'kit-out': { type: 'string' },
-  force: { type: 'boolean' },
-  concurrency: { type: 'string' },
-  json: { type: 'boolean' },
-} as const;
 
 /** Progress lines on stderr are written at most this often (plus the first and the last). */
 const PROGRESS_INTERVAL_MS = 2000;
 
-export async function keyRotateCommand(
-  keyName: string,
-  values: { folder?: string | undefined; 'kit-out'?: string | undefined; force?: boolean | undefined; concurrency?: string | undefined; json?: boolean | undefined; 'part-size'?: string | undefined; 'multipart-threshold'?: string | undefined },
-  session: Session,
-): Promise<number> {
+/** `cosync key rotate NAME --folder ID --kit-out FILE`. */
+export async function keyRotateCommand({ values, positionals }: ParsedArguments<typeof KEY_ROTATE_OPTIONS>, session: Session): Promise<number> {
+  const keyName = validateKeyName(singleName(positionals, 'key rotate NAME --folder ID --kit-out FILE'));
   const folderId = requireOption(values.folder, 'folder ID', ' (the sync folder whose objects are re-encrypted; see `cosync folder list`)');
   const kitOut = values['kit-out'] === undefined ? undefined : resolve(values['kit-out']);
   const concurrency = positiveInteger(values.concurrency, 'concurrency', 8, 64);

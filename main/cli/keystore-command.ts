@@ -8,21 +8,13 @@
 import { CosyncError } from '../../app/result.js';
 import { MIN_NEW_PASSPHRASE_CHARACTERS, newPassphraseFromEnvironment } from '../secrets/file-secret-store.js';
 import type { Session, SessionIo } from '../session/session.js';
-import { parse } from './cli-options.js';
+import type { OptionTable, ParsedArguments } from './command-spec.js';
+import { KEYSTORE_PASSPHRASE_MISUSE, NEW_PASSPHRASE_SOURCES } from './commands.js';
 
-const NEW_PASSPHRASE_SOURCES =
-  'put the new passphrase in a file only you can read (chmod 600) and set COSYNC_KEYSTORE_NEW_PASSPHRASE_FILE to its path, set COSYNC_KEYSTORE_NEW_PASSPHRASE, or pipe it on stdin';
-
-/** `cosync keystore ACTION …`; resolves to the exit code. */
-export async function keystoreCommand(args: ReadonlyArray<string>, session: Session): Promise<number> {
-  const [action, ...rest] = args;
-  // A word in this place may be a passphrase typed as an argument by mistake: it is never repeated back.
-  if (action !== 'passphrase') throw new CosyncError('usage', 'expected: cosync keystore passphrase (the only keystore action)');
-  return changePassphraseCommand(rest, session);
-}
-
-async function changePassphraseCommand(args: ReadonlyArray<string>, session: Session): Promise<number> {
-  refuseArguments(args, session);
+/** `cosync keystore passphrase`; resolves to the exit code. */
+export async function changePassphraseCommand({ positionals }: ParsedArguments<OptionTable>, session: Session): Promise<number> {
+  // A word here may be the passphrase itself: it is never repeated back (the parser does the same for options).
+  if (positionals.length > 0) throw new CosyncError('usage', KEYSTORE_PASSPHRASE_MISUSE);
   if (session.keystoreKind === 'os') {
     throw new CosyncError(
       'usage',
@@ -39,23 +31,6 @@ async function changePassphraseCommand(args: ReadonlyArray<string>, session: Ses
     'From now on COSYNC_KEYSTORE_PASSPHRASE_FILE (or COSYNC_KEYSTORE_PASSPHRASE) must give the new passphrase to every cosync command; restart a running `cosync serve` with it.\n',
   );
   return 0;
-}
-
-/**
- * The command takes only the global options. Neither a positional nor an unknown option is
- * echoed in the error, since either may be the passphrase itself.
- */
-function refuseArguments(args: ReadonlyArray<string>, session: Session): void {
-  const misuse = new CosyncError('usage', `cosync keystore passphrase takes no arguments: the new passphrase is never read from the command line, where other users can see it; ${NEW_PASSPHRASE_SOURCES}`);
-  let positionals: ReadonlyArray<string>;
-  try {
-    ({ positionals } = parse(args, {}, session));
-  } catch (error) {
-    // A bad --keystore value is reported as usual; parseArgs's own errors quote the option.
-    if (error instanceof CosyncError) throw error;
-    throw misuse;
-  }
-  if (positionals.length > 0) throw misuse;
 }
 
 /** The first line of a piped stdin; a terminal is refused (this command does not prompt). */

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { DEFAULT_IGNORE_RULES } from '../../app/ignore-rules.js';
-import { CosyncError } from '../../app/result.js';
+import { CosyncError, type ErrorCode } from '../../app/result.js';
 import { DELETE_POLICIES, type DeletePolicy, type SyncFolderConfig } from '../../app/sync-model.js';
 import { holdsSyncedContent, pathsOf, planSync } from '../../app/sync-planner.js';
 import { formatBytes } from '../../app/transfer-events.js';
@@ -20,31 +20,26 @@ import { claimEngine, runningEngine } from '../daemon/engine-lock.js';
 import { callEngine, reachableEngine } from './engine-client.js';
 import { startServer } from './serve.js';
 import { targetFromSettings, type Session } from '../session/session.js';
-import { bandwidthLimit, parse, positiveInteger, SIZING_OPTIONS, sizingFromFlags, TARGET_OPTIONS } from './cli-options.js';
+import { bandwidthLimit, positiveInteger, sizingFromFlags } from './cli-options.js';
+import type { ParsedArguments } from './command-spec.js';
+import type { FOLDER_ADD_OPTIONS, FOLDER_ID_OPTIONS, FOLDER_LIST_OPTIONS, LOGS_OPTIONS, PAUSE_OPTIONS, SERVE_OPTIONS, STATUS_OPTIONS, SYNC_OPTIONS } from './commands.js';
+import { exitCodeForRun } from './exit-codes.js';
 
-/** Dispatches the sync command groups; undefined when `group` is not one of them. */
-export async function syncCommands(group: string, args: ReadonlyArray<string>, session: Session): Promise<number | undefined> {
-  switch (group) {
-    case 'folder':
-      return folderCommand(args, session);
-    case 'sync':
-      return syncCommand(args, session);
-    case 'status':
-      return statusCommand(args, session);
-    case 'logs':
-      return logsCommand(args, session);
-    case 'serve':
-      return serveCommand(args, session);
-    case 'pause':
-    case 'resume': {
-      const { values, positionals } = parse(args, { folder: { type: 'string' } }, session);
-      if (positionals.length > 0) throw new CosyncError('usage', `unexpected argument ${JSON.stringify(positionals[0])}; to pause one folder: cosync ${group} --folder ID`);
-      const folderId = values.folder === undefined ? null : findFolder(await loadFolders(session), values.folder, `cosync ${group} --folder ID`).id;
-      return setPaused(session, folderId, group === 'pause');
-    }
-    default:
-      return undefined;
-  }
+/** `cosync pause [--folder ID]`. */
+export async function pauseCommand(parsed: ParsedArguments<typeof PAUSE_OPTIONS>, session: Session): Promise<number> {
+  return pauseOrResume(parsed, session, true);
+}
+
+/** `cosync resume [--folder ID]`. */
+export async function resumeCommand(parsed: ParsedArguments<typeof PAUSE_OPTIONS>, session: Session): Promise<number> {
+  return pauseOrResume(parsed, session, false);
+}
+
+async function pauseOrResume({ values, positionals }: ParsedArguments<typeof PAUSE_OPTIONS>, session: Session, paused: boolean): Promise<number> {
+  const command = paused ? 'pause' : 'resume';
+  if (positionals.length > 0) throw new CosyncError('usage', `unexpected argument ${JSON.stringify(positionals[0])}; to ${command} one folder: cosync ${command} --folder ID`);
+  const folderId = values.folder === undefined ? null : findFolder(await loadFolders(session), values.folder, `cosync ${command} --folder ID`).id;
+  return setPaused(session, folderId, paused);
 }
 
 async function loadFolders(session: Session): Promise<ReadonlyArray<SyncFolderConfig>> {
@@ -58,55 +53,57 @@ function describeFolder(folder: SyncFolderConfig): string {
 
 // ── folder ──
 
-async function folderCommand(args: ReadonlyArray<string>, session: Session): Promise<number> {
-  const [action, ...rest] = args;
+/** `cosync folder add PATH --endpoint URL --bucket B …`. */
+export async function folderAdd({ values, positionals }: ParsedArguments<typeof FOLDER_ADD_OPTIONS>, session: Session): Promise<number> {
   const { io } = session;
-  switch (action) {
-    case 'add': {
-      const { values, positionals } = parse(rest, { ...TARGET_OPTIONS, policy: { type: 'string' }, 'kit-saved': { type: 'boolean' } }, session);
-      if (positionals.length !== 1) throw new CosyncError('usage', 'expected: cosync folder add PATH --endpoint URL --bucket B [--prefix P] [--sse none|cos|kms|c] [--key NAME] [--policy keep|mirror|trash]');
-      const policy = (values.policy ?? 'keep') as DeletePolicy;
-      if (!DELETE_POLICIES.includes(policy)) throw new CosyncError('usage', `--policy must be keep (never delete in the bucket), mirror (delete there too) or trash (move to ${'.cosync-trash/'}); got ${JSON.stringify(values.policy)}`);
-      const target = targetFromSettings(values, 'none');
-      const folder = await addSyncFolder(session, {
-        localPath: positionals[0] as string,
-        target,
-        policy,
-        region: values.region,
-        account: values.account,
-        kitSaved: values['kit-saved'] === true,
-      });
-      if (values.json === true) io.stdout.write(`${JSON.stringify(folder)}\n`);
-      else io.stdout.write(`added ${describeFolder(folder)}\nrun \`cosync sync --once\` to sync it now, or \`cosync serve\` to keep it in sync\n`);
-      return 0;
-    }
-    case 'list': {
-      const { values } = parse(rest, { json: { type: 'boolean' } }, session);
-      const folders = await loadFolders(session);
-      if (values.json === true) io.stdout.write(`${JSON.stringify(folders)}\n`);
-      else if (folders.length === 0) io.stdout.write('no sync folders; add one with `cosync folder add PATH --endpoint URL --bucket B`\n');
-      else for (const folder of folders) io.stdout.write(`${describeFolder(folder)}\n`);
-      return 0;
-    }
-    case 'remove': {
-      const { positionals } = parse(rest, {}, session);
-      const journal = session.openJournal();
-      try {
-        const folder = await removeSyncFolder(session, journal, findFolder(await loadFolders(session), positionals[0], 'cosync folder remove ID').id);
-        io.stdout.write(`removed ${folder.id}: ${folder.localPath} is no longer synced; nothing was deleted locally or in the bucket\n`);
-      } finally {
-        journal.close();
-      }
-      return 0;
-    }
-    case 'pause':
-    case 'resume': {
-      const { positionals } = parse(rest, {}, session);
-      return setPaused(session, findFolder(await loadFolders(session), positionals[0], `cosync folder ${action} ID`).id, action === 'pause');
-    }
-    default:
-      throw new CosyncError('usage', `unknown folder action ${JSON.stringify(action ?? '')}: use add, list, remove, pause or resume`);
+  if (positionals.length !== 1) throw new CosyncError('usage', 'expected: cosync folder add PATH --endpoint URL --bucket B [--prefix P] [--sse none|cos|kms|c] [--key NAME] [--policy keep|mirror|trash]');
+  const policy = (values.policy ?? 'keep') as DeletePolicy;
+  if (!DELETE_POLICIES.includes(policy)) throw new CosyncError('usage', `--policy must be keep (never delete in the bucket), mirror (delete there too) or trash (move to ${'.cosync-trash/'}); got ${JSON.stringify(values.policy)}`);
+  const target = targetFromSettings(values, 'none');
+  const folder = await addSyncFolder(session, {
+    localPath: positionals[0] as string,
+    target,
+    policy,
+    region: values.region,
+    account: values.account,
+    kitSaved: values['kit-saved'] === true,
+  });
+  if (values.json === true) io.stdout.write(`${JSON.stringify(folder)}\n`);
+  else io.stdout.write(`added ${describeFolder(folder)}\nrun \`cosync sync --once\` to sync it now, or \`cosync serve\` to keep it in sync\n`);
+  return 0;
+}
+
+/** `cosync folder list`. */
+export async function folderList({ values }: ParsedArguments<typeof FOLDER_LIST_OPTIONS>, session: Session): Promise<number> {
+  const { io } = session;
+  const folders = await loadFolders(session);
+  if (values.json === true) io.stdout.write(`${JSON.stringify(folders)}\n`);
+  else if (folders.length === 0) io.stdout.write('no sync folders; add one with `cosync folder add PATH --endpoint URL --bucket B`\n');
+  else for (const folder of folders) io.stdout.write(`${describeFolder(folder)}\n`);
+  return 0;
+}
+
+/** `cosync folder remove ID`. */
+export async function folderRemove({ positionals }: ParsedArguments<typeof FOLDER_ID_OPTIONS>, session: Session): Promise<number> {
+  const { io } = session;
+  const journal = session.openJournal();
+  try {
+    const folder = await removeSyncFolder(session, journal, findFolder(await loadFolders(session), positionals[0], 'cosync folder remove ID').id);
+    io.stdout.write(`removed ${folder.id}: ${folder.localPath} is no longer synced; nothing was deleted locally or in the bucket\n`);
+  } finally {
+    journal.close();
   }
+  return 0;
+}
+
+/** `cosync folder pause ID`. */
+export async function folderPause({ positionals }: ParsedArguments<typeof FOLDER_ID_OPTIONS>, session: Session): Promise<number> {
+  return setPaused(session, findFolder(await loadFolders(session), positionals[0], 'cosync folder pause ID').id, true);
+}
+
+/** `cosync folder resume ID`. */
+export async function folderResume({ positionals }: ParsedArguments<typeof FOLDER_ID_OPTIONS>, session: Session): Promise<number> {
+  return setPaused(session, findFolder(await loadFolders(session), positionals[0], 'cosync folder resume ID').id, false);
 }
 
 /**
@@ -135,14 +132,6 @@ async function setPaused(session: Session, folderId: string | null, paused: bool
 
 // ── sync --once ──
 
-const ENGINE_OPTIONS = {
-  ...SIZING_OPTIONS,
-  concurrency: { type: 'string' },
-  bwlimit: { type: 'string' },
-  json: { type: 'boolean' },
-  folder: { type: 'string' },
-} as const;
-
 async function buildEngine(
   session: Session,
   values: { concurrency?: string | undefined; bwlimit?: string | undefined; folder?: string | undefined; 'part-size'?: string | undefined; 'multipart-threshold'?: string | undefined },
@@ -166,8 +155,8 @@ async function buildEngine(
   return { engine, journal, status, folders };
 }
 
-async function syncCommand(args: ReadonlyArray<string>, session: Session): Promise<number> {
-  const { values, positionals } = parse(args, { ...ENGINE_OPTIONS, once: { type: 'boolean' } }, session);
+/** `cosync sync --once`; exits as exitCodeForRun says (a folder that failed as a whole counts as failed). */
+export async function syncCommand({ values, positionals }: ParsedArguments<typeof SYNC_OPTIONS>, session: Session): Promise<number> {
   if (positionals.length > 0) throw new CosyncError('usage', `unexpected argument ${JSON.stringify(positionals[0])}`);
   if (values.once !== true) throw new CosyncError('usage', 'cosync sync needs --once (sync every folder and exit); to keep folders in sync, run `cosync serve`');
   const claim = await claimEngine(session.paths.stateDir, { kind: 'sync-once' });
@@ -183,16 +172,18 @@ async function syncCommand(args: ReadonlyArray<string>, session: Session): Promi
   try {
     const started = Date.now();
     const outcomes = await engine.runOnce({ signal: abort.signal });
-    let exitCode = 0;
+    const failures: ErrorCode[] = [];
+    let inSync = 0;
     for (const outcome of outcomes) {
       if (!outcome.ok) {
-        exitCode = 1;
+        failures.push(outcome.error.code);
         if (values.json === true) io.stdout.write(`${JSON.stringify({ type: 'folder-failed', folder: outcome.folderId, error: outcome.error })}\n`);
         else io.stderr.write(`cosync: ${outcome.folderId}: ${outcome.error.message}\n`);
         continue;
       }
       const { result, scan } = outcome;
-      if (result.failed.length > 0) exitCode = 1;
+      failures.push(...result.failed.map((failure) => failure.error.code));
+      inSync += Math.max(0, scan.files - result.failed.length);
       const counts = status.counts(outcome.folderId);
       if (values.json === true) {
         io.stdout.write(`${JSON.stringify({ type: 'folder-synced', folder: outcome.folderId, files: scan.files, actions: result.actionsRun, failed: result.failed, skipped: result.skipped, remoteOnly: result.remoteOnly, counts })}\n`);
@@ -206,7 +197,7 @@ async function syncCommand(args: ReadonlyArray<string>, session: Session): Promi
       }
     }
     if (values.json !== true) io.stdout.write(`done in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
-    return exitCode;
+    return exitCodeForRun(failures, inSync);
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
@@ -221,8 +212,8 @@ async function syncCommand(args: ReadonlyArray<string>, session: Session): Promi
 
 type FileState = 'synced' | 'pending' | 'error';
 
-async function statusCommand(args: ReadonlyArray<string>, session: Session): Promise<number> {
-  const { values, positionals } = parse(args, { json: { type: 'boolean' }, folder: { type: 'string' }, files: { type: 'boolean' } }, session);
+/** `cosync status`. */
+export async function statusCommand({ values, positionals }: ParsedArguments<typeof STATUS_OPTIONS>, session: Session): Promise<number> {
   if (positionals.length > 0) throw new CosyncError('usage', `unexpected argument ${JSON.stringify(positionals[0])}`);
   const all = await loadFolders(session);
   const folders = values.folder === undefined ? all : [findFolder(all, values.folder, 'cosync status --folder ID')];
@@ -282,8 +273,8 @@ async function statusCommand(args: ReadonlyArray<string>, session: Session): Pro
 
 // ── logs ──
 
-async function logsCommand(args: ReadonlyArray<string>, session: Session): Promise<number> {
-  const { values, positionals } = parse(args, { lines: { type: 'string' }, json: { type: 'boolean' } }, session);
+/** `cosync logs`. */
+export async function logsCommand({ values, positionals }: ParsedArguments<typeof LOGS_OPTIONS>, session: Session): Promise<number> {
   if (positionals.length > 0) throw new CosyncError('usage', `unexpected argument ${JSON.stringify(positionals[0])}`);
   const count = positiveInteger(values.lines, 'lines', 50, 100_000);
   const logFile = session.logger.file;
@@ -311,8 +302,8 @@ async function logsCommand(args: ReadonlyArray<string>, session: Session): Promi
 
 // ── serve ──
 
-async function serveCommand(args: ReadonlyArray<string>, session: Session): Promise<number> {
-  const { values, positionals } = parse(args, { ...ENGINE_OPTIONS, port: { type: 'string' }, host: { type: 'string' } }, session);
+/** `cosync serve`: the headless daemon, until SIGINT or SIGTERM. */
+export async function serveCommand({ values, positionals }: ParsedArguments<typeof SERVE_OPTIONS>, session: Session): Promise<number> {
   if (positionals.length > 0) throw new CosyncError('usage', `unexpected argument ${JSON.stringify(positionals[0])}`);
   const portText = values.port ?? '0';
   const port = Number(portText);

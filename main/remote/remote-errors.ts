@@ -128,8 +128,8 @@ export function toCosyncError(error: unknown, context: ErrorContext): CosyncErro
   }
   if (status === 403) return new CosyncError('access-denied', `access denied to ${where} at ${context.endpoint} (HTTP 403)`);
   if (status === 501) return new CosyncError('unsupported', `${context.endpoint} does not support ${context.operation} of ${where} (HTTP 501)`);
-  if (status !== undefined && status >= 500) {
-    return new CosyncError('server', `${context.endpoint} failed during ${context.operation} of ${where} (HTTP ${status} ${name}); try again later`);
+  if (status === 429 || (status !== undefined && status >= 500)) {
+    return new CosyncError('server-unavailable', `${context.endpoint} failed during ${context.operation} of ${where} (HTTP ${status} ${name}); try again later`);
   }
   const detail = sdk.message && sdk.message !== 'UnknownError' ? sdk.message : name || code || 'unknown error';
   return new CosyncError(status === undefined ? 'internal' : 'server', `${context.operation} of ${where} failed: ${detail}${status === undefined ? '' : ` (HTTP ${status})`}`);
