@@ -226,8 +226,8 @@ describe('UploadPartCopy', () => {
 
   it.each([
     ['501 NotImplemented', s3Error(501, 'NotImplemented'), 'unsupported'],
-    // S3 may report a failed copy inside a 200 response; the SDK turns that into a 503.
-    ['an error inside a 200 response', s3Error(200, 'InternalError'), 'server'],
+    // S3 may report a failed copy inside a 200 response; the SDK turns that into a 503: try again later.
+    ['an error inside a 200 response', s3Error(200, 'InternalError'), 'server-unavailable'],
     ['412 PreconditionFailed (the source changed)', s3Error(412, 'PreconditionFailed'), 'integrity'],
   ])('answers %s with code %s', async (_name, response, code) => {
     script = () => response;
@@ -307,7 +307,7 @@ describe('copyObjectWithFallback over the CopyObject limit', () => {
       return serveObject(request);
     };
     const store = storeFor('s3', 'c');
-    await expect(copyObjectWithFallback(store, 'big.bin', 'renamed.bin', sameKey, { limits, sizing })).rejects.toMatchObject({ code: 'server' });
+    await expect(copyObjectWithFallback(store, 'big.bin', 'renamed.bin', sameKey, { limits, sizing })).rejects.toMatchObject({ code: 'server-unavailable' });
     expect(server.requests.filter(isAbort).map((request) => request.query.get('uploadId'))).toEqual(['upload-1']);
     expect(server.requests.filter(isComplete)).toEqual([]);
     // Only 'unsupported' falls back to streaming.
