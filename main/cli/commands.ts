@@ -11,6 +11,7 @@ import { SIZING_OPTIONS, TARGET_OPTIONS, TRANSFER_OPTIONS } from './cli-options.
 
 // ── keys ────────────────────────────────────────────────────────────────────────────
 
+/** The options of `cosync key generate`. */
 export const KEY_GENERATE_OPTIONS = {} as const satisfies OptionTable;
 
 /** Where `key import` checks the key against existing objects before storing it. */
@@ -24,6 +25,7 @@ export const IMPORT_CHECK_OPTIONS = {
   account: TARGET_OPTIONS.account,
 } as const satisfies OptionTable;
 
+/** The options of `cosync key import`. */
 export const KEY_IMPORT_OPTIONS = {
   from: { type: 'string', value: 'KIT', description: 'read the key from a recovery kit file (JSON, or the printable text)', complete: 'file' },
   base64: { type: 'string', value: 'B64', description: 'the key as base64 of 32 bytes (visible to other users in the process list: prefer --stdin)' },
@@ -33,6 +35,7 @@ export const KEY_IMPORT_OPTIONS = {
   ...IMPORT_CHECK_OPTIONS,
 } as const satisfies OptionTable;
 
+/** The options of `cosync key export`. */
 export const KEY_EXPORT_OPTIONS = {
   out: { type: 'string', value: 'FILE', description: 'where to write the recovery kit (mode 0600)', complete: 'file' },
   force: { type: 'boolean', description: 'overwrite FILE if it exists' },
@@ -42,8 +45,10 @@ export const KEY_EXPORT_OPTIONS = {
   prefix: { type: 'string', value: 'P', description: 'the prefix to record in the kit' },
 } as const satisfies OptionTable;
 
+/** The options of `cosync key list`. */
 export const KEY_LIST_OPTIONS = {} as const satisfies OptionTable;
 
+/** The options of `cosync key verify`. */
 export const KEY_VERIFY_OPTIONS = {
   endpoint: TARGET_OPTIONS.endpoint,
   region: TARGET_OPTIONS.region,
@@ -54,10 +59,12 @@ export const KEY_VERIFY_OPTIONS = {
   limit: { type: 'string', value: 'N', description: 'check at most N objects (default 20)' },
 } as const satisfies OptionTable;
 
+/** The options of `cosync key delete`. */
 export const KEY_DELETE_OPTIONS = {
   yes: { type: 'boolean', description: 'confirm: objects encrypted with the key become unreadable unless you kept its recovery kit' },
 } as const satisfies OptionTable;
 
+/** The options of `cosync key rotate`. */
 export const KEY_ROTATE_OPTIONS = {
   folder: { type: 'string', value: 'ID', description: 'the sync folder whose objects are re-encrypted (see `cosync folder list`)' },
   'kit-out': { type: 'string', value: 'FILE', description: "where to write the new key's recovery kit, before any object is re-encrypted", complete: 'file' },
@@ -147,6 +154,7 @@ const KEY: GroupSpec = {
 
 // ── credentials and the file keystore ───────────────────────────────────────────────
 
+/** The options of `cosync credentials set`. */
 export const CREDENTIALS_SET_OPTIONS = {
   'secret-id': { type: 'string', value: 'ID', description: 'the COS SecretId or S3 access key id' },
   'secret-key-env': { type: 'string', value: 'VAR', description: 'read the secret key from this environment variable instead of stdin' },
@@ -154,6 +162,7 @@ export const CREDENTIALS_SET_OPTIONS = {
   account: { type: 'string', value: 'NAME', description: 'store them under this account name (default: default)' },
 } as const satisfies OptionTable;
 
+/** The options of `cosync credentials show and credentials delete`. */
 export const CREDENTIALS_ACCOUNT_OPTIONS = {
   account: { type: 'string', value: 'NAME', description: 'the account (default: default)' },
 } as const satisfies OptionTable;
@@ -222,6 +231,7 @@ const KEYSTORE: GroupSpec = {
 
 // ── transfers ───────────────────────────────────────────────────────────────────────
 
+/** The options of `cosync backup`. */
 export const BACKUP_OPTIONS = {
   ...TARGET_OPTIONS,
   ...TRANSFER_OPTIONS,
@@ -229,6 +239,7 @@ export const BACKUP_OPTIONS = {
   'stale-upload-hours': { type: 'string', value: 'H', description: 'abort unfinished multipart uploads under the prefix older than H hours (default 24)' },
 } as const satisfies OptionTable;
 
+/** The options of `cosync restore`. */
 export const RESTORE_OPTIONS = {
   ...TARGET_OPTIONS,
   to: { type: 'string', value: 'DIR', description: 'the folder to restore into (made if missing)', complete: 'directory' },
@@ -268,6 +279,7 @@ const RESTORE = defineCommand({
 
 // ── folder sync ─────────────────────────────────────────────────────────────────────
 
+/** The options of `cosync folder add`. */
 export const FOLDER_ADD_OPTIONS = {
   ...TARGET_OPTIONS,
   policy: {
@@ -280,8 +292,10 @@ export const FOLDER_ADD_OPTIONS = {
   json: { type: 'boolean', description: 'print the added folder as JSON' },
 } as const satisfies OptionTable;
 
+/** The options of `cosync folder list`. */
 export const FOLDER_LIST_OPTIONS = { json: { type: 'boolean', description: 'print the folders as JSON' } } as const satisfies OptionTable;
 
+/** The options of `cosync folder remove, pause and resume`. */
 export const FOLDER_ID_OPTIONS = {} as const satisfies OptionTable;
 
 const FOLDER: GroupSpec = {
@@ -344,6 +358,7 @@ const ENGINE_OPTIONS = {
   ...SIZING_OPTIONS,
 } as const satisfies OptionTable;
 
+/** The options of `cosync sync`. */
 export const SYNC_OPTIONS = {
   once: { type: 'boolean', description: 'sync every folder to convergence and exit (required; `cosync serve` keeps them in sync)' },
   folder: { type: 'string', value: 'ID', description: 'only this folder' },
@@ -351,22 +366,26 @@ export const SYNC_OPTIONS = {
   ...ENGINE_OPTIONS,
 } as const satisfies OptionTable;
 
+/** The options of `cosync serve`. */
 export const SERVE_OPTIONS = {
   port: { type: 'string', value: 'N', description: 'listen on this port (default 0: any free port)' },
   host: { type: 'string', value: 'H', description: 'listen on this address (default 127.0.0.1)' },
   ...ENGINE_OPTIONS,
 } as const satisfies OptionTable;
 
+/** The options of `cosync pause and resume`. */
 export const PAUSE_OPTIONS = {
   folder: { type: 'string', value: 'ID', description: 'only this folder (saved); without it, everything in the running engine until it restarts' },
 } as const satisfies OptionTable;
 
+/** The options of `cosync status`. */
 export const STATUS_OPTIONS = {
   folder: { type: 'string', value: 'ID', description: 'only this folder' },
   files: { type: 'boolean', description: 'list every file with its state, not only the failing ones' },
   json: { type: 'boolean', description: 'print JSON' },
 } as const satisfies OptionTable;
 
+/** The options of `cosync logs`. */
 export const LOGS_OPTIONS = {
   lines: { type: 'string', value: 'N', description: 'how many recent entries (default 50)' },
   json: { type: 'boolean', description: 'print the entries as the JSON lines they are stored as' },
