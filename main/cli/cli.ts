@@ -40,6 +40,7 @@ Keys (SSE-C, kept only in the OS keychain, or in the file keystore with --keysto
              [--folder ID | (--endpoint URL | --region COS-REGION) --bucket B [--prefix P] [--path-style]] [--account NAME]
                                      first HEAD existing objects there with the key; if it decrypts none, nothing is stored
   key export NAME --out FILE         write a recovery kit (JSON, mode 0600) [--printable: text to print] [--endpoint --bucket --prefix] [--force]
+                                     [--sealed: under a passphrase from COSYNC_KIT_PASSPHRASE_FILE, COSYNC_KIT_PASSPHRASE or piped stdin]
   key list                           names and fingerprints
   key verify NAME --endpoint URL --bucket B [--prefix P] [--limit N]
                                      HEAD up to N objects (20) with the key: match / MISMATCH / not SSE-C
@@ -173,10 +174,11 @@ async function keyCommand(args: ReadonlyArray<string>, session: Session): Promis
       return 0;
     }
     case 'import': {
-      const [{ checkImportedKey, IMPORT_CHECK_OPTIONS }, { storeImportedKey }, { readKit }] = await Promise.all([
+      const [{ checkImportedKey, IMPORT_CHECK_OPTIONS }, { storeImportedKey }, { readKit }, { kitPassphraseFrom }] = await Promise.all([
         import('./key-import-check.js'),
         import('../secrets/key-admin.js'),
         import('../secrets/recovery-kit.js'),
+        import('../secrets/sealed-kit.js'),
       ]);
       const { values, positionals } = parse(
         rest,
@@ -189,7 +191,8 @@ async function keyCommand(args: ReadonlyArray<string>, session: Session): Promis
       let key: SseCustomerKey;
       if (values.from !== undefined) {
         if (values.raw === true) throw new CosyncError('usage', '--raw applies to --base64 or --stdin input, not to a recovery kit');
-        key = (await readKit(values.from)).key;
+        // Asked for only when the kit is sealed.
+        key = (await readKit(values.from, { passphrase: () => kitPassphraseFrom(io, false) })).key;
       } else {
         const text = values.base64 ?? (await readAllStdin(io));
         key = new SseCustomerKey(values.raw === true ? parseRawTextKey(text) : parseBase64Key(text));
@@ -204,7 +207,7 @@ async function keyCommand(args: ReadonlyArray<string>, session: Session): Promis
     case 'export': {
       const { values, positionals } = parse(
         rest,
-        { out: { type: 'string' }, force: { type: 'boolean' }, printable: { type: 'boolean' }, endpoint: { type: 'string' }, bucket: { type: 'string' }, prefix: { type: 'string' } },
+        { out: { type: 'string' }, force: { type: 'boolean' }, printable: { type: 'boolean' }, sealed: { type: 'boolean' }, endpoint: { type: 'string' }, bucket: { type: 'string' }, prefix: { type: 'string' } },
         session,
       );
       const name = validateKeyName(singleName(positionals, 'key export NAME --out FILE'));
@@ -214,9 +217,14 @@ async function keyCommand(args: ReadonlyArray<string>, session: Session): Promis
         bucket: values.bucket === undefined ? undefined : validateBucketName(values.bucket),
         prefix: values.prefix === undefined ? undefined : normalizePrefix(values.prefix),
       };
-      const { exportRecoveryKit } = await import('../secrets/key-admin.js');
-      const { key } = await exportRecoveryKit(session, name, out, location, { force: values.force === true, printable: values.printable === true });
-      io.stdout.write(`recovery kit written to ${out} (fingerprint ${key.fingerprint}); store it offline — anyone with it can read the data\n`);
+      const [{ exportRecoveryKit }, { kitPassphraseFrom, SEALED_KIT_ADVICE }] = await Promise.all([import('../secrets/key-admin.js'), import('../secrets/sealed-kit.js')]);
+      const sealWith = values.sealed === true ? () => kitPassphraseFrom(io, true) : undefined;
+      const { key } = await exportRecoveryKit(session, name, out, location, { force: values.force === true, printable: values.printable === true, sealWith });
+      io.stdout.write(
+        sealWith === undefined
+          ? `recovery kit written to ${out} (fingerprint ${key.fingerprint}); store it offline — anyone with it can read the data\n`
+          : `sealed recovery kit written to ${out} (fingerprint ${key.fingerprint}); ${SEALED_KIT_ADVICE}\n`,
+      );
       return 0;
     }
     case 'list': {

@@ -53,6 +53,10 @@ export const KIT_PASSPHRASE: PassphraseVariables = { file: 'COSYNC_KIT_PASSPHRAS
 const KIT_PASSPHRASE_SOURCES =
   'put the kit passphrase in a file only you can read (chmod 600) and set COSYNC_KIT_PASSPHRASE_FILE to its path, set COSYNC_KIT_PASSPHRASE, or pipe it on stdin (never on the command line, where other users can see it)';
 
+/** What to tell the user who has just sealed a kit. */
+export const SEALED_KIT_ADVICE =
+  'it opens only with its passphrase, so it may be kept online (a cloud drive, a mail to yourself); keep the passphrase somewhere else — forgotten, it makes the kit useless';
+
 const CHECK_BYTES = 16;
 const PADDING_BLOCK = 1024;
 const AES_KEY_INFO = 'cosync sealed recovery kit: aes-256-gcm key';
