@@ -10,7 +10,7 @@ import { access, chmod, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/p
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createBucket, requireServices, runCosync, uniqueName, type RunResult, type Services } from '../../test/support/services.js';
+import { createBucket, requireServices, runCosync, spawnCosync, uniqueName, type RunResult, type Services } from '../../test/support/services.js';
 
 let services: Services;
 let work: string;
@@ -21,6 +21,8 @@ let otherMachine: string;
 const keyName = uniqueName('sealed');
 /** The name the kit's key is imported under on the other machine (the keychain is one for both here). */
 const importedName = uniqueName('from-kit');
+/** The name the window's import uses. */
+const windowName = uniqueName('window');
 let fingerprint: string;
 let keyBase64: string;
 const PASSPHRASE = 'four random words here';
@@ -77,6 +79,7 @@ afterAll(async () => {
   if (services === undefined) return;
   await cosync(['key', 'delete', keyName, '--yes']);
   await cosync(['key', 'delete', importedName, '--yes'], { configDir: otherMachine });
+  await cosync(['key', 'delete', windowName, '--yes']);
   if (work !== undefined) await rm(work, { recursive: true, force: true });
 });
 
@@ -177,4 +180,39 @@ describe('cosync key import --from SEALED-KIT', () => {
     expect(restore.code, `${restore.stdout}\n${restore.stderr}`).toBe(0);
     expect(await readFile(join(restored, 'a.txt'), 'utf8')).toBe('alpha');
   });
+});
+
+describe('the window: sync:export-kit and sync:import-key through cosync serve', () => {
+  it('seals with the passphrase given, and an import without one asks for it; a wrong one is refused and stores nothing', async () => {
+    const child = spawnCosync(['serve', '--port', '0'], { configDir, services, env: credentials() });
+    try {
+      const url = await new Promise<string>((resolvePromise, reject) => {
+        let text = '';
+        child.stdout.on('data', (chunk: Buffer) => {
+          text += chunk.toString();
+          const match = /serving (http:\/\/\S+)/.exec(text);
+          if (match) resolvePromise(match[1] as string);
+        });
+        child.on('close', () => reject(new Error(`serve exited early: ${text}`)));
+      });
+      const base = new URL(url);
+      const token = base.searchParams.get('token') as string;
+      const call = async (channel: string, body: unknown): Promise<{ ok: boolean; value?: { name: string; fingerprint: string }; error?: { code: string; message: string } }> =>
+        (await fetch(new URL(`/api/call/${channel}`, base), { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) })).json() as never;
+
+      const windowKit = join(work, 'window.sealed.json');
+      expect(await call('sync:export-kit', { name: keyName, path: windowKit, passphrase: 'short' })).toMatchObject({ ok: false, error: { code: 'usage', message: expect.stringMatching(/^the kit passphrase is too short/) as unknown } });
+      expect(await exists(windowKit)).toBe(false);
+      expect(await call('sync:export-kit', { name: keyName, path: windowKit, passphrase: PASSPHRASE })).toMatchObject({ ok: true, value: { name: keyName } });
+      expect(JSON.parse(await readFile(windowKit, 'utf8'))).toMatchObject({ format: 'cosync-sealed-recovery-kit', fingerprint });
+
+      expect(await call('sync:import-key', { name: windowName, kitPath: windowKit })).toMatchObject({ ok: false, error: { code: 'kit-passphrase-needed', message: expect.stringContaining('is a sealed recovery kit') as unknown } });
+      expect(await call('sync:import-key', { name: windowName, kitPath: windowKit, passphrase: 'not the passphrase' })).toMatchObject({ ok: false, error: { code: 'kit-passphrase-wrong' } });
+      expect((await cosync(['key', 'list'])).stdout).not.toContain(`${windowName}\t`);
+      expect(await call('sync:import-key', { name: windowName, kitPath: windowKit, passphrase: PASSPHRASE })).toMatchObject({ ok: true, value: { name: windowName, fingerprint } });
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((resolvePromise) => child.on('close', resolvePromise));
+    }
+  }, 60_000);
 });

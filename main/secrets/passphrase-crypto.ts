@@ -9,6 +9,7 @@
  * limits first (parseKdfHeader): a tampered file must not make us allocate gigabytes.
  */
 import { createCipheriv, createDecipheriv, randomBytes, scrypt, type ScryptOptions } from 'node:crypto';
+import { MIN_NEW_PASSPHRASE_CHARACTERS } from '../../app/keys.js';
 import { CosyncError } from '../../app/result.js';
 
 /** scrypt cost parameters. */
@@ -24,11 +25,7 @@ export interface ScryptParameters {
  */
 export const DEFAULT_SCRYPT: ScryptParameters = { N: 2 ** 17, r: 8, p: 1 };
 
-/**
- * The shortest new passphrase accepted, in characters (Unicode code points). Only new
- * passphrases are held to it: a file made with a shorter one still opens.
- */
-export const MIN_NEW_PASSPHRASE_CHARACTERS = 8;
+export { MIN_NEW_PASSPHRASE_CHARACTERS };
 
 /** The KDF part of a header: scrypt, its costs, and the salt (base64 of 16 bytes). */
 export type KdfHeader = { readonly algorithm: 'scrypt'; readonly salt: string } & ScryptParameters;
