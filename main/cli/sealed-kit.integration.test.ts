@@ -10,7 +10,7 @@ import { access, chmod, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/p
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createBucket, requireServices, runCosync, spawnCosync, uniqueName, type RunResult, type Services } from '../../test/support/services.js';
+import { createBucket, requireServices, runCosync, servedUrl, spawnCosync, uniqueName, type RunResult, type Services } from '../../test/support/services.js';
 
 let services: Services;
 let work: string;
@@ -186,16 +186,7 @@ describe('the window: sync:export-kit and sync:import-key through cosync serve',
   it('seals with the passphrase given, and an import without one asks for it; a wrong one is refused and stores nothing', async () => {
     const child = spawnCosync(['serve', '--port', '0'], { configDir, services, env: credentials() });
     try {
-      const url = await new Promise<string>((resolvePromise, reject) => {
-        let text = '';
-        child.stdout.on('data', (chunk: Buffer) => {
-          text += chunk.toString();
-          const match = /serving (http:\/\/\S+)/.exec(text);
-          if (match) resolvePromise(match[1] as string);
-        });
-        child.on('close', () => reject(new Error(`serve exited early: ${text}`)));
-      });
-      const base = new URL(url);
+      const base = await servedUrl(child);
       const token = base.searchParams.get('token') as string;
       const call = async (channel: string, body: unknown): Promise<{ ok: boolean; value?: { name: string; fingerprint: string }; error?: { code: string; message: string } }> =>
         (await fetch(new URL(`/api/call/${channel}`, base), { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) })).json() as never;
@@ -214,5 +205,6 @@ describe('the window: sync:export-kit and sync:import-key through cosync serve',
       child.kill('SIGTERM');
       await new Promise((resolvePromise) => child.on('close', resolvePromise));
     }
-  }, 60_000);
+    // Each scrypt run takes 128 MiB and about a second; on a loaded 2-core box, many.
+  }, 180_000);
 });
