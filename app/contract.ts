@@ -154,10 +154,17 @@ export interface ContractChannels {
   'sync:keys': { readonly request: null; readonly response: ReadonlyArray<KeySummary> };
   /** Generates a new SSE-C key. */
   'sync:generate-key': { readonly request: { readonly name: string }; readonly response: KeySummary };
-  /** Writes a key's recovery kit to a file (mode 0600) on the engine's machine. */
-  'sync:export-kit': { readonly request: { readonly name: string; readonly path: string }; readonly response: KeySummary };
-  /** Imports a key from a recovery kit file (JSON or printable) on the engine's machine; never replaces a different key. */
-  'sync:import-key': { readonly request: { readonly name: string; readonly kitPath: string }; readonly response: KeySummary };
+  /**
+   * Writes a key's recovery kit to a file (mode 0600) on the engine's machine: sealed under
+   * `passphrase` when one is given (at least 8 characters), else in clear.
+   */
+  'sync:export-kit': { readonly request: { readonly name: string; readonly path: string; readonly passphrase?: string | undefined }; readonly response: KeySummary };
+  /**
+   * Imports a key from a recovery kit file (JSON, printable or sealed) on the engine's machine;
+   * never replaces a different key. A sealed kit without `passphrase` answers
+   * 'kit-passphrase-needed', a wrong one 'kit-passphrase-wrong'.
+   */
+  'sync:import-key': { readonly request: { readonly name: string; readonly kitPath: string; readonly passphrase?: string | undefined }; readonly response: KeySummary };
   /**
    * Rotates a sync folder's SSE-C key (see `cosync key rotate`): a new key, its recovery kit
    * written to `kitPath` first, every object re-encrypted; the folder pauses meanwhile.
@@ -294,6 +301,8 @@ const noPayload =
     payload === null || payload === undefined ? { ok: true, value: null } : { ok: false, reason: `${channel} takes no payload` };
 
 const folderId = text({ max: 200 });
+/** A kit passphrase: any text, spaces included (text() would refuse one of spaces only). */
+const passphrase = text({ allowEmpty: true, max: 1024 });
 const SSE_MODES: ReadonlyArray<SseMode> = ['none', 'cos', 'kms', 'c'];
 const REMOTE_SCOPES: ReadonlyArray<RemoteScope> = ['folder', 'bucket'];
 
@@ -327,8 +336,8 @@ export const REQUEST_VALIDATORS: { readonly [C in Channel]: PayloadValidator<C> 
   'sync:test-connection': record(STORE_LOCATION),
   'sync:keys': noPayload('sync:keys'),
   'sync:generate-key': record({ name: text({ max: 200 }) }),
-  'sync:export-kit': record({ name: text({ max: 200 }), path: text() }),
-  'sync:import-key': record({ name: text({ max: 200 }), kitPath: text() }),
+  'sync:export-kit': record({ name: text({ max: 200 }), path: text(), passphrase: optional(passphrase) }),
+  'sync:import-key': record({ name: text({ max: 200 }), kitPath: text(), passphrase: optional(passphrase) }),
   'sync:rotate-key': record({ folderId, kitPath: text() }),
   'sync:verify-key': record({ folderId }),
   'sync:list-remote': record({ folderId, scope: oneOf(REMOTE_SCOPES), path: text({ allowEmpty: true }) }),

@@ -10,6 +10,13 @@ import { CosyncError } from './result.js';
 /** AES-256 key length in bytes. */
 export const SSE_C_KEY_BYTES = 32;
 
+/**
+ * The shortest new passphrase (keystore or sealed kit) cosync accepts, in characters (Unicode
+ * code points); the window checks it before asking the engine, which checks it again. Only new
+ * passphrases are held to it: a file made with a shorter one still opens.
+ */
+export const MIN_NEW_PASSPHRASE_CHARACTERS = 8;
+
 /** Names of keys in the keychain: short, printable, no path separators. */
 const KEY_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 

@@ -19,6 +19,8 @@ export type ErrorCode =
   | 'key-exists'
   | 'key-mismatch'
   | 'kit-invalid'
+  | 'kit-passphrase-needed'
+  | 'kit-passphrase-wrong'
   | 'credentials-missing'
   | 'credentials-rejected'
   | 'access-denied'

@@ -40,6 +40,7 @@ export const KEY_EXPORT_OPTIONS = {
   out: { type: 'string', value: 'FILE', description: 'where to write the recovery kit (mode 0600)', complete: 'file' },
   force: { type: 'boolean', description: 'overwrite FILE if it exists' },
   printable: { type: 'boolean', description: 'write a text kit to print and keep on paper' },
+  sealed: { type: 'boolean', description: 'seal the kit under a passphrase from COSYNC_KIT_PASSPHRASE_FILE (mode 0600), COSYNC_KIT_PASSPHRASE or piped stdin, never the command line' },
   endpoint: { type: 'string', value: 'URL', description: 'record in the kit where the data is (endpoint, bucket, prefix), for the restore' },
   bucket: { type: 'string', value: 'B', description: 'the bucket to record in the kit' },
   prefix: { type: 'string', value: 'P', description: 'the prefix to record in the kit' },
@@ -109,7 +110,7 @@ const KEY: GroupSpec = {
       summary: 'write a recovery kit (JSON, mode 0600; --printable: text to print)',
       details: ['Anyone with the kit can read the data: keep it offline.'],
       options: KEY_EXPORT_OPTIONS,
-      examples: ['cosync key export photos --out photos.kit.json', 'cosync key export photos --out photos.txt --printable --endpoint https://s3.example.com --bucket backup'],
+      examples: ['cosync key export photos --out photos.kit.json', 'COSYNC_KIT_PASSPHRASE_FILE=~/.kit-pass cosync key export photos --out photos.sealed.json --sealed', 'cosync key export photos --out photos.txt --printable --endpoint https://s3.example.com --bucket backup'],
       run: async (parsed, session) => (await import('./key-commands.js')).keyExport(parsed, session),
     }),
     defineCommand({

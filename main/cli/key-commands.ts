@@ -28,10 +28,11 @@ export async function keyGenerate({ positionals }: ParsedArguments<typeof KEY_GE
 /** `cosync key import NAME --from KIT | --base64 B64 | --stdin`. */
 export async function keyImport({ values, positionals }: ParsedArguments<typeof KEY_IMPORT_OPTIONS>, session: Session): Promise<number> {
   const { io } = session;
-  const [{ checkImportedKey }, { storeImportedKey }, { readKit }] = await Promise.all([
+  const [{ checkImportedKey }, { storeImportedKey }, { readKit }, { kitPassphraseFrom }] = await Promise.all([
     import('./key-import-check.js'),
     import('../secrets/key-admin.js'),
     import('../secrets/recovery-kit.js'),
+    import('../secrets/sealed-kit.js'),
   ]);
   const name = validateKeyName(singleName(positionals, 'key import NAME --from KIT | --base64 B64 | --stdin'));
   const sources = [values.from, values.base64, values.stdin === true ? 'stdin' : undefined].filter((source) => source !== undefined);
@@ -39,7 +40,8 @@ export async function keyImport({ values, positionals }: ParsedArguments<typeof 
   let key: SseCustomerKey;
   if (values.from !== undefined) {
     if (values.raw === true) throw new CosyncError('usage', '--raw applies to --base64 or --stdin input, not to a recovery kit');
-    key = (await readKit(values.from)).key;
+    // Asked for only when the kit is sealed.
+    key = (await readKit(values.from, { passphrase: () => kitPassphraseFrom(io, false) })).key;
   } else {
     const text = values.base64 ?? (await readAllStdin(io));
     key = new SseCustomerKey(values.raw === true ? parseRawTextKey(text) : parseBase64Key(text));
@@ -61,9 +63,14 @@ export async function keyExport({ values, positionals }: ParsedArguments<typeof 
     bucket: values.bucket === undefined ? undefined : validateBucketName(values.bucket),
     prefix: values.prefix === undefined ? undefined : normalizePrefix(values.prefix),
   };
-  const { exportRecoveryKit } = await import('../secrets/key-admin.js');
-  const { key } = await exportRecoveryKit(session, name, out, location, { force: values.force === true, printable: values.printable === true });
-  session.io.stdout.write(`recovery kit written to ${out} (fingerprint ${key.fingerprint}); store it offline — anyone with it can read the data\n`);
+  const [{ exportRecoveryKit }, { kitPassphraseFrom, SEALED_KIT_ADVICE }] = await Promise.all([import('../secrets/key-admin.js'), import('../secrets/sealed-kit.js')]);
+  const sealWith = values.sealed === true ? () => kitPassphraseFrom(session.io, true) : undefined;
+  const { key } = await exportRecoveryKit(session, name, out, location, { force: values.force === true, printable: values.printable === true, sealWith });
+  session.io.stdout.write(
+    sealWith === undefined
+      ? `recovery kit written to ${out} (fingerprint ${key.fingerprint}); store it offline — anyone with it can read the data\n`
+      : `sealed recovery kit written to ${out} (fingerprint ${key.fingerprint}); ${SEALED_KIT_ADVICE}\n`,
+  );
   return 0;
 }
 

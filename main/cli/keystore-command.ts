@@ -6,8 +6,9 @@
  * COSYNC_KEYSTORE_NEW_PASSPHRASE, or the first line of a stdin that is not a terminal.
  */
 import { CosyncError } from '../../app/result.js';
-import { MIN_NEW_PASSPHRASE_CHARACTERS, newPassphraseFromEnvironment } from '../secrets/file-secret-store.js';
-import type { Session, SessionIo } from '../session/session.js';
+import { MIN_NEW_PASSPHRASE_CHARACTERS, NEW_KEYSTORE_PASSPHRASE } from '../secrets/file-secret-store.js';
+import { passphraseFromVariablesOrStdin } from '../secrets/passphrase-source.js';
+import type { Session } from '../session/session.js';
 import type { OptionTable, ParsedArguments } from './command-spec.js';
 import { KEYSTORE_PASSPHRASE_MISUSE, NEW_PASSPHRASE_SOURCES } from './commands.js';
 
@@ -22,7 +23,11 @@ export async function changePassphraseCommand({ positionals }: ParsedArguments<O
     );
   }
   const { io } = session;
-  const newPassphrase = (await newPassphraseFromEnvironment(io.env)) ?? (await newPassphraseFromStdin(io));
+  const newPassphrase = await passphraseFromVariablesOrStdin(NEW_KEYSTORE_PASSPHRASE, io, {
+    noun: 'new passphrase',
+    sources: NEW_PASSPHRASE_SOURCES,
+    hint: ` (at least ${MIN_NEW_PASSPHRASE_CHARACTERS} characters)`,
+  });
   const store = session.fileKeystore;
   const { items } = await store.changePassphrase(newPassphrase);
   session.logger.log('info', 'keystore-passphrase-changed', { file: store.file, items });
@@ -31,27 +36,4 @@ export async function changePassphraseCommand({ positionals }: ParsedArguments<O
     'From now on COSYNC_KEYSTORE_PASSPHRASE_FILE (or COSYNC_KEYSTORE_PASSPHRASE) must give the new passphrase to every cosync command; restart a running `cosync serve` with it.\n',
   );
   return 0;
-}
-
-/** The first line of a piped stdin; a terminal is refused (this command does not prompt). */
-async function newPassphraseFromStdin(io: SessionIo): Promise<string> {
-  if (io.stdin.isTTY === true) {
-    throw new CosyncError('usage', `no new passphrase given: ${NEW_PASSPHRASE_SOURCES} (at least ${MIN_NEW_PASSPHRASE_CHARACTERS} characters)`);
-  }
-  const line = await firstLine(io.stdin);
-  if (line === '') throw new CosyncError('usage', `no new passphrase on stdin (its first line is empty): ${NEW_PASSPHRASE_SOURCES}`);
-  return line;
-}
-
-/** Reads up to the first newline (without it, or a CR before it); a pipe left open after it does not hold the command up. */
-async function firstLine(stream: NodeJS.ReadableStream): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) {
-    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
-    chunks.push(bytes);
-    if (bytes.includes(0x0a)) break;
-  }
-  const text = Buffer.concat(chunks).toString('utf8');
-  const end = text.indexOf('\n');
-  return (end === -1 ? text : text.slice(0, end)).replace(/\r$/, '');
 }

@@ -43,16 +43,18 @@ export function channelHandlers(daemon: Daemon, session: Session): ChannelHandle
       await generateKey(session, name);
       return daemon.keySummary(name);
     },
-    'sync:export-kit': async ({ name, path }) => {
+    'sync:export-kit': async ({ name, path, passphrase }) => {
       if (!isAbsolute(path)) throw new CosyncError('usage', `the recovery kit needs an absolute file path; got ${JSON.stringify(path)}`);
       // The kit says where the key's data lives when a folder uses it.
       const folder = daemon.folderConfigs().find((candidate) => candidate.keyName === name);
-      await exportRecoveryKit(session, name, path, folder === undefined ? {} : { endpoint: folder.endpoint, bucket: folder.bucket, prefix: folder.prefix }, { force: false });
+      const location = folder === undefined ? {} : { endpoint: folder.endpoint, bucket: folder.bucket, prefix: folder.prefix };
+      await exportRecoveryKit(session, name, path, location, { force: false, sealWith: passphrase === undefined ? undefined : async () => passphrase });
       return daemon.keySummary(name);
     },
-    'sync:import-key': async ({ name, kitPath }) => {
+    'sync:import-key': async ({ name, kitPath, passphrase }) => {
       if (!isAbsolute(kitPath)) throw new CosyncError('usage', `the recovery kit needs an absolute file path; got ${JSON.stringify(kitPath)}`);
-      const { key } = await readKit(kitPath);
+      // Without a passphrase a sealed kit answers 'kit-passphrase-needed': the window then asks for it.
+      const { key } = await readKit(kitPath, { passphrase: passphrase === undefined ? undefined : async () => passphrase });
       await storeImportedKey(session, name, key, { replace: false, fromKit: true });
       return daemon.keySummary(name);
     },

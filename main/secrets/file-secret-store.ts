@@ -23,11 +23,33 @@
  * - Changing the passphrase re-encrypts the same items under a fresh salt and IV (and the current
  *   default scrypt cost), as one more such write.
  */
-import { createCipheriv, createDecipheriv, randomBytes, scrypt, type ScryptOptions } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { CosyncError } from '../../app/result.js';
+import {
+  base64Field,
+  checkedNewPassphrase,
+  checkScryptParameters,
+  DEFAULT_SCRYPT,
+  deriveKey,
+  freshCipher,
+  freshKdf,
+  kdfCacheKey,
+  openBytes,
+  paddedJson,
+  parseCipherHeader,
+  parseKdfHeader,
+  passphraseBytesOf,
+  sealBytes,
+  type CipherHeader,
+  type KdfHeader,
+  type ScryptParameters,
+} from './passphrase-crypto.js';
+import { passphraseFromVariables, type PassphraseVariables } from './passphrase-source.js';
 import type { SecretStore } from './secret-store.js';
+
+export { DEFAULT_SCRYPT, MIN_NEW_PASSPHRASE_CHARACTERS, type ScryptParameters } from './passphrase-crypto.js';
 
 /** Marker in every keystore file. */
 export const KEYSTORE_FORMAT = 'cosync-keystore';
@@ -36,36 +58,8 @@ export const KEYSTORE_VERSION = 1;
 /** The keystore's file name inside the config dir. */
 export const KEYSTORE_FILE_NAME = 'keystore.json';
 
-/** scrypt cost parameters. */
-export interface ScryptParameters {
-  readonly N: number;
-  readonly r: number;
-  readonly p: number;
-}
-
-/**
- * New files: N = 2^17, r = 8, p = 1 — 128 MiB and about 0.6 s per derivation on a 2-core server
- * (measured), the cost OWASP recommends for scrypt. One derivation per cosync process.
- */
-export const DEFAULT_SCRYPT: ScryptParameters = { N: 2 ** 17, r: 8, p: 1 };
-
-/**
- * What a file may ask for. The parameters are read before they can be authenticated, so a
- * tampered header must not make us allocate gigabytes or spin for minutes.
- */
-const SCRYPT_LIMITS = { minLogN: 10, maxLogN: 22, maxR: 32, maxP: 16, maxMemoryBytes: 1024 * 1024 * 1024 } as const;
-
-const SALT_BYTES = 16;
-const IV_BYTES = 12;
-const TAG_BYTES = 16;
-const KEY_BYTES = 32;
+/** The plaintext is padded to a multiple of this, so the file's size hides the item count. */
 const PADDING_BLOCK = 1024;
-
-/**
- * The shortest new passphrase `changePassphrase` accepts, in characters (Unicode code points).
- * Only new passphrases are held to it: a file made with a shorter one still opens.
- */
-export const MIN_NEW_PASSPHRASE_CHARACTERS = 8;
 
 /** How long a write waits for another process's lock before giving up. */
 const LOCK_WAIT_MS = 10_000;
@@ -75,8 +69,8 @@ const STALE_LOCK_MS = 60_000;
 interface KeystoreHeader {
   readonly format: typeof KEYSTORE_FORMAT;
   readonly version: typeof KEYSTORE_VERSION;
-  readonly kdf: { readonly algorithm: 'scrypt'; readonly salt: string } & ScryptParameters;
-  readonly cipher: { readonly algorithm: 'aes-256-gcm'; readonly iv: string };
+  readonly kdf: KdfHeader;
+  readonly cipher: CipherHeader;
 }
 
 interface KeystoreFile extends KeystoreHeader {
@@ -146,7 +140,7 @@ export class FileSecretStore implements SecretStore {
    * @returns how many items were re-encrypted
    */
   async changePassphrase(newPassphrase: string): Promise<{ readonly items: number }> {
-    const next = checkedNewPassphrase(newPassphrase);
+    const next = checkedNewPassphrase(newPassphrase, 'new keystore passphrase');
     // Checked before the lock: in a config dir that does not exist the lock could not even be taken.
     if (!(await mayExist(this.file))) throw this.#noKeystoreToChange();
     return withLock(`${this.file}.lock`, this.file, async () => {
@@ -174,8 +168,8 @@ export class FileSecretStore implements SecretStore {
   }
 
   /** A new file's KDF header: this store's cost and a salt of its own. */
-  #freshKdf(): KeystoreHeader['kdf'] {
-    return { algorithm: 'scrypt', ...this.#newFileScrypt, salt: randomBytes(SALT_BYTES).toString('base64') };
+  #freshKdf(): KdfHeader {
+    return freshKdf(this.#newFileScrypt);
   }
 
   /** The decrypted items and the header they came with, or undefined when there is no file yet. */
@@ -191,13 +185,8 @@ export class FileSecretStore implements SecretStore {
     const stored = this.parse(text);
     const header = headerOf(stored);
     const key = await this.derivedKey(header.kdf);
-    let plaintext: Buffer;
-    try {
-      const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(stored.cipher.iv, 'base64'), { authTagLength: TAG_BYTES });
-      decipher.setAAD(additionalData(header));
-      decipher.setAuthTag(Buffer.from(stored.cipher.tag, 'base64'));
-      plaintext = Buffer.concat([decipher.update(Buffer.from(stored.ciphertext, 'base64')), decipher.final()]);
-    } catch {
+    const plaintext = openBytes(key, stored.cipher, additionalData(header), stored.ciphertext);
+    if (plaintext === undefined) {
       throw new CosyncError(
         'keychain-unavailable',
         `wrong passphrase for the keystore ${this.file} (or the file was altered): check COSYNC_KEYSTORE_PASSPHRASE_FILE or COSYNC_KEYSTORE_PASSPHRASE; without the right passphrase its keys cannot be read — restore them from their recovery kits`,
@@ -219,28 +208,23 @@ export class FileSecretStore implements SecretStore {
   }
 
   /** Encrypts `items` with `key` (derived for `kdf`) and replaces the file atomically. */
-  private async write(kdf: KeystoreHeader['kdf'], items: Map<string, string>, key: Buffer): Promise<void> {
+  private async write(kdf: KdfHeader, items: Map<string, string>, key: Buffer): Promise<void> {
     // A fresh IV for every write: GCM must never see the same key and IV twice.
     const header: KeystoreHeader = {
       format: KEYSTORE_FORMAT,
       version: KEYSTORE_VERSION,
       kdf: { algorithm: 'scrypt', N: kdf.N, r: kdf.r, p: kdf.p, salt: kdf.salt },
-      cipher: { algorithm: 'aes-256-gcm', iv: randomBytes(IV_BYTES).toString('base64') },
+      cipher: freshCipher(),
     };
-    const json = Buffer.from(JSON.stringify({ items: Object.fromEntries([...items].sort(([a], [b]) => a.localeCompare(b))) }), 'utf8');
-    // Trailing spaces are valid JSON whitespace; they round the size up so it hides the item count.
-    const padded = Buffer.alloc(Math.ceil((json.length + 1) / PADDING_BLOCK) * PADDING_BLOCK, 0x20);
-    json.copy(padded);
-    json.fill(0);
-    const cipher = createCipheriv('aes-256-gcm', key, Buffer.from(header.cipher.iv, 'base64'), { authTagLength: TAG_BYTES });
-    cipher.setAAD(additionalData(header));
-    const ciphertext = Buffer.concat([cipher.update(padded), cipher.final()]);
+    // Padded so that the file's size hides the item count.
+    const padded = paddedJson(JSON.stringify({ items: Object.fromEntries([...items].sort(([a], [b]) => a.localeCompare(b))) }), PADDING_BLOCK);
+    const { ciphertext, tag } = sealBytes(key, header.cipher, additionalData(header), padded);
     padded.fill(0);
-    const stored: KeystoreFile = { ...header, cipher: { ...header.cipher, tag: cipher.getAuthTag().toString('base64') }, ciphertext: ciphertext.toString('base64') };
+    const stored: KeystoreFile = { ...header, cipher: { ...header.cipher, tag }, ciphertext };
     await writeFileAtomically(this.file, `${JSON.stringify(stored, null, 2)}\n`);
   }
 
-  private derivedKey(kdf: KeystoreHeader['kdf']): Promise<Buffer> {
+  private derivedKey(kdf: KdfHeader): Promise<Buffer> {
     const cacheKey = kdfCacheKey(kdf);
     let derived = this.#derivedKeys.get(cacheKey);
     if (derived === undefined) {
@@ -277,30 +261,12 @@ export class FileSecretStore implements SecretStore {
     if (file.version !== KEYSTORE_VERSION) {
       throw new CosyncError('keychain-unavailable', `the keystore ${this.file} has format version ${JSON.stringify(file.version)}, which this cosync cannot read (it reads version ${KEYSTORE_VERSION}); upgrade cosync`);
     }
-    const kdf = file.kdf as Partial<Record<string, unknown>> | undefined;
-    const cipher = file.cipher as Partial<Record<string, unknown>> | undefined;
-    if (typeof kdf !== 'object' || kdf === null || kdf.algorithm !== 'scrypt') return damaged('"kdf" is not scrypt');
-    if (typeof cipher !== 'object' || cipher === null || cipher.algorithm !== 'aes-256-gcm') return damaged('"cipher" is not aes-256-gcm');
-    const parameters = { N: kdf.N, r: kdf.r, p: kdf.p };
-    if (!Object.values(parameters).every((number) => typeof number === 'number' && Number.isSafeInteger(number))) return damaged('scrypt N, r and p must be whole numbers');
-    try {
-      checkScryptParameters(parameters as ScryptParameters, 'its scrypt parameters');
-    } catch (error) {
-      return damaged((error as Error).message);
-    }
-    const bytes = (field: unknown, length: number | undefined, name: string): string => {
-      if (typeof field !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(field)) return damaged(`${name} is not base64`);
-      const decoded = Buffer.from(field, 'base64').length;
-      if (length !== undefined && decoded !== length) return damaged(`${name} has ${decoded} bytes, not ${length}`);
-      if (length === undefined && decoded === 0) return damaged(`${name} is empty`);
-      return field;
-    };
     return {
       format: KEYSTORE_FORMAT,
       version: KEYSTORE_VERSION,
-      kdf: { algorithm: 'scrypt', ...(parameters as ScryptParameters), salt: bytes(kdf.salt, SALT_BYTES, 'the salt') },
-      cipher: { algorithm: 'aes-256-gcm', iv: bytes(cipher.iv, IV_BYTES, 'the IV'), tag: bytes(cipher.tag, TAG_BYTES, 'the tag') },
-      ciphertext: bytes(file.ciphertext, undefined, 'the ciphertext'),
+      kdf: parseKdfHeader(file.kdf, damaged),
+      cipher: parseCipherHeader(file.cipher, damaged),
+      ciphertext: base64Field(file.ciphertext, undefined, 'the ciphertext', damaged),
     };
   }
 
@@ -323,16 +289,9 @@ export class FileSecretStore implements SecretStore {
   }
 }
 
-/** Where a passphrase may come from: a file only its owner can read, named by one variable, or the text of another. */
-interface PassphraseVariables {
-  readonly file: string;
-  readonly inline: string;
-  /** What the passphrase is, for messages. */
-  readonly what: string;
-}
-
 const CURRENT_PASSPHRASE: PassphraseVariables = { file: 'COSYNC_KEYSTORE_PASSPHRASE_FILE', inline: 'COSYNC_KEYSTORE_PASSPHRASE', what: 'keystore passphrase' };
-const NEW_PASSPHRASE: PassphraseVariables = { file: 'COSYNC_KEYSTORE_NEW_PASSPHRASE_FILE', inline: 'COSYNC_KEYSTORE_NEW_PASSPHRASE', what: 'new keystore passphrase' };
+/** Where `cosync keystore passphrase` takes the new passphrase from (besides piped stdin). */
+export const NEW_KEYSTORE_PASSPHRASE: PassphraseVariables = { file: 'COSYNC_KEYSTORE_NEW_PASSPHRASE_FILE', inline: 'COSYNC_KEYSTORE_NEW_PASSPHRASE', what: 'new keystore passphrase' };
 
 /** Reads the passphrase from COSYNC_KEYSTORE_PASSPHRASE_FILE or COSYNC_KEYSTORE_PASSPHRASE — never from argv, which other users can see. */
 export async function passphraseFromEnvironment(env: NodeJS.ProcessEnv, platform: NodeJS.Platform = process.platform): Promise<string> {
@@ -352,85 +311,7 @@ export async function passphraseFromEnvironment(env: NodeJS.ProcessEnv, platform
  * neither is set.
  */
 export function newPassphraseFromEnvironment(env: NodeJS.ProcessEnv, platform: NodeJS.Platform = process.platform): Promise<string | undefined> {
-  return passphraseFromVariables(NEW_PASSPHRASE, env, platform);
-}
-
-async function passphraseFromVariables(variables: PassphraseVariables, env: NodeJS.ProcessEnv, platform: NodeJS.Platform): Promise<string | undefined> {
-  const file = env[variables.file] ?? '';
-  const inline = env[variables.inline] ?? '';
-  if (file !== '' && inline !== '') {
-    throw new CosyncError('usage', `both ${variables.file} and ${variables.inline} are set; set only one`);
-  }
-  if (inline !== '') return inline;
-  if (file === '') return undefined;
-  let info;
-  try {
-    info = await stat(file);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new CosyncError('keychain-unavailable', `cannot read the ${variables.what} file ${file} (${variables.file}): ${code === 'ENOENT' ? 'it does not exist' : (code ?? (error as Error).message)}`);
-  }
-  if (!info.isFile()) throw new CosyncError('keychain-unavailable', `the ${variables.what} file ${file} (${variables.file}) is not a file`);
-  // As ssh does with private keys: a passphrase others can read protects nothing.
-  if (platform !== 'win32' && (info.mode & 0o077) !== 0) {
-    throw new CosyncError(
-      'keychain-unavailable',
-      `the ${variables.what} file ${file} can be read by other users (mode ${(info.mode & 0o777).toString(8).padStart(3, '0')}); run \`chmod 600 ${file}\``,
-    );
-  }
-  const text = await readFile(file, 'utf8');
-  // Editors end files with a newline; it is not part of the passphrase.
-  return text.replace(/\r?\n$/, '');
-}
-
-/** A passphrase as the bytes scrypt takes. */
-function passphraseBytesOf(text: string): Buffer {
-  // The same passphrase typed on another OS may arrive in another Unicode normal form.
-  return Buffer.from(text.normalize('NFC'), 'utf8');
-}
-
-/** A new passphrase as bytes, once it is long enough (MIN_NEW_PASSPHRASE_CHARACTERS). */
-function checkedNewPassphrase(text: string): Buffer {
-  // Not the count itself in the message: it would end up in the log.
-  const characters = [...text.normalize('NFC')].length;
-  const advice = `choose one of at least ${MIN_NEW_PASSPHRASE_CHARACTERS} characters (a few random words make a good one)`;
-  if (characters === 0) throw new CosyncError('usage', `the new keystore passphrase is empty; ${advice}`);
-  if (characters < MIN_NEW_PASSPHRASE_CHARACTERS) throw new CosyncError('usage', `the new keystore passphrase is too short; ${advice}`);
-  return passphraseBytesOf(text);
-}
-
-function checkScryptParameters(parameters: ScryptParameters, what: string): void {
-  const { N, r, p } = parameters;
-  const logN = Math.log2(N);
-  if (!Number.isInteger(logN) || logN < SCRYPT_LIMITS.minLogN || logN > SCRYPT_LIMITS.maxLogN) {
-    throw new RangeError(`${what}: N must be a power of two from 2^${SCRYPT_LIMITS.minLogN} to 2^${SCRYPT_LIMITS.maxLogN}, got ${N}`);
-  }
-  if (!Number.isInteger(r) || r < 1 || r > SCRYPT_LIMITS.maxR) throw new RangeError(`${what}: r must be 1–${SCRYPT_LIMITS.maxR}, got ${r}`);
-  if (!Number.isInteger(p) || p < 1 || p > SCRYPT_LIMITS.maxP) throw new RangeError(`${what}: p must be 1–${SCRYPT_LIMITS.maxP}, got ${p}`);
-  if (scryptMemory(parameters) > SCRYPT_LIMITS.maxMemoryBytes) throw new RangeError(`${what}: N × r needs more than 1 GiB of memory`);
-}
-
-/** scrypt's memory use: 128 · N · r bytes for V, plus 128 · r · p for B. */
-function scryptMemory({ N, r, p }: ScryptParameters): number {
-  return 128 * N * r + 128 * r * p;
-}
-
-/** The AES key for a file's KDF header. */
-function deriveKey(passphrase: Buffer, kdf: KeystoreHeader['kdf']): Promise<Buffer> {
-  return scryptAsync(passphrase, Buffer.from(kdf.salt, 'base64'), { N: kdf.N, r: kdf.r, p: kdf.p });
-}
-
-/** Derived keys are cached per salt and cost: what a key depends on besides the passphrase. */
-function kdfCacheKey(kdf: KeystoreHeader['kdf']): string {
-  return `${kdf.N}:${kdf.r}:${kdf.p}:${kdf.salt}`;
-}
-
-function scryptAsync(passphrase: Buffer, salt: Buffer, parameters: ScryptParameters): Promise<Buffer> {
-  // Node refuses scrypt above 32 MiB unless maxmem allows it; async keeps the event loop free.
-  const options: ScryptOptions = { ...parameters, maxmem: scryptMemory(parameters) + 1024 * 1024 };
-  return new Promise((resolvePromise, reject) => {
-    scrypt(passphrase, salt, KEY_BYTES, options, (error, key) => (error === null ? resolvePromise(key) : reject(error)));
-  });
+  return passphraseFromVariables(NEW_KEYSTORE_PASSPHRASE, env, platform);
 }
 
 function headerOf(stored: KeystoreFile): KeystoreHeader {

@@ -5,7 +5,8 @@
 import { validateKeyName } from '../../app/keys.js';
 import type { Session } from '../session/session.js';
 import type { KeyInfo } from '../config/config-store.js';
-import { formatKit, formatPrintableKit, writeKit, type KitLocation } from './recovery-kit.js';
+import { CosyncError } from '../../app/result.js';
+import { formatKit, formatPrintableKit, formatSealedKit, writeKit, type KitLocation } from './recovery-kit.js';
 import { SseCustomerKey } from './secret-values.js';
 
 /** Generates a key from the OS CSPRNG and stores it; refuses to replace an existing key of that name. */
@@ -33,17 +34,38 @@ export async function storeImportedKey(session: Session, name: string, key: SseC
   return info;
 }
 
-/** Writes a key's recovery kit (mode 0600, never over an existing file unless `force`) and records when. */
+/** How a kit is written: printable text, or sealed under a passphrase (not both). */
+export interface ExportKitOptions {
+  readonly force: boolean;
+  readonly printable?: boolean | undefined;
+  /** Seals the kit under the passphrase this gives (at least MIN_NEW_PASSPHRASE_CHARACTERS long), asked once the options check out. */
+  readonly sealWith?: (() => Promise<string>) | undefined;
+}
+
+/**
+ * Writes a key's recovery kit (mode 0600, never over an existing file unless `force`), clear,
+ * printable or sealed, and records when.
+ */
 export async function exportRecoveryKit(
   session: Session,
   name: string,
   file: string,
   location: KitLocation,
-  options: { force: boolean; printable?: boolean },
+  options: ExportKitOptions,
 ): Promise<{ key: SseCustomerKey; info: KeyInfo }> {
   validateKeyName(name);
+  const sealed = options.sealWith !== undefined;
+  if (sealed && options.printable === true) {
+    throw new CosyncError(
+      'usage',
+      'a kit is either printable or sealed, not both: a printout is protected by where you keep it, and a sealed kit would be some 2,000 characters to type back; export a sealed file to keep online, or a printable kit to keep on paper',
+    );
+  }
   const key = await session.keychain.getKey(name);
-  await writeKit(file, (options.printable === true ? formatPrintableKit : formatKit)(name, key, location, new Date()), options.force);
+  const now = new Date();
+  const text =
+    options.sealWith !== undefined ? await formatSealedKit(name, key, location, now, await options.sealWith()) : (options.printable === true ? formatPrintableKit : formatKit)(name, key, location, now);
+  await writeKit(file, text, options.force);
   const exportedAt = new Date().toISOString();
   let info: KeyInfo | undefined;
   await session.config.update((config) => {
@@ -51,6 +73,6 @@ export async function exportRecoveryKit(
     info = { fingerprint: key.fingerprint, createdAt: known?.createdAt ?? exportedAt, origin: known?.origin ?? 'imported', kitExportedAt: exportedAt };
     return { ...config, keys: { ...config.keys, [name]: info } };
   });
-  session.logger.log('info', 'kit-exported', { name, key, file });
+  session.logger.log('info', 'kit-exported', { name, key, file, sealed });
   return { key, info: info as KeyInfo };
 }

@@ -1,11 +1,13 @@
 /**
  * Recovery kits: the one file that lets a user get their data back on another machine.
  * JSON with the key (base64), its fingerprint, where it is used, and when the kit was made — or
- * the same as text to print (formatPrintableKit).
+ * the same as text to print (formatPrintableKit), or sealed under a passphrase (sealed-kit.ts).
  */
 import { open, readFile } from 'node:fs/promises';
 import { parseBase64Key } from '../../app/keys.js';
 import { CosyncError } from '../../app/result.js';
+import type { ScryptParameters } from './passphrase-crypto.js';
+import { isSealedKitText, openSealedKit, sealKit } from './sealed-kit.js';
 import { SseCustomerKey } from './secret-values.js';
 
 /** Format marker inside every kit. */
@@ -34,6 +36,15 @@ export function formatKit(name: string, key: SseCustomerKey, location: KitLocati
     note: 'This file is the SSE-C encryption key for your cosync backups. Without it the data cannot be decrypted by anyone, including the storage provider. Keep it offline and private.',
   };
   return `${JSON.stringify(kit, null, 2)}\n`;
+}
+
+/**
+ * The kit sealed under `passphrase` (sealed-kit.ts): the JSON kit inside, its name, fingerprint
+ * and location readable outside. `scrypt` is for tests; kits use the default cost.
+ */
+export function formatSealedKit(name: string, key: SseCustomerKey, location: KitLocation, now: Date, passphrase: string, scrypt?: ScryptParameters): Promise<string> {
+  const identity = { name, fingerprint: key.fingerprint, ...location, createdAt: now.toISOString() };
+  return sealKit(formatKit(name, key, location, now), identity, passphrase, scrypt);
 }
 
 /** The marker line that starts the printable form. */
@@ -106,8 +117,23 @@ export async function writeKit(path: string, text: string, force: boolean): Prom
   }
 }
 
-/** Reads and checks a kit file: format, key validity, fingerprint agreement. */
-export async function readKit(path: string): Promise<{ key: SseCustomerKey; name: string | undefined; location: KitLocation }> {
+/** How readKit opens a sealed kit. */
+export interface ReadKitOptions {
+  /** Asked for only when the kit is sealed; without it a sealed kit is refused ('kit-passphrase-needed'). */
+  readonly passphrase?: (() => Promise<string>) | undefined;
+}
+
+/** A kit as read: the key, and what the kit says about it. */
+export interface ReadKit {
+  readonly key: SseCustomerKey;
+  readonly name: string | undefined;
+  readonly location: KitLocation;
+  /** The kit was sealed under a passphrase. */
+  readonly sealed: boolean;
+}
+
+/** Reads and checks a kit file (clear, printable or sealed): format, key validity, fingerprint agreement. */
+export async function readKit(path: string, options: ReadKitOptions = {}): Promise<ReadKit> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -116,6 +142,18 @@ export async function readKit(path: string): Promise<{ key: SseCustomerKey; name
     if (code === 'ENOENT') throw new CosyncError('path-not-found', `recovery kit ${path} does not exist`);
     throw new CosyncError('path-unreadable', `cannot read recovery kit ${path} (${code ?? (error as Error).message})`);
   }
+  if (!isSealedKitText(text)) return { ...parseKit(text, path), sealed: false };
+  const { clearKit, identity } = await openSealedKit(text, { path, passphrase: options.passphrase });
+  const inner = parseKit(clearKit, path);
+  // Authenticated together, so they agree unless the writer was wrong; checked all the same.
+  if (inner.key.fingerprint !== identity.fingerprint) {
+    throw new CosyncError('kit-invalid', `${path}: the sealed key has fingerprint ${inner.key.fingerprint} but the kit says ${identity.fingerprint}; nothing was imported`);
+  }
+  return { key: inner.key, name: identity.name, location: { endpoint: identity.endpoint, bucket: identity.bucket, prefix: identity.prefix }, sealed: true };
+}
+
+/** A clear kit's text (JSON or printable), checked. */
+function parseKit(text: string, path: string): Omit<ReadKit, 'sealed'> {
   let kit: Record<string, unknown>;
   const printable = parsePrintableKit(text);
   if (printable !== undefined) {

@@ -189,12 +189,109 @@ describe('KeysPanel', () => {
     const exportButton = screen.getByRole('button', { name: 'Export recovery kit of photos' }) as HTMLButtonElement;
     expect(exportButton.disabled).toBe(true);
     type('Recovery kit file for photos', ' /media/usb/photos.kit.json ');
+    fireEvent.click(screen.getByLabelText('Seal the kit of photos under a passphrase'));
+    expect(screen.queryByLabelText('Kit passphrase for photos')).toBeNull();
     expect(exportButton.disabled).toBe(false);
     fireEvent.click(exportButton);
 
     await waitFor(() => expect(onChanged).toHaveBeenCalledTimes(1));
-    expect(transport.requests('sync:export-kit')).toEqual([{ name: 'photos', path: '/media/usb/photos.kit.json' }]);
-    expect(screen.getByTestId('keys-feedback').textContent).toContain('Recovery kit of photos written to /media/usb/photos.kit.json');
+    expect(transport.requests('sync:export-kit')).toEqual([{ name: 'photos', path: '/media/usb/photos.kit.json', passphrase: undefined }]);
+    expect(screen.getByTestId('keys-feedback').textContent).toContain('Recovery kit of photos written to /media/usb/photos.kit.json. Keep it offline');
+  });
+
+  it('offers a sealed kit by default: the passphrase twice, long enough, sent once and then cleared', async () => {
+    const transport = new FakeTransport({ 'sync:export-kit': (request) => ok(key({ name: request.name, kitExportedAt: '2026-03-01T00:00:00.000Z' })) });
+    const onChanged = vi.fn();
+    render(<KeysPanel transport={transport} keys={[key({ name: 'photos' })]} onChanged={onChanged} />);
+    expect((screen.getByLabelText('Seal the kit of photos under a passphrase') as HTMLInputElement).checked).toBe(true);
+    const exportButton = screen.getByRole('button', { name: 'Export recovery kit of photos' }) as HTMLButtonElement;
+    const passphrase = () => screen.getByLabelText('Kit passphrase for photos') as HTMLInputElement;
+    const again = () => screen.getByLabelText('Kit passphrase for photos, again') as HTMLInputElement;
+    expect(passphrase().type).toBe('password');
+    type('Recovery kit file for photos', '/home/me/Drive/photos.kit.json');
+    expect(exportButton.disabled).toBe(true);
+
+    type('Kit passphrase for photos', 'short');
+    type('Kit passphrase for photos, again', 'short');
+    expect(screen.getByText(/at least 8 characters/)).toBeTruthy();
+    expect(exportButton.disabled).toBe(true);
+
+    type('Kit passphrase for photos', 'four random words here');
+    type('Kit passphrase for photos, again', 'four random words her');
+    expect(screen.getByRole('alert').textContent).toBe('The two passphrases differ.');
+    expect(exportButton.disabled).toBe(true);
+
+    type('Kit passphrase for photos, again', 'four random words here');
+    expect(screen.queryByRole('alert')).toBeNull();
+    expect(exportButton.disabled).toBe(false);
+    fireEvent.click(exportButton);
+
+    await waitFor(() => expect(onChanged).toHaveBeenCalledTimes(1));
+    expect(transport.requests('sync:export-kit')).toEqual([{ name: 'photos', path: '/home/me/Drive/photos.kit.json', passphrase: 'four random words here' }]);
+    expect(screen.getByTestId('keys-feedback').textContent).toMatch(/^Sealed recovery kit of photos written to \/home\/me\/Drive\/photos\.kit\.json\. It opens only with its passphrase/);
+    expect(passphrase().value).toBe('');
+    expect(again().value).toBe('');
+    expect(document.body.innerHTML).not.toContain('four random words');
+  });
+
+  it('clears the passphrase after a refused sealed export too', async () => {
+    const transport = new FakeTransport({ 'sync:export-kit': () => failure('/media/usb/k.json already exists; choose another file or pass --force to replace it', 'usage') });
+    render(<KeysPanel transport={transport} keys={[key({ name: 'photos' })]} onChanged={vi.fn()} />);
+    type('Recovery kit file for photos', '/media/usb/k.json');
+    type('Kit passphrase for photos', 'four random words here');
+    type('Kit passphrase for photos, again', 'four random words here');
+    fireEvent.click(screen.getByRole('button', { name: 'Export recovery kit of photos' }));
+    expect((await screen.findByRole('alert')).textContent).toMatch(/already exists/);
+    expect((screen.getByLabelText('Kit passphrase for photos') as HTMLInputElement).value).toBe('');
+    expect((screen.getByLabelText('Kit passphrase for photos, again') as HTMLInputElement).value).toBe('');
+  });
+
+  it('asks for the passphrase when the kit to import is sealed, keeps asking after a wrong one, and forgets it after each call', async () => {
+    const transport = new FakeTransport({ 'sync:import-key': () => failure('/media/usb/photos.sealed.json is a sealed recovery kit (key "photos", fingerprint a2l0): give its passphrase to open it', 'kit-passphrase-needed') });
+    const onChanged = vi.fn();
+    render(<KeysPanel transport={transport} keys={[]} onChanged={onChanged} />);
+    const importButton = screen.getByRole('button', { name: 'Import key' }) as HTMLButtonElement;
+    expect(screen.queryByLabelText('Passphrase of the sealed kit')).toBeNull();
+    type('Name for the imported key', 'photos');
+    type('Recovery kit to import', '/media/usb/photos.sealed.json');
+    fireEvent.click(importButton);
+
+    const prompt = (await screen.findByLabelText('Passphrase of the sealed kit')) as HTMLInputElement;
+    expect(prompt.type).toBe('password');
+    expect(screen.getByTestId('keys-feedback').textContent).toBe('/media/usb/photos.sealed.json is a sealed recovery kit: enter the passphrase it was sealed with, then import again.');
+    expect(importButton.disabled).toBe(true);
+
+    transport.on('sync:import-key', () => failure('wrong passphrase for the sealed recovery kit /media/usb/photos.sealed.json (key "photos"); nothing was imported', 'kit-passphrase-wrong'));
+    type('Passphrase of the sealed kit', 'not it at all');
+    fireEvent.click(importButton);
+    expect((await screen.findByRole('alert')).textContent).toMatch(/^wrong passphrase for the sealed recovery kit/);
+    expect((screen.getByLabelText('Passphrase of the sealed kit') as HTMLInputElement).value).toBe('');
+    expect(onChanged).not.toHaveBeenCalled();
+
+    transport.on('sync:import-key', (request) => ok(key({ name: request.name, fingerprint: 'a2l0' })));
+    type('Passphrase of the sealed kit', 'four random words here');
+    fireEvent.click(importButton);
+    await waitFor(() => expect(onChanged).toHaveBeenCalledTimes(1));
+    expect(transport.requests('sync:import-key')).toEqual([
+      { name: 'photos', kitPath: '/media/usb/photos.sealed.json', passphrase: undefined },
+      { name: 'photos', kitPath: '/media/usb/photos.sealed.json', passphrase: 'not it at all' },
+      { name: 'photos', kitPath: '/media/usb/photos.sealed.json', passphrase: 'four random words here' },
+    ]);
+    expect(screen.getByTestId('keys-feedback').textContent).toBe('Key photos imported (fingerprint a2l0).');
+    expect(screen.queryByLabelText('Passphrase of the sealed kit')).toBeNull();
+    expect(document.body.innerHTML).not.toContain('four random words');
+  });
+
+  it('stops asking for a passphrase once another kit file is typed', async () => {
+    const transport = new FakeTransport({ 'sync:import-key': () => failure('sealed', 'kit-passphrase-needed') });
+    render(<KeysPanel transport={transport} keys={[]} onChanged={vi.fn()} />);
+    type('Name for the imported key', 'photos');
+    type('Recovery kit to import', '/media/usb/photos.sealed.json');
+    fireEvent.click(screen.getByRole('button', { name: 'Import key' }));
+    await screen.findByLabelText('Passphrase of the sealed kit');
+    type('Recovery kit to import', '/media/usb/photos.kit.json');
+    expect(screen.queryByLabelText('Passphrase of the sealed kit')).toBeNull();
+    expect((screen.getByRole('button', { name: 'Import key' }) as HTMLButtonElement).disabled).toBe(false);
   });
 
   it('shows why an export failed and reports no change', async () => {
@@ -202,6 +299,7 @@ describe('KeysPanel', () => {
     const onChanged = vi.fn();
     render(<KeysPanel transport={transport} keys={[key({ name: 'photos' })]} onChanged={onChanged} />);
     type('Recovery kit file for photos', '/media/usb/k.json');
+    fireEvent.click(screen.getByLabelText('Seal the kit of photos under a passphrase'));
     fireEvent.click(screen.getByRole('button', { name: 'Export recovery kit of photos' }));
     expect((await screen.findByRole('alert')).textContent).toBe('/media/usb is not writable');
     expect(onChanged).not.toHaveBeenCalled();
@@ -218,7 +316,7 @@ describe('KeysPanel', () => {
     type('Recovery kit to import', ' /media/usb/photos.kit.json ');
     fireEvent.click(importButton);
     await waitFor(() => expect(onChanged).toHaveBeenCalledTimes(1));
-    expect(transport.requests('sync:import-key')).toEqual([{ name: 'photos', kitPath: '/media/usb/photos.kit.json' }]);
+    expect(transport.requests('sync:import-key')).toEqual([{ name: 'photos', kitPath: '/media/usb/photos.kit.json', passphrase: undefined }]);
     expect(screen.getByTestId('keys-feedback').textContent).toBe('Key photos imported (fingerprint a2l0).');
 
     transport.on('sync:import-key', () => failure('a different key named "photos" already exists', 'key-exists'));

@@ -1,17 +1,20 @@
 /**
  * Settings: add a sync folder (store, bucket, encryption, delete policy, "Test connection"), and
- * keys (generate, export the recovery kit — required before a key's first SSE-C folder). Keys
- * are never shown or sent here: the engine keeps them in the keychain; the window sees fingerprints.
+ * keys (generate, export the recovery kit — required before a key's first SSE-C folder — sealed
+ * under a passphrase by default). Keys are never shown or sent here: the engine keeps them in the
+ * keychain; the window sees fingerprints. A kit passphrase stays in this window only until the
+ * call that uses it returns.
  */
 import { useEffect, useId, useState, type FormEvent } from 'react';
 import type { AddFolderRequest, FolderOverview, JobSummary, KeySummary } from '../../app/contract.js';
+import { MIN_NEW_PASSPHRASE_CHARACTERS } from '../../app/keys.js';
 import { FolderSelect } from './overview.js';
 import type { CosyncErrorInfo } from '../../app/result.js';
 import type { DeletePolicy } from '../../app/sync-model.js';
 import type { SseMode } from '../../app/target.js';
 import type { Transport } from './transport.js';
 
-type Feedback = { readonly kind: 'ok' | 'error' | 'busy'; readonly text: string } | undefined;
+type Feedback = { readonly kind: 'ok' | 'error' | 'busy' | 'info'; readonly text: string } | undefined;
 
 function FeedbackLine({ feedback, testId }: { readonly feedback: Feedback; readonly testId: string }) {
   if (feedback === undefined) return null;
@@ -38,9 +41,11 @@ export function KeysPanel({
 }) {
   const [rotationKits, setRotationKits] = useState<Record<string, string>>({});
   const [name, setName] = useState('');
-  const [kitPaths, setKitPaths] = useState<Record<string, string>>({});
   const [importName, setImportName] = useState('');
   const [importPath, setImportPath] = useState('');
+  /** Set once the engine says the kit to import is sealed: the form then asks for its passphrase. */
+  const [importSealed, setImportSealed] = useState(false);
+  const [importPassphrase, setImportPassphrase] = useState('');
   const [feedback, setFeedback] = useState<Feedback>();
   const nameId = useId();
 
@@ -57,11 +62,21 @@ export function KeysPanel({
   const importKit = async (event: FormEvent): Promise<void> => {
     event.preventDefault();
     setFeedback({ kind: 'busy', text: `Importing ${importName}…` });
-    const answer = await transport.call('sync:import-key', { name: importName.trim(), kitPath: importPath.trim() });
-    if (!answer.ok) return setFeedback({ kind: 'error', text: errorText(answer.error) });
+    const passphrase = importSealed ? importPassphrase : undefined;
+    const answer = await transport.call('sync:import-key', { name: importName.trim(), kitPath: importPath.trim(), passphrase });
+    // The passphrase has done its work, whatever the answer: it is not kept.
+    setImportPassphrase('');
+    if (!answer.ok) {
+      if (answer.error.code === 'kit-passphrase-needed') {
+        setImportSealed(true);
+        return setFeedback({ kind: 'info', text: `${importPath.trim()} is a sealed recovery kit: enter the passphrase it was sealed with, then import again.` });
+      }
+      return setFeedback({ kind: 'error', text: errorText(answer.error) });
+    }
     setFeedback({ kind: 'ok', text: `Key ${answer.value.name} imported (fingerprint ${answer.value.fingerprint}).` });
     setImportName('');
     setImportPath('');
+    setImportSealed(false);
     onChanged();
   };
 
@@ -72,15 +87,6 @@ export function KeysPanel({
     if (!answer.ok) return setFeedback({ kind: 'error', text: errorText(answer.error) });
     setFeedback({ kind: 'ok', text: `Rotating ${key.name}: the new key's recovery kit goes to ${kitPath} first; the folder pauses until every object is re-encrypted.` });
     onJob?.(answer.value);
-  };
-
-  const exportKit = async (key: KeySummary): Promise<void> => {
-    const path = (kitPaths[key.name] ?? '').trim();
-    setFeedback({ kind: 'busy', text: `Writing the recovery kit of ${key.name}…` });
-    const answer = await transport.call('sync:export-kit', { name: key.name, path });
-    if (!answer.ok) return setFeedback({ kind: 'error', text: errorText(answer.error) });
-    setFeedback({ kind: 'ok', text: `Recovery kit of ${key.name} written to ${path}. Keep it offline (a USB stick, a printout in a safe): anyone holding it can read this key's data.` });
-    onChanged();
   };
 
   return (
@@ -96,21 +102,7 @@ export function KeysPanel({
               <span className={key.kitExportedAt === undefined ? 'badge badge-error' : 'badge badge-idle'}>{key.kitExportedAt === undefined ? 'No recovery kit yet' : `Kit exported ${new Date(key.kitExportedAt).toLocaleDateString()}`}</span>
               {key.folders.length > 0 ? <span className="muted"> · used by {key.folders.join(', ')}</span> : null}
             </div>
-            <div className="inline-form">
-              <label>
-                Kit file{' '}
-                <input
-                  type="text"
-                  placeholder="/home/you/cosync-key.kit.json"
-                  value={kitPaths[key.name] ?? ''}
-                  onChange={(event) => setKitPaths({ ...kitPaths, [key.name]: event.target.value })}
-                  aria-label={`Recovery kit file for ${key.name}`}
-                />
-              </label>
-              <button type="button" onClick={() => void exportKit(key)} disabled={(kitPaths[key.name] ?? '').trim() === ''} aria-label={`Export recovery kit of ${key.name}`}>
-                Export recovery kit
-              </button>
-            </div>
+            <ExportKitForm transport={transport} keyName={key.name} onFeedback={setFeedback} onChanged={onChanged} />
             {key.folders.length === 1 ? (
               <div className="inline-form">
                 <label>
@@ -138,9 +130,26 @@ export function KeysPanel({
         </label>
         <label>
           from kit{' '}
-          <input type="text" value={importPath} onChange={(event) => setImportPath(event.target.value)} placeholder="/media/usb/photos.kit.json" aria-label="Recovery kit to import" />
+          <input
+            type="text"
+            value={importPath}
+            onChange={(event) => {
+              setImportPath(event.target.value);
+              // Another file may be a clear kit: ask again only if the engine says so.
+              setImportSealed(false);
+              setImportPassphrase('');
+            }}
+            placeholder="/media/usb/photos.kit.json"
+            aria-label="Recovery kit to import"
+          />
         </label>
-        <button type="submit" disabled={importName.trim() === '' || importPath.trim() === ''}>
+        {importSealed ? (
+          <label>
+            Kit passphrase{' '}
+            <input type="password" autoComplete="off" autoFocus value={importPassphrase} onChange={(event) => setImportPassphrase(event.target.value)} aria-label="Passphrase of the sealed kit" />
+          </label>
+        ) : null}
+        <button type="submit" disabled={importName.trim() === '' || importPath.trim() === '' || (importSealed && importPassphrase === '')}>
           Import key
         </button>
       </form>
@@ -153,6 +162,85 @@ export function KeysPanel({
       </form>
       <FeedbackLine feedback={feedback} testId="keys-feedback" />
     </section>
+  );
+}
+
+/**
+ * One key's kit export: the file, and sealed (the default: a passphrase typed twice) or in clear.
+ * The passphrase fields are emptied as soon as the engine answers.
+ */
+function ExportKitForm({
+  transport,
+  keyName,
+  onFeedback,
+  onChanged,
+}: {
+  readonly transport: Transport;
+  readonly keyName: string;
+  readonly onFeedback: (feedback: Feedback) => void;
+  readonly onChanged: () => void;
+}) {
+  const [path, setPath] = useState('');
+  const [sealed, setSealed] = useState(true);
+  const [passphrase, setPassphrase] = useState('');
+  const [confirmation, setConfirmation] = useState('');
+  const tooShort = [...passphrase.normalize('NFC')].length < MIN_NEW_PASSPHRASE_CHARACTERS;
+  const mismatch = confirmation !== '' && confirmation !== passphrase;
+  const ready = path.trim() !== '' && (!sealed || (!tooShort && confirmation === passphrase));
+
+  const exportKit = async (): Promise<void> => {
+    const file = path.trim();
+    onFeedback({ kind: 'busy', text: `Writing the ${sealed ? 'sealed ' : ''}recovery kit of ${keyName}…` });
+    const answer = await transport.call('sync:export-kit', { name: keyName, path: file, passphrase: sealed ? passphrase : undefined });
+    setPassphrase('');
+    setConfirmation('');
+    if (!answer.ok) return onFeedback({ kind: 'error', text: errorText(answer.error) });
+    onFeedback({
+      kind: 'ok',
+      text: sealed
+        ? `Sealed recovery kit of ${keyName} written to ${file}. It opens only with its passphrase, so it may be kept online (a cloud drive, a mail to yourself); keep the passphrase somewhere else: forgotten, it makes the kit useless.`
+        : `Recovery kit of ${keyName} written to ${file}. Keep it offline (a USB stick, a printout in a safe): anyone holding it can read this key's data.`,
+    });
+    onChanged();
+  };
+
+  return (
+    <div className="inline-form">
+      <label>
+        Kit file{' '}
+        <input type="text" placeholder="/home/you/cosync-key.kit.json" value={path} onChange={(event) => setPath(event.target.value)} aria-label={`Recovery kit file for ${keyName}`} />
+      </label>
+      <label className="checkbox">
+        <input
+          type="checkbox"
+          checked={sealed}
+          onChange={(event) => {
+            setSealed(event.target.checked);
+            setPassphrase('');
+            setConfirmation('');
+          }}
+          aria-label={`Seal the kit of ${keyName} under a passphrase`}
+        />{' '}
+        Sealed under a passphrase (safe to keep online)
+      </label>
+      {sealed ? (
+        <>
+          <label>
+            Passphrase{' '}
+            <input type="password" autoComplete="new-password" value={passphrase} onChange={(event) => setPassphrase(event.target.value)} aria-label={`Kit passphrase for ${keyName}`} />
+          </label>
+          <label>
+            Again{' '}
+            <input type="password" autoComplete="new-password" value={confirmation} onChange={(event) => setConfirmation(event.target.value)} aria-label={`Kit passphrase for ${keyName}, again`} />
+          </label>
+          {passphrase !== '' && tooShort ? <span className="muted">at least {MIN_NEW_PASSPHRASE_CHARACTERS} characters (a few random words make a good one)</span> : null}
+          {mismatch ? <span className="muted" role="alert">The two passphrases differ.</span> : null}
+        </>
+      ) : null}
+      <button type="button" onClick={() => void exportKit()} disabled={!ready} aria-label={`Export recovery kit of ${keyName}`}>
+        Export recovery kit
+      </button>
+    </div>
   );
 }
 

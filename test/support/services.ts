@@ -134,6 +134,19 @@ export function onJsonEvents<E = { type: string; bytesDone?: number }>(child: Ch
   });
 }
 
+/** The address (with its token) a started `cosync serve` prints once it listens; rejects if it exits first. */
+export function servedUrl(child: ChildProcessWithoutNullStreams): Promise<URL> {
+  return new Promise((resolvePromise, reject) => {
+    let text = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      text += chunk.toString();
+      const match = /serving (http:\/\/\S+)/.exec(text);
+      if (match) resolvePromise(new URL(match[1] as string));
+    });
+    child.on('close', () => reject(new Error(`serve exited early: ${text}`)));
+  });
+}
+
 /** Runs the built `cosync` binary to completion. */
 export function runCosync(args: ReadonlyArray<string>, options: CosyncRunOptions): Promise<RunResult> {
   return new Promise((resolvePromise, reject) => {
