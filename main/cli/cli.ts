@@ -8,7 +8,6 @@
  * CPU-bound on machines shared with the server, and loading the sync engine, restore and key
  * administration it never uses cost about a tenth of a CPU-second per run (bench:upload).
  */
-import { mkdir, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import PQueue from 'p-queue';
 import { parseBase64Key, parseRawTextKey, validateKeyName } from '../../app/keys.js';
@@ -387,8 +386,9 @@ async function restoreCommand(args: ReadonlyArray<string>, session: Session): Pr
   if (positionals.length > 0) throw new CosyncError('usage', `unexpected argument ${JSON.stringify(positionals[0])}; restore takes --to DIR`);
   const target = targetFromSettings(values, 'none');
   const destination = resolve(requireOption(values.to, 'to DIR', ' (the folder to restore into)'));
-  const existing = await stat(destination).catch(() => undefined);
-  if (existing !== undefined && !existing.isDirectory()) throw new CosyncError('usage', `--to ${destination} exists and is not a folder`);
+  const { missingRestoreFolders, runRestore } = await import('../transfer/restore.js');
+  // A file in the way is refused before any request; the folder itself is made once there is something to restore.
+  await missingRestoreFolders(destination);
   const encryption = await encryptionFor(session, target);
   const credentials = await credentialsFor(session, values.account);
   const concurrency = positiveInteger(values.concurrency, 'concurrency', 8, 64);
@@ -399,8 +399,6 @@ async function restoreCommand(args: ReadonlyArray<string>, session: Session): Pr
   session.logger.log('info', 'restore-start', { endpoint: target.endpoint.url, bucket: target.bucket, prefix: target.prefix, sse: target.sse, destination, encryption });
   try {
     await store.checkAccess(target.prefix);
-    await mkdir(destination, { recursive: true });
-    const { runRestore } = await import('../transfer/restore.js');
     const { failed } = await runRestore(
       target.prefix,
       destination,

@@ -106,6 +106,8 @@ export interface CosyncRunOptions {
   readonly env?: Record<string, string | undefined>;
   readonly input?: string;
   readonly timeoutMs?: number;
+  /** A command that runs cosync, e.g. `['setpriv', '--reuid=65534', …]` to run it as another user. */
+  readonly wrapper?: ReadonlyArray<string>;
 }
 
 /** Starts the built `cosync` binary with an isolated config dir and the services' environment. */
@@ -120,7 +122,8 @@ export function spawnCosync(args: ReadonlyArray<string>, options: CosyncRunOptio
     };
   // A variable set to undefined is removed (spawn would pass the text "undefined").
   const childEnv = Object.fromEntries(Object.entries(merged).filter((entry): entry is [string, string] => entry[1] !== undefined));
-  return spawn(process.execPath, [BIN, ...args], { env: childEnv, stdio: ['pipe', 'pipe', 'pipe'] });
+  const [command, ...wrapperArgs] = [...(options.wrapper ?? []), process.execPath, BIN, ...args] as [string, ...string[]];
+  return spawn(command, wrapperArgs, { env: childEnv, stdio: ['pipe', 'pipe', 'pipe'] });
 }
 
 /** Calls `handle` with each `--json` event a running `cosync` prints on stdout. */
