@@ -8,7 +8,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useWorkDir } from '../../test/support/files.js';
-import { createBucket, listKeys, readObject, requireServices, runCosync, spawnCosync, uniqueName, type RunResult, type Services } from '../../test/support/services.js';
+import { createBucket, listKeys, readObject, requireServices, runCosync, servedUrl, spawnCosync, uniqueName, type RunResult, type Services } from '../../test/support/services.js';
 
 const work = useWorkDir('sync-cli');
 let services: Services;
@@ -136,16 +136,7 @@ describe('cosync serve', () => {
 
     const child = spawnCosync(['serve', '--port', '0'], { configDir, services, env });
     try {
-      const url = await new Promise<string>((resolve, reject) => {
-        let text = '';
-        child.stdout.on('data', (chunk: Buffer) => {
-          text += chunk.toString();
-          const match = /serving (http:\/\/\S+)/.exec(text);
-          if (match) resolve(match[1] as string);
-        });
-        child.on('close', () => reject(new Error(`serve exited early: ${text}`)));
-      });
-      const base = new URL(url);
+      const base = await servedUrl(child);
       const token = base.searchParams.get('token') as string;
       expect(token.length).toBeGreaterThan(20);
       const call = (channel: string, body: unknown, headers: Record<string, string> = {}) =>

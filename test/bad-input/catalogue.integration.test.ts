@@ -17,7 +17,7 @@ import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, type ExpectStatic } from 'vitest';
 import { answerRequest, isChannel, REQUEST_VALIDATORS, type Channel, type ChannelHandler } from '../../app/contract.js';
 import { useWorkDir } from '../support/files.js';
-import { createBucket, listKeys, rawClient, requireServices, runCosync, spawnCosync, uniqueName, type RunResult, type Services } from '../support/services.js';
+import { createBucket, listKeys, rawClient, requireServices, runCosync, servedUrl, spawnCosync, uniqueName, type RunResult, type Services } from '../support/services.js';
 
 const work = useWorkDir('catalogue');
 let services: Services;
@@ -506,17 +506,7 @@ describe('the HTTP API of `cosync serve` refuses bad requests and writes nothing
       child.kill('SIGTERM');
       await exited;
     };
-    const url = await new Promise<string>((resolve, reject) => {
-      let text = '';
-      child.stdout.on('data', (chunk: Buffer) => {
-        text += chunk.toString();
-        const match = /serving (http:\/\/\S+)/.exec(text);
-        if (match) resolve(match[1] as string);
-      });
-      child.stderr.on('data', (chunk: Buffer) => (text += chunk.toString()));
-      void exited.then(() => reject(new Error(`serve exited early: ${text}`)));
-    });
-    serveUrl = new URL(url);
+    serveUrl = await servedUrl(child);
     serveToken = serveUrl.searchParams.get('token') as string;
     // Serving itself writes nothing but its own records: the snapshot is taken once it runs.
     serveBefore = await tree(serveDir);

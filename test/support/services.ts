@@ -126,6 +126,20 @@ export function spawnCosync(args: ReadonlyArray<string>, options: CosyncRunOptio
   return spawn(command, wrapperArgs, { env: childEnv, stdio: ['pipe', 'pipe', 'pipe'] });
 }
 
+/** The URL (with its token) a running `cosync serve` prints once it listens; rejects if it exits first. */
+export function servedUrl(child: ChildProcessWithoutNullStreams): Promise<URL> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      text += chunk.toString();
+      const match = /serving (http:\/\/\S+)/.exec(text);
+      if (match) resolve(new URL(match[1] as string));
+    });
+    child.stderr.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    child.on('close', () => reject(new Error(`serve exited early: ${text}`)));
+  });
+}
+
 /** Calls `handle` with each `--json` event a running `cosync` prints on stdout. */
 export function onJsonEvents<E = { type: string; bytesDone?: number }>(child: ChildProcessWithoutNullStreams, handle: (event: E) => void): void {
   let buffered = '';
