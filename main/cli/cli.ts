@@ -152,7 +152,8 @@ function isParseArgsError(error: unknown): boolean {
 }
 
 function describeUnexpected(error: unknown): string {
-  if (isParseArgsError(error)) return `${(error as Error).message}; run \`cosync --help\``;
+  // Some of parseArgs' messages span lines ("argument is ambiguous"); errors are one line on stderr.
+  if (isParseArgsError(error)) return `${(error as Error).message.replace(/\.?\s*\n\s*/g, '. ')}; run \`cosync --help\``;
   return `unexpected error: ${(error as Error).message ?? String(error)}`;
 }
 

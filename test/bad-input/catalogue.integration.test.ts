@@ -151,6 +151,7 @@ const CLI_CASES: ReadonlyArray<CliCase> = [
   { area: 'flags', input: 'an unknown key action', args: () => ['key', 'frob'], exit: 2, message: /unknown key action "frob": use generate, import/ },
   { area: 'flags', input: 'an unknown folder action', args: () => ['folder', 'frob'], exit: 2, message: /unknown folder action "frob": use add, list/ },
   { area: 'flags', input: '--concurrency 0', args: (c) => ['backup', c.source, ...at(c), '--concurrency', '0'], exit: 2, message: /--concurrency must be a whole number from 1 to 64; got "0"/ },
+  { area: 'flags', input: 'an option value that starts with a dash', args: (c) => ['backup', c.source, ...at(c), '--bwlimit', '-1'], exit: 2, message: /--bwlimit.* argument is ambiguous\. Did you forget to specify the option argument/ },
   { area: 'flags', input: 'a negative --bwlimit', args: (c) => ['backup', c.source, ...at(c), '--bwlimit=-1'], exit: 2, message: /--bwlimit must be a positive number of MiB per second.*got "-1"/ },
   { area: 'flags', input: '--part-size beyond 5 GiB', args: (c) => ['backup', c.source, ...at(c), '--part-size', '99999'], exit: 2, message: /--part-size must be a whole number from 1 to 5120; got "99999"/ },
   { area: 'flags', input: '--stale-upload-hours that is not a number', args: (c) => ['backup', c.source, ...at(c), '--stale-upload-hours', 'soon'], exit: 2, message: /--stale-upload-hours must be a whole number/ },
@@ -211,6 +212,26 @@ const CLI_CASES: ReadonlyArray<CliCase> = [
     args: (c) => ['key', 'import', c.newKey, '--base64', randomBytes(32).toString('base64'), ...at(c), '--prefix', 'seed'],
     exit: 1,
     message: /this key does not decrypt "seed\/source\/a\.txt" .*was not stored — import the recovery kit/,
+  },
+  { area: 'keys', input: 'a file keystore without a passphrase', args: (c) => ['key', 'generate', c.newKey, '--keystore', 'file'], exit: 1, message: /the file keystore needs its passphrase: put it in a file only you can read/ },
+  { area: 'keys', input: 'a new file keystore with a short passphrase', args: (c) => ['key', 'generate', c.newKey, '--keystore', 'file'], env: { COSYNC_KEYSTORE_PASSPHRASE: 'short' }, exit: 2, message: /the new keystore passphrase is too short; choose one of at least 8 characters/ },
+  {
+    area: 'keys',
+    input: 'a keystore passphrase file other users can read',
+    arrange: async (c) => writeFile(join(c.dir, 'passphrase'), 'correct horse battery staple\n', { mode: 0o644 }),
+    args: (c) => ['key', 'generate', c.newKey, '--keystore', 'file'],
+    env: { COSYNC_KEYSTORE_PASSPHRASE_FILE: 'PASSPHRASE_FILE' },
+    exit: 1,
+    message: /the keystore passphrase file .*\/passphrase can be read by other users \(mode 644\); run `chmod 600/,
+  },
+  {
+    area: 'keys',
+    input: 'a damaged keystore.json',
+    arrange: async (c) => writeFile(join(c.configDir, 'keystore.json'), '{"format": "cosync-keystore", "ver'),
+    args: () => ['key', 'list', '--keystore', 'file'],
+    env: { COSYNC_KEYSTORE_PASSPHRASE: 'correct horse battery staple' },
+    exit: 1,
+    message: /the keystore .*keystore\.json is damaged \(not JSON\); restore it from a backup/,
   },
   { area: 'keys', input: 'exporting a key that does not exist', args: (c) => ['key', 'export', c.newKey, '--out', join(c.dir, 'new.kit.json')], exit: 1, message: /no SSE-C key named ".*" in the keychain: create one with/ },
   { area: 'keys', input: 'a kit export over an existing file', args: (c) => ['key', 'export', keyName, '--out', c.kit], exit: 2, message: /already exists; choose another file or pass --force/ },
@@ -327,6 +348,11 @@ const CLI_CASES: ReadonlyArray<CliCase> = [
   },
 ];
 
+/** A case's environment, with PASSPHRASE_FILE standing for the file of that name in its folder. */
+function placeCase(caseEnv: CliCase['env'], context: CaseContext): Record<string, string | undefined> {
+  return Object.fromEntries(Object.entries(caseEnv ?? {}).map(([name, value]) => [name, value === 'PASSPHRASE_FILE' ? join(context.dir, 'passphrase') : value]));
+}
+
 function contextFor(dir: string): CaseContext {
   return {
     dir,
@@ -387,7 +413,7 @@ describe.concurrent('the command line refuses bad input and writes nothing', () 
       const result = await runCosync(testCase.args(context), {
         configDir: context.configDir,
         services,
-        env: { ...env, ...testCase.env },
+        env: { ...env, ...placeCase(testCase.env, context) },
         input: testCase.stdin,
         wrapper: testCase.asNobody === true ? NOBODY : undefined,
       });
