@@ -3,7 +3,6 @@
  * Options are defined in commands.ts. Their exit code tells a partial run (3) and a temporary
  * failure (4) apart from success and failure (exit-codes.ts).
  */
-import { mkdir, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import PQueue from 'p-queue';
 import type { ErrorCode } from '../../app/result.js';
@@ -89,8 +88,9 @@ export async function restoreCommand({ values, positionals }: ParsedArguments<ty
   if (positionals.length > 0) throw new CosyncError('usage', `unexpected argument ${JSON.stringify(positionals[0])}; restore takes --to DIR`);
   const target = targetFromSettings(values, 'none');
   const destination = resolve(requireOption(values.to, 'to DIR', ' (the folder to restore into)'));
-  const existing = await stat(destination).catch(() => undefined);
-  if (existing !== undefined && !existing.isDirectory()) throw new CosyncError('usage', `--to ${destination} exists and is not a folder`);
+  const { missingRestoreFolders, runRestore } = await import('../transfer/restore.js');
+  // A file in the way is refused before any request; the folder itself is made once there is something to restore.
+  await missingRestoreFolders(destination);
   const encryption = await encryptionFor(session, target);
   const credentials = await credentialsFor(session, values.account);
   const concurrency = positiveInteger(values.concurrency, 'concurrency', 8, 64);
@@ -101,8 +101,6 @@ export async function restoreCommand({ values, positionals }: ParsedArguments<ty
   session.logger.log('info', 'restore-start', { endpoint: target.endpoint.url, bucket: target.bucket, prefix: target.prefix, sse: target.sse, destination, encryption });
   try {
     await store.checkAccess(target.prefix);
-    await mkdir(destination, { recursive: true });
-    const { runRestore } = await import('../transfer/restore.js');
     const outcome = new RunOutcome(transferPrinter(session.io, values.json === true));
     const { succeeded } = await runRestore(
       target.prefix,

@@ -55,6 +55,7 @@ export class ConfigStore {
       text = await readFile(this.file, 'utf8');
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return EMPTY;
+      if ((error as NodeJS.ErrnoException).code === 'EISDIR') throw new CosyncError('config-invalid', `${this.file} is a folder, not a file; move it away so cosync can write its settings there`);
       throw new CosyncError('config-invalid', `cannot read ${this.file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
     }
     let parsed: unknown;
@@ -76,13 +77,27 @@ export class ConfigStore {
   }
 }
 
+/** The fields each part of config.json may hold: a field cosync does not know is a typo, refused rather than dropped at the next save. */
+const CONFIG_FIELDS: ReadonlyArray<keyof CosyncConfig> = ['version', 'keys', 'folders', 'transfers'];
+const KEY_FIELDS: ReadonlyArray<keyof KeyInfo> = ['fingerprint', 'createdAt', 'origin', 'kitExportedAt'];
+const TRANSFER_FIELDS: ReadonlyArray<keyof TransferSettings> = ['bandwidthBytesPerSecond', 'fileConcurrency', 'partConcurrency'];
+const FOLDER_FIELDS: ReadonlyArray<keyof SyncFolderConfig> = ['id', 'localPath', 'endpoint', 'bucket', 'prefix', 'region', 'pathStyle', 'sse', 'keyName', 'kmsKeyId', 'account', 'policy', 'paused', 'createdAt'];
+
+function refuseUnknownFields(item: object, known: ReadonlyArray<string>, where: string, fail: (what: string) => never): void {
+  const unknown = Object.keys(item).filter((field) => !known.includes(field));
+  if (unknown.length > 0) fail(`${where === '' ? '' : `${where}: `}unknown field ${unknown.map((field) => JSON.stringify(field)).join(', ')} (known: ${known.join(', ')})`);
+}
+
 function validateConfig(value: unknown, file: string): CosyncConfig {
   const fail = (what: string): never => {
     throw new CosyncError('config-invalid', `${file}: ${what}; fix or remove the file`);
   };
   if (typeof value !== 'object' || value === null) return fail('expected a JSON object');
+  if (Array.isArray(value)) return fail('expected a JSON object, not a list');
   const record = value as { version?: unknown; keys?: unknown; folders?: unknown; transfers?: unknown };
+  if (record.version === undefined) return fail('no "version" field (this cosync reads version 1)');
   if (record.version !== 1) return fail(`unsupported version ${JSON.stringify(record.version)} (this cosync reads version 1)`);
+  refuseUnknownFields(record, CONFIG_FIELDS, '', fail);
   const keys: Record<string, KeyInfo> = {};
   if (record.keys !== undefined) {
     if (typeof record.keys !== 'object' || record.keys === null) return fail('"keys" must be an object');
@@ -91,6 +106,7 @@ function validateConfig(value: unknown, file: string): CosyncConfig {
       if (item === null || typeof item !== 'object' || typeof item.fingerprint !== 'string' || typeof item.createdAt !== 'string') {
         return fail(`key ${JSON.stringify(name)} needs "fingerprint" and "createdAt" strings`);
       }
+      refuseUnknownFields(item, KEY_FIELDS, `keys[${JSON.stringify(name)}]`, fail);
       keys[name] = {
         fingerprint: item.fingerprint,
         createdAt: item.createdAt,
@@ -116,6 +132,7 @@ function validateTransfers(value: unknown, fail: (what: string) => never): Trans
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'object') return fail('"transfers" must be an object');
   const item = value as Record<string, unknown>;
+  refuseUnknownFields(item, TRANSFER_FIELDS, 'transfers', fail);
   const whole = (field: string, min: number, max: number): number | undefined => {
     const found = item[field];
     if (found === undefined || found === null) return undefined;
@@ -133,6 +150,13 @@ function validateTransfers(value: unknown, fail: (what: string) => never): Trans
 function validateFolder(value: unknown, where: string, fail: (what: string) => never): SyncFolderConfig {
   if (typeof value !== 'object' || value === null) return fail(`${where} must be an object`);
   const item = value as Record<string, unknown>;
+  refuseUnknownFields(item, FOLDER_FIELDS, where, fail);
+  const flag = (field: string): boolean => {
+    const found = item[field];
+    if (found === undefined || found === null) return false;
+    if (typeof found !== 'boolean') return fail(`${where}.${field} must be true or false (got ${JSON.stringify(found)})`);
+    return found;
+  };
   const text = (field: string): string => {
     const found = item[field];
     if (typeof found !== 'string' || found === '') return fail(`${where}.${field} must be a non-empty string`);
@@ -168,13 +192,13 @@ function validateFolder(value: unknown, where: string, fail: (what: string) => n
     bucket: text('bucket'),
     prefix: checked('prefix', () => normalizePrefix(optionalText('prefix'))),
     region: optionalText('region'),
-    pathStyle: item.pathStyle === true,
+    pathStyle: flag('pathStyle'),
     sse,
     keyName,
     kmsKeyId: optionalText('kmsKeyId'),
     account: optionalText('account'),
     policy: policy as DeletePolicy,
-    paused: item.paused === true,
+    paused: flag('paused'),
     createdAt: optionalText('createdAt') ?? new Date(0).toISOString(),
   };
 }

@@ -24,7 +24,7 @@ import { formatLogFields } from '../log/logger.js';
 import { rotateFolderKey } from '../secrets/key-rotation.js';
 import { verifyKeyAgainstObjects } from '../secrets/verify-key.js';
 import { TokenBucket } from '../transfer/bandwidth.js';
-import { runRestore } from '../transfer/restore.js';
+import { missingRestoreFolders, runRestore } from '../transfer/restore.js';
 import { SyncEngine, type FolderConnection, type FolderDescription } from '../sync/sync-engine.js';
 import { StatusTracker } from '../sync/status-tracker.js';
 import { claimEngine, type EngineClaim } from './engine-lock.js';
@@ -405,11 +405,12 @@ export class Daemon {
     for (const path of paths) {
       if (path === '' || path.startsWith('/') || path.split('/').includes('..')) throw new CosyncError('usage', `${JSON.stringify(path)} is not a path inside the folder`);
     }
+    // A file in the way is refused now; runRestore makes the folders once there is something to restore.
+    await missingRestoreFolders(root);
     const { connection, target } = await this.#connect(folder);
     const title = `Restore ${paths.length === 1 ? paths[0] : `${paths.length} items`} to ${root}`;
     return this.#startJob('restore', title, async (emit) => {
       try {
-        await mkdir(root, { recursive: true });
         let succeeded = 0;
         let failed = 0;
         for (const path of paths) {

@@ -129,9 +129,14 @@ describe('FileSecretStore', () => {
     expect((await readFile(file)).equals(before)).toBe(true);
   });
 
+  it('refuses to create a keystore under a short passphrase, writing nothing', async () => {
+    await expectRefused(store('seven77').set('a', 'b'), /^the new keystore passphrase is too short; choose one of at least 8 characters/, 'usage');
+    await expect(readFile(file)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
   it('takes the passphrase in any Unicode normal form', async () => {
-    await store('caf\u00e9').set('a', 'b');
-    expect(await store('cafe\u0301').get('a')).toBe('b');
+    await store('caf\u00e9 au lait').set('a', 'b');
+    expect(await store('cafe\u0301 au lait').get('a')).toBe('b');
   });
 
   it.each([

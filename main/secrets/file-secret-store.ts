@@ -202,6 +202,8 @@ export class FileSecretStore implements SecretStore {
       const current = await this.read();
       const items = current?.items ?? new Map<string, string>();
       if (!mutate(items)) return;
+      // The first write creates the keystore: its passphrase is a new one, held to the same rule as `keystore passphrase`.
+      if (current === undefined) checkedNewPassphrase((await this.passphraseBytes()).toString('utf8'), 'keystore passphrase');
       const kdf = current?.header.kdf ?? this.#freshKdf();
       await this.write(kdf, items, await this.derivedKey(kdf));
     });

@@ -117,6 +117,22 @@ export async function writeKit(path: string, text: string, force: boolean): Prom
   }
 }
 
+/**
+ * The fields that say what a kit is: a kit of another format, a newer version or another
+ * algorithm is refused rather than read as if it were this one, and a kit without a fingerprint
+ * is refused because a damaged key could not be told from a good one.
+ */
+function checkKitFields(kit: Record<string, unknown>, path: string, printable: boolean): void {
+  if (!printable) {
+    if (kit.format !== KIT_FORMAT) throw new CosyncError('kit-invalid', `${path} is not a cosync recovery kit (format ${JSON.stringify(kit.format ?? null)}, expected "${KIT_FORMAT}")`);
+    if (kit.version !== 1) throw new CosyncError('kit-invalid', `${path}: recovery kit version ${JSON.stringify(kit.version ?? null)} is not one this cosync reads (this cosync reads version 1): import it with the cosync that made it, or a newer one`);
+    if (kit.algorithm !== undefined && kit.algorithm !== 'AES256') throw new CosyncError('kit-invalid', `${path}: algorithm ${JSON.stringify(kit.algorithm)} is not AES256, the only SSE-C algorithm COS and S3 offer; nothing was imported`);
+  }
+  if (typeof kit.fingerprint !== 'string') {
+    throw new CosyncError('kit-invalid', `${path}: the kit has no "fingerprint", so a damaged key cannot be told from a good one; nothing was imported — if you hold the key itself, import it with --base64 or --stdin`);
+  }
+}
+
 /** How readKit opens a sealed kit. */
 export interface ReadKitOptions {
   /** Asked for only when the kit is sealed; without it a sealed kit is refused ('kit-passphrase-needed'). */
@@ -140,6 +156,7 @@ export async function readKit(path: string, options: ReadKitOptions = {}): Promi
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new CosyncError('path-not-found', `recovery kit ${path} does not exist`);
+    if (code === 'EISDIR') throw new CosyncError('usage', `recovery kit ${path} is a folder, not a file: name the kit file itself`);
     throw new CosyncError('path-unreadable', `cannot read recovery kit ${path} (${code ?? (error as Error).message})`);
   }
   if (!isSealedKitText(text)) return { ...parseKit(text, path), sealed: false };
@@ -161,15 +178,25 @@ function parseKit(text: string, path: string): Omit<ReadKit, 'sealed'> {
   } else {
     try {
       kit = JSON.parse(text) as Record<string, unknown>;
-    } catch {
+    } catch (error) {
+      // A JSON kit cut short (a partial copy, a truncated download) is damaged, not another kind of file.
+      if (text.trimStart().startsWith('{') && text.includes(KIT_FORMAT)) {
+        throw new CosyncError('kit-invalid', `${path} is damaged or cut short (${(error as Error).message}); nothing was imported — use another copy of the kit`);
+      }
       throw new CosyncError('kit-invalid', `${path} is not a cosync recovery kit (neither its JSON form nor its printable form)`);
     }
   }
   if (typeof kit !== 'object' || kit === null || typeof kit.key !== 'string') {
     throw new CosyncError('kit-invalid', `${path} is not a cosync recovery kit (no "key" field)`);
   }
-  const key = new SseCustomerKey(parseBase64Key(kit.key));
-  if (typeof kit.fingerprint === 'string' && kit.fingerprint !== key.fingerprint) {
+  checkKitFields(kit, path, printable !== undefined);
+  let key: SseCustomerKey;
+  try {
+    key = new SseCustomerKey(parseBase64Key(kit.key));
+  } catch (error) {
+    throw new CosyncError('kit-invalid', `${path}: ${(error as Error).message}; the kit is damaged, nothing was imported`);
+  }
+  if (kit.fingerprint !== key.fingerprint) {
     throw new CosyncError(
       'kit-invalid',
       `${path}: its key has fingerprint ${key.fingerprint} but the kit says ${kit.fingerprint}: ${printable !== undefined ? 'a character was mistyped (check each group of four)' : 'the file is damaged'}; nothing was imported`,

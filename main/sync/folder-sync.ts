@@ -184,6 +184,7 @@ export class FolderSync {
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') this.#rules = DEFAULT_IGNORE_RULES;
+      else if (code === 'EISDIR') throw new CosyncError('path-unreadable', `cannot read ${file} (EISDIR): it is a folder; .cosyncignore must be a file of ignore rules — rename the folder so cosync knows what to ignore`);
       else throw new CosyncError('path-unreadable', `cannot read ${file} (${code ?? (error as Error).message}); fix its permissions so cosync knows what to ignore`);
     }
   }

@@ -2,7 +2,8 @@
  * A restore: list the objects under a prefix and download each into the target folder, through
  * a file queue. Object keys are untrusted input: keys that would escape the folder are skipped.
  */
-import { join } from 'node:path';
+import { mkdir, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import PQueue from 'p-queue';
 import { relativeSegmentsFor } from '../../app/object-key.js';
 import { CosyncError } from '../../app/result.js';
@@ -12,7 +13,41 @@ import type { ObjectEncryption } from '../remote/remote-store.js';
 import { isRunFatal } from './backup.js';
 import { downloadFile, type DownloadContext } from './download-file.js';
 
-/** Restores every object under `prefix` into `destination`. */
+/**
+ * The folders of `destination` that do not exist yet, outermost first; refuses a destination that
+ * is a file or lies under one. Writes nothing, so it can run before any request.
+ */
+export async function missingRestoreFolders(destination: string): Promise<string[]> {
+  const missing: string[] = [];
+  for (let path = destination; ; path = dirname(path)) {
+    const info = await stat(path).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return undefined;
+      throw new CosyncError('path-unreadable', `cannot restore into ${destination}: ${path} cannot be read (${error.code ?? error.message})`);
+    });
+    if (info?.isDirectory() === true) return missing;
+    if (info !== undefined) {
+      throw new CosyncError('usage', path === destination ? `cannot restore into ${destination}: it is a file, not a folder` : `cannot restore into ${destination}: ${path} is a file, not a folder`);
+    }
+    if (dirname(path) === path) return missing;
+    missing.unshift(path);
+  }
+}
+
+/**
+ * Creates the restore folder one level at a time, only once there is something to restore. Not
+ * `mkdir({ recursive: true })`: on Node 20 that never returns where mkdir fails with ENOENT under
+ * an existing folder (as in /proc), and its errors name no folder the user gave.
+ */
+async function createRestoreFolder(destination: string): Promise<void> {
+  for (const folder of await missingRestoreFolders(destination)) {
+    await mkdir(folder).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'EEXIST') return;
+      throw new CosyncError('path-unreadable', `cannot create the folder ${folder} (${error.code ?? error.message}); nothing was restored — restore into a folder you may write to`);
+    });
+  }
+}
+
+/** Restores every object under `prefix` into `destination` (created when there is something to restore). */
 export async function runRestore(
   prefix: string,
   destination: string,
@@ -48,6 +83,7 @@ export async function runRestore(
       `nothing to restore: no objects under ${prefix === '' ? 'the bucket root' : `prefix ${JSON.stringify(prefix)}`} in ${store.description}; check --prefix (it is matched from the start of the object key)`,
     );
   }
+  await createRestoreFolder(destination);
   emit({ type: 'run-started', direction: 'restore', files: items.length, bytes: items.reduce((sum, item) => sum + item.sizeBytes, 0) });
 
   const queue = new PQueue({ concurrency: options.fileConcurrency });

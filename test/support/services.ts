@@ -106,6 +106,8 @@ export interface CosyncRunOptions {
   readonly env?: Record<string, string | undefined>;
   readonly input?: string;
   readonly timeoutMs?: number;
+  /** A command that runs cosync, e.g. `['setpriv', '--reuid=65534', …]` to run it as another user. */
+  readonly wrapper?: ReadonlyArray<string>;
 }
 
 /** Starts the built `cosync` binary with an isolated config dir and the services' environment. */
@@ -120,7 +122,22 @@ export function spawnCosync(args: ReadonlyArray<string>, options: CosyncRunOptio
     };
   // A variable set to undefined is removed (spawn would pass the text "undefined").
   const childEnv = Object.fromEntries(Object.entries(merged).filter((entry): entry is [string, string] => entry[1] !== undefined));
-  return spawn(process.execPath, [BIN, ...args], { env: childEnv, stdio: ['pipe', 'pipe', 'pipe'] });
+  const [command, ...wrapperArgs] = [...(options.wrapper ?? []), process.execPath, BIN, ...args] as [string, ...string[]];
+  return spawn(command, wrapperArgs, { env: childEnv, stdio: ['pipe', 'pipe', 'pipe'] });
+}
+
+/** The URL (with its token) a running `cosync serve` prints once it listens; rejects if it exits first. */
+export function servedUrl(child: ChildProcessWithoutNullStreams): Promise<URL> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      text += chunk.toString();
+      const match = /serving (http:\/\/\S+)/.exec(text);
+      if (match) resolve(new URL(match[1] as string));
+    });
+    child.stderr.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    child.on('close', () => reject(new Error(`serve exited early: ${text}`)));
+  });
 }
 
 /** Calls `handle` with each `--json` event a running `cosync` prints on stdout. */
@@ -131,19 +148,6 @@ export function onJsonEvents<E = { type: string; bytesDone?: number }>(child: Ch
     const lines = buffered.split('\n');
     buffered = lines.pop() ?? '';
     for (const line of lines) handle(JSON.parse(line) as E);
-  });
-}
-
-/** The address (with its token) a started `cosync serve` prints once it listens; rejects if it exits first. */
-export function servedUrl(child: ChildProcessWithoutNullStreams): Promise<URL> {
-  return new Promise((resolvePromise, reject) => {
-    let text = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      text += chunk.toString();
-      const match = /serving (http:\/\/\S+)/.exec(text);
-      if (match) resolvePromise(new URL(match[1] as string));
-    });
-    child.on('close', () => reject(new Error(`serve exited early: ${text}`)));
   });
 }
 
