@@ -34,6 +34,8 @@ export type ErrorCode =
   | 'config-invalid'
   | 'local-conflict'
   | 'local-changed'
+  /** Another process holds a lock for longer than we wait: try again. */
+  | 'busy'
   | 'aborted'
   | 'server'
   | 'unsupported'
