@@ -94,7 +94,7 @@ async function acquire(lockFile: string, options: FileLockOptions): Promise<stri
       const pid = holder.record?.pid;
       throw new CosyncError(
         options.code,
-        `${options.subject} is being changed by another cosync process${pid === undefined ? '' : ` (pid ${pid})`} that has held its lock for over ${Math.round(waitMs / 1000)} s; try again, or delete ${lockFile} if no cosync is running`,
+        `${options.subject} is being changed by another cosync process${pid === undefined ? '' : ` (pid ${pid})`} that has held its lock for over ${waitMs >= 1000 ? `${Math.round(waitMs / 1000)} s` : `${waitMs} ms`}; try again, or delete ${lockFile} if no cosync is running`,
       );
     }
     await new Promise((resolveSleep) => setTimeout(resolveSleep, 10 + Math.random() * 30));
