@@ -4,46 +4,15 @@
  * write. The writer is a separate process running the built helper (test/support/write-child.mjs);
  * it is killed on what it reports, never after a guessed delay.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { once } from 'node:events';
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { useWorkDir } from '../../test/support/files.js';
+import { killChild, startWriteChild, waitForLine } from '../../test/support/write-child.js';
 import { PARTIAL_SUFFIX, writeFileAtomic } from './atomic-write.js';
 
 const work = useWorkDir('atomic-write');
-const CHILD = fileURLToPath(new URL('../../test/support/write-child.mjs', import.meta.url));
-
-function startChild(...args: string[]): ChildProcessWithoutNullStreams {
-  return spawn(process.execPath, [CHILD, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
-}
-
-/** Resolves with the first stdout line that `accept` takes (the child's report of a step). */
-function waitForLine(child: ChildProcessWithoutNullStreams, accept: (line: string) => boolean): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let buffered = '';
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.stdout.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString();
-      const lines = buffered.split('\n');
-      buffered = lines.pop() ?? '';
-      const found = lines.find(accept);
-      if (found !== undefined) resolve(found);
-    });
-    child.on('exit', (code) => reject(new Error(`the writer exited (${code}) before reporting: ${stderr}`)));
-  });
-}
-
-async function kill(child: ChildProcessWithoutNullStreams): Promise<void> {
-  expect(child.exitCode, 'the writer ended before it was killed').toBeNull();
-  const exited = once(child, 'exit');
-  child.kill('SIGKILL');
-  await exited;
-}
 
 /** The version a test file holds, after checking it is whole (its body matches the header's hash). */
 function wholeVersion(text: Buffer): number {
@@ -63,14 +32,14 @@ describe('writeFileAtomic under SIGKILL', () => {
   it('killed between its write and its rename: the old file stays whole, the next write removes the leftover', async () => {
     const file = join(work(), 'stalled.json');
     await writeFileAtomic(file, 'old, complete\n', { mode: 0o600 });
-    const child = startChild('stall-rename', file, '7');
+    const child = startWriteChild('stall-rename', file, '7');
     await waitForLine(child, (line) => line === 'renaming');
     // The helper is now past write and fsync, before its rename: the new version sits whole in its temporary.
     const [leftover, ...more] = await temporaries(file);
     expect(more).toEqual([]);
     expect(leftover).toMatch(new RegExp(`^stalled\\.json\\.${child.pid}-[0-9a-f]{12}\\.cosync-partial$`));
     expect(wholeVersion(await readFile(join(work(), leftover as string)))).toBe(7);
-    await kill(child);
+    await killChild(child);
 
     expect(await readFile(file, 'utf8')).toBe('old, complete\n');
     await writeFileAtomic(file, 'new, complete\n', { mode: 0o600 });
@@ -87,9 +56,9 @@ describe('writeFileAtomic under SIGKILL', () => {
     // that catches every non-atomic writer. This one checks the whole loop under kills.
     for (let round = 0; round < 5; round++) {
       const first = round * 10;
-      const child = startChild('loop', file, String(first));
+      const child = startWriteChild('loop', file, String(first));
       await waitForLine(child, (line) => line === `wrote ${first + 2}`);
-      await kill(child);
+      await killChild(child);
       expect(wholeVersion(await readFile(file))).toBeGreaterThanOrEqual(first + 2);
     }
     // A leftover of a killed writer never counts as the file, and the next write clears it away.

@@ -4,6 +4,7 @@
  * (a crash test cannot see a missing fsync: only a power cut would), and the callers' semantics:
  * exact mode, no overwrite when asked.
  */
+import type * as FsPromises from 'node:fs/promises';
 import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +13,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 const steps: string[] = [];
 
 vi.mock('node:fs/promises', async (importOriginal) => {
-  const actual = await importOriginal<typeof import('node:fs/promises')>();
+  const actual = await importOriginal<typeof FsPromises>();
   const name = (path: unknown): string => String(path).split('/').pop() ?? '';
   return {
     ...actual,

@@ -4,44 +4,30 @@
  * holder is a separate process running the built helper (test/support/write-child.mjs), killed on
  * what it reports.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { once } from 'node:events';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { readdir, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { useWorkDir } from '../../test/support/files.js';
+import { killChild, startWriteChild, waitForLine } from '../../test/support/write-child.js';
 import { withFileLock } from './file-lock.js';
 
 const work = useWorkDir('file-lock');
-const CHILD = fileURLToPath(new URL('../../test/support/write-child.mjs', import.meta.url));
 const options = { subject: 'the test file', code: 'busy' } as const;
 
 /** Starts a process that takes the lock; resolves once it holds it. */
 async function holder(lockFile: string): Promise<ChildProcessWithoutNullStreams> {
-  const child = spawn(process.execPath, [CHILD, 'hold-lock', lockFile], { stdio: ['pipe', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  await new Promise<void>((resolve, reject) => {
-    child.stdout.on('data', (chunk: Buffer) => {
-      if (chunk.toString().includes('holding')) resolve();
-    });
-    child.on('exit', (code) => reject(new Error(`the holder exited (${code}): ${stderr}`)));
-  });
+  const child = startWriteChild('hold-lock', lockFile);
+  await waitForLine(child, (line) => line === 'holding');
   return child;
-}
-
-async function kill(child: ChildProcessWithoutNullStreams): Promise<void> {
-  const exited = once(child, 'exit');
-  child.kill('SIGKILL');
-  await exited;
 }
 
 describe('withFileLock', () => {
   it('takes over at once the lock of a holder killed with SIGKILL', async () => {
     const lockFile = join(work(), 'killed.lock');
     const child = await holder(lockFile);
-    await kill(child);
+    await killChild(child);
     expect(await readdir(work())).toContain('killed.lock');
     // waitMs 0: a dead holder is no reason to wait at all.
     expect(await withFileLock(lockFile, { ...options, waitMs: 0 }, async () => 'taken')).toBe('taken');
@@ -62,13 +48,13 @@ describe('withFileLock', () => {
       });
       expect(ran).toBe(false);
     } finally {
-      await kill(child);
+      await killChild(child);
     }
   });
 
   it('a lock naming this process that it does not hold (a reused pid) is stale', async () => {
     const lockFile = join(work(), 'reused.lock');
-    await writeFile(lockFile, JSON.stringify({ pid: process.pid, host: (await import('node:os')).hostname(), token: 'from-a-killed-process', takenAt: '' }));
+    await writeFile(lockFile, JSON.stringify({ pid: process.pid, host: hostname(), token: 'from-a-killed-process', takenAt: '' }));
     expect(await withFileLock(lockFile, { ...options, waitMs: 0 }, async () => 'taken')).toBe('taken');
   });
 
