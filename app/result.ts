@@ -36,6 +36,8 @@ export type ErrorCode =
   | 'config-invalid'
   | 'local-conflict'
   | 'local-changed'
+  /** Another process holds a lock for longer than we wait: try again. */
+  | 'busy'
   | 'aborted'
   | 'server'
   /** The store answered 5xx or throttled (429, 503 SlowDown) through every retry: try again later. */

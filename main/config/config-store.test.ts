@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { SyncFolderConfig } from '../../app/sync-model.js';
 import { ConfigStore } from './config-store.js';
 
 const dirs: string[] = [];
@@ -68,5 +69,35 @@ describe('config folders', () => {
     expect(error).toBeInstanceOf(Error);
     expect((error as Error).message).toMatch(message);
     expect((error as Error).message).toMatch(/fix or remove the file$/);
+  });
+});
+
+describe('config changes', () => {
+  it('each change starts from the file as it is now, so a copy held in memory is never written back', async () => {
+    const [added] = (await storeWith({ version: 1, keys: {}, folders: [folder] }).load()).folders;
+    const first = storeWith({ version: 1, keys: {}, folders: [] });
+    const second = new ConfigStore(first.directory);
+    const stale = await second.load();
+    await first.update((config) => ({ ...config, folders: [...config.folders, added as SyncFolderConfig] }));
+    // `second` still holds `stale` (no folders); its change must see the folder `first` added.
+    await second.update((config) => ({ ...config, transfers: { fileConcurrency: 2 } }));
+    const now = await first.load();
+    expect(stale.folders).toEqual([]);
+    expect(now.folders.map((item) => item.id)).toEqual([folder.id]);
+    expect(now.transfers?.fileConcurrency).toBe(2);
+  });
+
+  it('changes started together from two stores are all kept, and a refused change writes nothing', async () => {
+    const store = storeWith({ version: 1, keys: {}, folders: [] });
+    const other = new ConfigStore(store.directory);
+    const info = { fingerprint: 'f', createdAt: '2026-11-26T00:00:00.000Z', origin: 'generated' } as const;
+    await Promise.all(Array.from({ length: 10 }, (_, index) => (index % 2 === 0 ? store : other).update((config) => ({ ...config, keys: { ...config.keys, [`key-${index}`]: info } }))));
+    expect(Object.keys((await store.load()).keys).sort()).toEqual(Array.from({ length: 10 }, (_, index) => `key-${index}`).sort());
+    await expect(
+      store.update(() => {
+        throw new Error('refused');
+      }),
+    ).rejects.toThrow('refused');
+    expect(Object.keys((await store.load()).keys)).toHaveLength(10);
   });
 });

@@ -1,14 +1,17 @@
 /**
  * config.json: settings and non-secret facts about keys (names, fingerprints, when a recovery
  * kit was exported). Never a key or a credential — those live only in the OS keychain.
- * Written atomically (temp file + rename) so a crash never leaves half a config.
+ * Every change is a read-modify-write under an inter-process lock (the CLI, `serve` and the
+ * desktop app share the file: without it, concurrent changes were lost), written atomically and
+ * durably so a crash or power cut never leaves an empty or half config.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CosyncError } from '../../app/result.js';
 import { DELETE_POLICIES, type DeletePolicy, type SyncFolderConfig } from '../../app/sync-model.js';
 import { normalizePrefix, parseEndpoint, parseSseMode } from '../../app/target.js';
+import { writeFileAtomic } from '../fs/atomic-write.js';
+import { withFileLock } from '../fs/file-lock.js';
 
 /** What cosync knows about a key without holding it. */
 export interface KeyInfo {
@@ -67,13 +70,18 @@ export class ConfigStore {
     return validateConfig(parsed, this.file);
   }
 
+  /**
+   * Changes the config: `change` gets the file as it is now, read under the lock, so a process
+   * holding an older copy in memory can never write it back over another's change. `change` may
+   * throw (e.g. a check against the current folders) and then nothing is written.
+   */
   async update(change: (config: CosyncConfig) => CosyncConfig): Promise<CosyncConfig> {
-    const next = change(await this.load());
     await mkdir(this.directory, { recursive: true, mode: 0o700 });
-    const temporary = `${this.file}.${randomBytes(4).toString('hex')}.tmp`;
-    await writeFile(temporary, `${JSON.stringify(next, null, 2)}\n`, { mode: 0o600 });
-    await rename(temporary, this.file);
-    return next;
+    return withFileLock(`${this.file}.lock`, { subject: `the config ${this.file}`, code: 'busy' }, async () => {
+      const next = change(await this.load());
+      await writeFileAtomic(this.file, `${JSON.stringify(next, null, 2)}\n`, { mode: 0o600 });
+      return next;
+    });
   }
 }
 

@@ -8,7 +8,7 @@
  * Nothing secret leaves here: keys appear as fingerprints, credentials not at all.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { ActivityEntry, AddFolderRequest, EngineEvent, FolderActivity, FolderOverview, JobSummary, KeySummary, Overview, RemoteEntry, RemoteScope, StoreLocation } from '../../app/contract.js';
 import { BUILT_IN_IGNORES, parseIgnoreRules } from '../../app/ignore-rules.js';
@@ -19,6 +19,7 @@ import { normalizePrefix, type Target } from '../../app/target.js';
 import type { TransferEvent } from '../../app/transfer-events.js';
 import { targetFromSettings, type Session } from '../session/session.js';
 import type { CosyncConfig } from '../config/config-store.js';
+import { writeFileAtomic } from '../fs/atomic-write.js';
 import type { Journal } from '../journal/journal.js';
 import { formatLogFields } from '../log/logger.js';
 import { rotateFolderKey } from '../secrets/key-rotation.js';
@@ -538,9 +539,7 @@ export class Daemon {
     const { problems } = parseIgnoreRules(text, IGNORE_FILE);
     if (problems.length > 0) throw new CosyncError('usage', `the rules were not saved: ${problems.join('; ')}`);
     const file = join(folder.localPath, IGNORE_FILE);
-    const temporary = `${file}.${randomBytes(4).toString('hex')}.cosync-partial`;
-    await writeFile(temporary, text.endsWith('\n') || text === '' ? text : `${text}\n`);
-    await rename(temporary, file);
+    await writeFileAtomic(file, text.endsWith('\n') || text === '' ? text : `${text}\n`);
     this.#session.logger.log('info', 'ignore-rules-saved', { folder: folderId, rules: text.split('\n').filter((line) => line.trim() !== '' && !line.startsWith('#')).length });
   }
 

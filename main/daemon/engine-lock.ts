@@ -6,11 +6,12 @@
  * (pid, and for `serve` the URL and token of its API, mode 0600) so that a second one refuses to
  * start, and so that CLI commands like `cosync pause` can reach it.
  */
-import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { CosyncError } from '../../app/result.js';
+import { writeFileAtomic } from '../fs/atomic-write.js';
+import { isProcessAlive } from '../fs/process-alive.js';
 
 export interface EngineRecord {
   readonly pid: number;
@@ -31,16 +32,6 @@ export function engineFile(stateDir: string): string {
   return join(stateDir, 'engine.json');
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: alive, but someone else's (then it is not ours either, but it holds the pid).
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** The engine running on this state folder, if any (a record left by a killed process is ignored). */
 export function runningEngine(stateDir: string): EngineRecord | undefined {
   const here = claimedHere.get(resolve(stateDir));
@@ -51,7 +42,7 @@ export function runningEngine(stateDir: string): EngineRecord | undefined {
   } catch {
     return undefined;
   }
-  if (typeof record.pid !== 'number' || record.pid === process.pid || !isAlive(record.pid)) return undefined;
+  if (typeof record.pid !== 'number' || record.pid === process.pid || !isProcessAlive(record.pid)) return undefined;
   return record;
 }
 
@@ -97,9 +88,7 @@ export class EngineClaim {
 
   async write(): Promise<void> {
     await mkdir(this.stateDir, { recursive: true, mode: 0o700 });
-    const temporary = `${engineFile(this.stateDir)}.${randomBytes(4).toString('hex')}.tmp`;
-    await writeFile(temporary, `${JSON.stringify(this.record)}\n`, { mode: 0o600 });
-    await rename(temporary, engineFile(this.stateDir));
+    await writeFileAtomic(engineFile(this.stateDir), `${JSON.stringify(this.record)}\n`, { mode: 0o600 });
   }
 
   /** Removes the record, if it is still this process's. */

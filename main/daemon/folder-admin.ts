@@ -54,14 +54,8 @@ export function prefixesOverlap(a: string, b: string): boolean {
   return a.startsWith(b) || b.startsWith(a);
 }
 
-/** Checks a new folder and saves it in config.json; nothing is uploaded yet. */
-export async function addSyncFolder(session: Session, request: NewFolder): Promise<SyncFolderConfig> {
-  const { target } = request;
-  const info = await stat(request.localPath).catch(() => undefined);
-  if (info === undefined) throw new CosyncError('path-not-found', `${request.localPath}: no such folder`);
-  if (!info.isDirectory()) throw new CosyncError('usage', `${request.localPath} is a file; folder add takes a folder (back single files up with \`cosync backup\` or the Backup view)`);
-  const localPath = await realpath(resolve(request.localPath));
-  const { folders, keys } = await session.config.load();
+/** Refuses a folder that overlaps a configured one, locally or in the bucket. */
+function assertNoOverlap(folders: ReadonlyArray<SyncFolderConfig>, localPath: string, target: Target): void {
   for (const other of folders) {
     if (isWithin(other.localPath, localPath) || isWithin(localPath, other.localPath)) {
       throw new CosyncError('usage', `${localPath} overlaps folder ${other.id} (${other.localPath}); a file must belong to one sync folder only`);
@@ -71,6 +65,17 @@ export async function addSyncFolder(session: Session, request: NewFolder): Promi
       throw new CosyncError('usage', `prefix ${JSON.stringify(target.prefix)} overlaps the prefix ${JSON.stringify(other.prefix)} of folder ${other.id} in bucket ${target.bucket}; give each folder its own prefix`);
     }
   }
+}
+
+/** Checks a new folder and saves it in config.json; nothing is uploaded yet. */
+export async function addSyncFolder(session: Session, request: NewFolder): Promise<SyncFolderConfig> {
+  const { target } = request;
+  const info = await stat(request.localPath).catch(() => undefined);
+  if (info === undefined) throw new CosyncError('path-not-found', `${request.localPath}: no such folder`);
+  if (!info.isDirectory()) throw new CosyncError('usage', `${request.localPath} is a file; folder add takes a folder (back single files up with \`cosync backup\` or the Backup view)`);
+  const localPath = await realpath(resolve(request.localPath));
+  const { folders, keys } = await session.config.load();
+  assertNoOverlap(folders, localPath, target);
   // Key, credentials and bucket are checked now, not at the first sync.
   await encryptionFor(session, target);
   await checkStoreAccess(session, target, request.account);
@@ -82,8 +87,7 @@ export async function addSyncFolder(session: Session, request: NewFolder): Promi
         `Export its recovery kit (\`cosync key export ${target.keyName} --out FILE\`), keep the file offline, then add the folder`,
     );
   }
-  const folder: SyncFolderConfig = {
-    id: newFolderId(localPath, new Set(folders.map((other) => other.id))),
+  const fields: Omit<SyncFolderConfig, 'id'> = {
     localPath,
     endpoint: target.endpoint.url,
     bucket: target.bucket,
@@ -98,7 +102,15 @@ export async function addSyncFolder(session: Session, request: NewFolder): Promi
     paused: false,
     createdAt: new Date().toISOString(),
   };
-  await session.config.update((config) => ({ ...config, folders: [...config.folders, folder] }));
+  // Checked again against the config as it is under the lock: another process may have added a
+  // folder while the bucket was being checked.
+  let folder: SyncFolderConfig | undefined;
+  await session.config.update((config) => {
+    assertNoOverlap(config.folders, localPath, target);
+    folder = { id: newFolderId(localPath, new Set(config.folders.map((other) => other.id))), ...fields };
+    return { ...config, folders: [...config.folders, folder] };
+  });
+  if (folder === undefined) throw new CosyncError('internal', 'the folder was not saved');
   session.logger.log('info', 'folder-added', { folder: folder.id, localPath, bucket: folder.bucket, prefix: folder.prefix, sse: folder.sse, policy: folder.policy });
   return folder;
 }
@@ -138,8 +150,13 @@ export async function removeSyncFolder(session: Session, journal: Journal, folde
 
 /** Saves a folder's paused flag. */
 export async function saveFolderPaused(session: Session, folderId: string, paused: boolean): Promise<SyncFolderConfig> {
-  const folder = findFolder((await session.config.load()).folders, folderId, 'a folder id');
-  await session.config.update((config) => ({ ...config, folders: config.folders.map((other) => (other.id === folder.id ? { ...other, paused } : other)) }));
+  // Looked up before the lock (an unknown id writes nothing) and again under it (a folder removed
+  // meanwhile is reported, not silently left alone).
+  let folder = findFolder((await session.config.load()).folders, folderId, 'a folder id');
+  await session.config.update((config) => {
+    folder = findFolder(config.folders, folderId, 'a folder id');
+    return { ...config, folders: config.folders.map((other) => (other.id === folderId ? { ...other, paused } : other)) };
+  });
   session.logger.log('info', paused ? 'folder-paused' : 'folder-resumed', { folder: folder.id });
   return { ...folder, paused };
 }

@@ -294,8 +294,8 @@ describe('FileSecretStore.changePassphrase', () => {
     await store().set('b', '2');
     const withB = await readFile(file);
     await writeFile(file, onlyA);
-    // Another live process (this one's pid, so the lock is not stale) is writing item b.
-    await writeFile(`${file}.lock`, String(process.pid));
+    // Another live process (the test runner's parent, so the lock is not stale) is writing item b.
+    await writeFile(`${file}.lock`, String(process.ppid));
     const change = store().changePassphrase(NEW_PASSPHRASE);
     await new Promise((resolveSleep) => setTimeout(resolveSleep, 300));
     expect((await readFile(file)).equals(onlyA)).toBe(true);

@@ -24,9 +24,11 @@
  *   default scrypt cost), as one more such write.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readFile, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { CosyncError } from '../../app/result.js';
+import { writeFileAtomic } from '../fs/atomic-write.js';
+import { withFileLock } from '../fs/file-lock.js';
 import {
   base64Field,
   checkedNewPassphrase,
@@ -61,10 +63,6 @@ export const KEYSTORE_FILE_NAME = 'keystore.json';
 /** The plaintext is padded to a multiple of this, so the file's size hides the item count. */
 const PADDING_BLOCK = 1024;
 
-/** How long a write waits for another process's lock before giving up. */
-const LOCK_WAIT_MS = 10_000;
-/** A lock older than this is left over from a crash (a write takes milliseconds). */
-const STALE_LOCK_MS = 60_000;
 
 interface KeystoreHeader {
   readonly format: typeof KEYSTORE_FORMAT;
@@ -337,89 +335,16 @@ async function mayExist(file: string): Promise<boolean> {
   );
 }
 
-/** Temporary file (mode 0600) beside the target, fsync, rename over it, fsync the folder. */
+/** The keystore replaced atomically and durably, mode 0600. */
 async function writeFileAtomically(file: string, text: string): Promise<void> {
-  const temporary = `${file}.${randomBytes(6).toString('hex')}.tmp`;
-  const handle = await open(temporary, 'wx', 0o600);
   try {
-    try {
-      await handle.writeFile(text, 'utf8');
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temporary, file);
+    await writeFileAtomic(file, text, { mode: 0o600 });
   } catch (error) {
-    await rm(temporary, { force: true });
     throw new CosyncError('keychain-unavailable', `cannot write the keystore ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
   }
-  // The rename is durable only once the folder's entry is on disk (not possible on Windows).
-  if (process.platform !== 'win32') {
-    const folder = await open(dirname(file), 'r');
-    try {
-      await folder.sync();
-    } finally {
-      await folder.close();
-    }
-  }
 }
 
-/** Runs `critical` holding an exclusive lock file (created with O_EXCL, holding our pid). */
-async function withLock<T>(lockFile: string, storeFile: string, critical: () => Promise<T>): Promise<T> {
-  const deadline = Date.now() + LOCK_WAIT_MS;
-  for (;;) {
-    try {
-      const handle = await open(lockFile, 'wx', 0o600);
-      try {
-        await handle.writeFile(String(process.pid));
-      } finally {
-        await handle.close();
-      }
-      break;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
-        throw new CosyncError('keychain-unavailable', `cannot lock the keystore ${storeFile} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
-      }
-      const holder = await lockHolder(lockFile);
-      // Two processes that find the same stale lock may both remove it, and the slower one can
-      // then remove the other's fresh lock; that needs a crash plus two writers in the same
-      // millisecond, and costs at worst one lost item of the pair, never a damaged file.
-      if (holder.stale) {
-        await rm(lockFile, { force: true });
-        continue;
-      }
-      if (Date.now() > deadline) {
-        throw new CosyncError(
-          'keychain-unavailable',
-          `the keystore ${storeFile} is being changed by another cosync process${holder.pid === undefined ? '' : ` (pid ${holder.pid})`}; try again, or delete ${lockFile} if no cosync is running`,
-        );
-      }
-      await new Promise((resolveSleep) => setTimeout(resolveSleep, 20 + Math.random() * 30));
-    }
-  }
-  try {
-    return await critical();
-  } finally {
-    await rm(lockFile, { force: true });
-  }
-}
-
-/** Who holds the lock, and whether it is left over from a process that died (same host) or from long ago. */
-async function lockHolder(lockFile: string): Promise<{ pid: number | undefined; stale: boolean }> {
-  try {
-    const [text, info] = await Promise.all([readFile(lockFile, 'utf8'), stat(lockFile)]);
-    const pid = Number(text);
-    if (Date.now() - info.mtimeMs > STALE_LOCK_MS) return { pid, stale: true };
-    // The holder writes its pid right after creating the file: an empty file is a lock being taken.
-    if (!Number.isSafeInteger(pid) || pid <= 0) return { pid: undefined, stale: false };
-    try {
-      process.kill(pid, 0);
-      return { pid, stale: false };
-    } catch (error) {
-      return { pid, stale: (error as NodeJS.ErrnoException).code === 'ESRCH' };
-    }
-  } catch {
-    // Gone between our attempt and this look: try again at once.
-    return { pid: undefined, stale: false };
-  }
+/** Runs `critical` holding the keystore's lock (shared with other cosync processes). */
+function withLock<T>(lockFile: string, storeFile: string, critical: () => Promise<T>): Promise<T> {
+  return withFileLock(lockFile, { subject: `the keystore ${storeFile}`, code: 'keychain-unavailable' }, critical);
 }

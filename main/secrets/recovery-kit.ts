@@ -3,11 +3,12 @@
  * JSON with the key (base64), its fingerprint, where it is used, and when the kit was made — or
  * the same as text to print (formatPrintableKit), or sealed under a passphrase (sealed-kit.ts).
  */
-import { open, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { parseBase64Key } from '../../app/keys.js';
 import { CosyncError } from '../../app/result.js';
 import type { ScryptParameters } from './passphrase-crypto.js';
 import { isSealedKitText, openSealedKit, sealKit } from './sealed-kit.js';
+import { writeFileAtomic } from '../fs/atomic-write.js';
 import { SseCustomerKey } from './secret-values.js';
 
 /** Format marker inside every kit. */
@@ -98,22 +99,14 @@ function parsePrintableKit(text: string): { key: string; fingerprint: string | u
   return { key: key.replace(/\s+/g, ''), fingerprint, name };
 }
 
-/** Writes a kit with mode 0600; refuses to replace an existing file unless `force`. */
+/** Writes a kit with mode 0600, atomically (a crash leaves no half kit); refuses to replace an existing file unless `force`. */
 export async function writeKit(path: string, text: string, force: boolean): Promise<void> {
-  let handle;
   try {
-    handle = await open(path, force ? 'w' : 'wx', 0o600);
+    await writeFileAtomic(path, text, { mode: 0o600, overwrite: force });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EEXIST') throw new CosyncError('usage', `${path} already exists; choose another file or pass --force to replace it`);
     throw new CosyncError('path-unreadable', `cannot write ${path} (${code ?? (error as Error).message})`);
-  }
-  try {
-    await handle.chmod(0o600);
-    await handle.writeFile(text, 'utf8');
-    await handle.sync();
-  } finally {
-    await handle.close();
   }
 }
 

@@ -12,13 +12,14 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, open, rename, rm, stat, utimes } from 'node:fs/promises';
+import { mkdir, open, rm, stat, utimes } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type PQueue from 'p-queue';
 import { Crc64, crc64OfParts } from '../../app/crc64.js';
 import { CosyncError } from '../../app/result.js';
+import { commitTemporaryFile, PARTIAL_SUFFIX } from '../fs/atomic-write.js';
 import type { Journal } from '../journal/journal.js';
 import type { ObjectEncryption, RemoteObjectDetails, RemoteStore } from '../remote/remote-store.js';
 import type { TokenBucket } from './bandwidth.js';
@@ -34,7 +35,7 @@ export type DownloadOutcome =
   | { readonly kind: 'unchanged'; readonly sizeBytes: number; readonly verification: Verification; readonly resumedParts: number };
 
 /** Suffix of in-progress downloads; the sync engine ignores such files. */
-export const PARTIAL_SUFFIX = '.cosync-partial';
+export { PARTIAL_SUFFIX };
 
 /** Objects at least this large (and uploaded multipart) are fetched as parallel, resumable ranges. */
 export const RANGED_DOWNLOAD_THRESHOLD = 32 * 1024 * 1024;
@@ -167,15 +168,9 @@ export async function downloadFile(
       }
       if (!context.overwrite) throw conflict(destination);
     }
-    const handle = await open(temporary, 'r+');
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
     const mtimeMs = Number(details.metadata[METADATA.mtime]);
     if (Number.isFinite(mtimeMs) && mtimeMs > 0) await utimes(temporary, new Date(), new Date(mtimeMs));
-    await rename(temporary, destination);
+    await commitTemporaryFile(temporary, destination);
     context.journal?.forgetDownload(destination);
     return { kind: 'restored', sizeBytes: hashes.sizeBytes, verification, resumedParts };
   } catch (error) {
