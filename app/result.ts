@@ -34,6 +34,7 @@ export type ErrorCode =
   | 'config-invalid'
   | 'local-conflict'
   | 'local-changed'
+  | 'name-unsupported'
   | 'aborted'
   | 'server'
   | 'unsupported'

@@ -29,7 +29,8 @@ import { copyObjectWithFallback } from '../transfer/copy-object.js';
 import { uploadFile, type UploadContext } from '../transfer/upload-file.js';
 import { readFile } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
-import { hashFile, scanPath, scanTree, type KnownFiles, type ScanResult } from './local-scanner.js';
+import { mayBeUndecodable } from '../transfer/file-names.js';
+import { emptyScan, hashFile, scanPath, scanTree, type KnownFiles, type ScanResult } from './local-scanner.js';
 
 /** Where per-file states go (the StatusTracker). */
 export interface StatusSink {
@@ -141,7 +142,7 @@ export class FolderSync {
 
   /** What the scanner may reuse (hashes of unchanged files), and where it says that it hashes a large file. */
   #known(): KnownFiles {
-    return { local: this.#local, synced: this.#synced, onWillHash: (path) => this.services.status.set(this.id, path, { state: 'hashing' }) };
+    return { local: this.#local, synced: this.#synced, onWillHash: (path) => this.services.status.set(this.id, path, { state: 'hashing' }), keyOf: (path) => this.keyOf(path) };
   }
 
   /** Makes a failing path due for another attempt now; false when it has no error. */
@@ -202,6 +203,7 @@ export class FolderSync {
       await this.#loadIgnoreRules();
       const result = await scanTree(this.config.localPath, '', this.#rules, this.#known(), signal);
       this.#applyScan('', result);
+      this.#applyRefusals('', result.refused);
       this.#planEverything = true; // the safety net: after a full scan, every path is planned
       this.#skipped = result.skipped;
       this.#unreadable = result.unreadable;
@@ -220,17 +222,53 @@ export class FolderSync {
 
   /** Observes paths the watcher reported as settled (disk-relative, '/'-separated). */
   async observePaths(diskPaths: ReadonlyArray<string>): Promise<void> {
-    if (diskPaths.includes('.cosyncignore')) {
-      // New rules can include or exclude anything: look at everything again.
+    // New rules can include or exclude anything; a name the watcher could only report with U+FFFD
+    // (not UTF-8: fs.watch decodes it lossily) names no file: look at everything again. Both are rare.
+    if (diskPaths.some((diskPath) => diskPath === '.cosyncignore' || mayBeUndecodable(diskPath))) {
       await this.scanLocal();
       return;
     }
     for (const diskPath of diskPaths) {
       const path = diskPath.normalize('NFC');
       const result = await scanPath(this.config.localPath, diskPath, this.#rules, this.#known());
-      const gone = this.#applyScan(path, result === 'gone' ? { files: new Map(), unreadable: [], skipped: [], ignored: 0, hashed: 0 } : result);
+      const gone = this.#applyScan(path, result === 'gone' ? emptyScan() : result);
+      this.#applyRefusals(diskPath, result === 'gone' ? [] : result.refused);
       const now = this.#now();
       for (const vanished of gone) this.#vanishedAt.set(vanished, now);
+      // The stored one of two normalization twins went away: the other one can be stored now.
+      if (gone.length > 0) {
+        const twins = [...this.#errors].filter(([refused, error]) => this.#isRefusal(refused, error) && refused !== diskPath && gone.includes(refused.normalize('NFC')));
+        if (twins.length > 0) await this.observePaths(twins.map(([twin]) => twin));
+      }
+    }
+  }
+
+  /** A failure that is a file's name (or key), not an attempt: kept until a scan sees it fixed, never retried. */
+  #isRefusal(path: string, error: SyncErrorRecord): boolean {
+    return error.code === 'name-unsupported' && !this.#local.has(path);
+  }
+
+  /**
+   * Records files a scan refused (see local-scanner.ts) as failing paths — state `error`, in
+   * `cosync status` and in the failed count of a run — and clears those a scan of `scope` (a disk
+   * path, '' for the whole folder) no longer refuses (renamed, deleted).
+   */
+  #applyRefusals(scope: string, refused: ScanResult['refused']): void {
+    const current = new Map(refused.map((entry) => [entry.path, entry.error]));
+    for (const [path, error] of this.#errors) {
+      if (!this.#isRefusal(path, error) || current.has(path)) continue;
+      if (scope !== '' && path !== scope && !path.startsWith(`${scope}/`)) continue;
+      this.#errors.delete(path);
+      this.services.journal.recordSyncError(this.config.id, path, null);
+      this.services.status.forget(this.id, path);
+    }
+    for (const [path, error] of current) {
+      if (this.#errors.get(path)?.message === error.message) continue;
+      const record: SyncErrorRecord = { code: error.code, message: error.message, attempts: 1, retryAt: null };
+      this.#errors.set(path, record);
+      this.services.journal.recordSyncError(this.config.id, path, record);
+      this.services.status.set(this.id, path, errorState(record));
+      this.services.logger.log('error', 'sync-refused', { folder: this.id, path, code: error.code, message: error.message });
     }
   }
 
@@ -389,6 +427,7 @@ export class FolderSync {
       else if (synced !== undefined && holdsSyncedContent(file, synced)) status.set(this.id, path, { state: 'synced' });
     }
     for (const skipped of this.#skipped) status.set(this.id, skipped.path, { state: 'ignored', reason: skipped.reason });
+    for (const [path, error] of this.#errors) if (this.#isRefusal(path, error)) status.set(this.id, path, errorState(error));
   }
 
   /**
@@ -476,8 +515,8 @@ export class FolderSync {
   #clearSettledErrors(actions: ReadonlyArray<SyncAction>): void {
     if (this.#errors.size === 0) return;
     const planned = new Set(actions.flatMap(pathsOf));
-    for (const path of [...this.#errors.keys()]) {
-      if (planned.has(path) || this.#busy.has(path)) continue;
+    for (const [path, error] of [...this.#errors]) {
+      if (planned.has(path) || this.#busy.has(path) || this.#isRefusal(path, error)) continue;
       this.#errors.delete(path);
       this.services.journal.recordSyncError(this.config.id, path, null);
       if (!this.#local.has(path)) this.services.status.forget(this.id, path);
