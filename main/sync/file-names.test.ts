@@ -6,17 +6,13 @@
  */
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import PQueue from 'p-queue';
 import { describe, expect, it } from 'vitest';
 import { MAX_OBJECT_KEY_BYTES, utf8ByteLength } from '../../app/object-key.js';
-import type { SyncFolderConfig } from '../../app/sync-model.js';
 import { useWorkDir } from '../../test/support/files.js';
+import { openObservingFolder } from '../../test/support/observing-folder.js';
 import { Journal } from '../journal/journal.js';
-import { NULL_LOGGER } from '../log/logger.js';
-import type { RemoteStore } from '../remote/remote-store.js';
 import { printableName } from '../transfer/file-names.js';
-import type { UploadContext } from '../transfer/upload-file.js';
-import { FolderSync } from './folder-sync.js';
+import type { FolderSync } from './folder-sync.js';
 import { FolderWatcher } from './folder-watcher.js';
 import { StatusTracker } from './status-tracker.js';
 
@@ -30,28 +26,7 @@ function pathBytes(directory: string, name: Buffer): Buffer {
   return Buffer.concat([Buffer.from(`${directory}/`), name]);
 }
 
-/** Observation only: nothing here may reach the bucket. */
-const noStore = new Proxy({}, { get: () => () => Promise.reject(new Error('no bucket in this test')) }) as unknown as RemoteStore;
-
-function openFolder(localPath: string, journal: Journal, status = new StatusTracker()): FolderSync {
-  const config: SyncFolderConfig = {
-    id: 'f',
-    localPath,
-    endpoint: 'http://127.0.0.1:9',
-    bucket: 'b',
-    prefix: 'p/',
-    region: undefined,
-    pathStyle: true,
-    sse: 'none',
-    keyName: undefined,
-    kmsKeyId: undefined,
-    account: undefined,
-    policy: 'mirror',
-    paused: false,
-    createdAt: '',
-  };
-  return new FolderSync(config, { store: noStore, encryption: { mode: 'none' }, journal, upload: {} as UploadContext, fileQueue: new PQueue({ concurrency: 1 }), status, logger: NULL_LOGGER });
-}
+const openFolder = openObservingFolder;
 
 function errorsOf(sync: FolderSync): Record<string, string> {
   return Object.fromEntries([...sync.errors].map(([path, error]) => [path, `${error.code}: ${error.message}`]));
