@@ -82,6 +82,11 @@ describe('names a bucket cannot hold', () => {
     expect(result.stdout).toMatch(/backup: 3 uploaded, 3 failed/);
     expect(await listKeys(services, bucket, 'bk/')).toEqual([`bk/backup-me/${NFC}`, 'bk/backup-me/ok.txt', 'bk/backup-me/sub/fine.txt']);
     expect((await readObject(services, bucket, `bk/backup-me/${NFC}`, customerKey)).toString()).toBe('composed');
+
+    // Named on the command line, the file arrives as Node decodes argv: with U+FFFD, naming no file.
+    const named = await cosync(['backup', join(root, BAD_NAME.toString('utf8')), '--endpoint', services.httpsEndpoint, '--bucket', bucket, '--prefix', 'bk', '--key', keyName]);
+    expect(named.code).toBe(1);
+    expect(named.stderr).toMatch(/^cosync: \S+bad\uFFFD\uFFFDname\.txt: no file or folder has this name; if its real name is not valid UTF-8 .*rename it to UTF-8 first .*nothing was uploaded\n$/);
   }, 60_000);
 
   it('sync --once syncs the others, counts the refused ones as failed, status shows them as errors until they are renamed', async () => {

@@ -10,7 +10,7 @@ import { keyLengthProblem, normalizationTwinProblem, objectKeyFor } from '../../
 import { CosyncError } from '../../app/result.js';
 import type { TransferEvent } from '../../app/transfer-events.js';
 import type { ObjectEncryption } from '../remote/remote-store.js';
-import { readDirectory, undecodableNameProblem } from './file-names.js';
+import { mayBeUndecodable, readDirectory, undecodableNameProblem } from './file-names.js';
 import { uploadFile, type UploadContext } from './upload-file.js';
 
 /** One file to upload. */
@@ -90,6 +90,13 @@ export async function expandBackupPaths(
       info = await lstat(path);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
+      // Node decodes argv as UTF-8 too: a name given in other bytes arrives with U+FFFD and names no file.
+      if (code === 'ENOENT' && mayBeUndecodable(given)) {
+        throw new CosyncError(
+          'name-unsupported',
+          `${given}: no file or folder has this name; if its real name is not valid UTF-8 (each \uFFFD stands for bytes that are not), rename it to UTF-8 first (convmv -f latin1 -t utf8 --notest); nothing was uploaded`,
+        );
+      }
       if (code === 'ENOENT' || code === 'ENOTDIR') throw new CosyncError('path-not-found', `${given}: no such file or folder; nothing was uploaded`);
       throw new CosyncError('path-unreadable', `${given}: cannot be read (${code ?? 'unknown error'}); nothing was uploaded`);
     }
