@@ -166,4 +166,20 @@ describe('names a bucket cannot hold', () => {
     expect(errorsOf(sync)).toEqual({});
     journal.close();
   });
+
+  it('a trash copy whose key would be too long fails with that reason, before any request', async () => {
+    const root = join(work(), 'trash');
+    await mkdir(root);
+    const journal = new Journal(join(work(), 'trash.sqlite'));
+    // A key of 1,000 bytes: fine for the file, too long once ".cosync-trash/STAMP/" goes in front.
+    const path = ['a'.repeat(250), 'b'.repeat(250), 'c'.repeat(250), 'd'.repeat(244)].join('/');
+    journal.recordSyncOutcome('f', [{ path, synced: { path, sizeBytes: 1, mtimeMs: 1, fileId: null, hash: null, etag: 'e1', keyFingerprint: null }, remote: { path, sizeBytes: 1, etag: 'e1' } }]);
+    const sync = openFolder(root, journal, new StatusTracker(), undefined, { policy: 'trash' });
+    await sync.scanLocal();
+    expect(sync.plan().actions.map((action) => action.kind)).toEqual(['trash-remote']);
+    await sync.startPlan().finished;
+    // The bucket of this test refuses every request: the error is cosync's own, from before the copy.
+    expect(sync.errors.get(path)).toMatchObject({ code: 'name-unsupported', message: expect.stringMatching(/^cannot copy it to \.cosync-trash\/\S+: its object key would be 10\d\d bytes, over the store's limit of 1024 bytes/) as unknown });
+    journal.close();
+  });
 });

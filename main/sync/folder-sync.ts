@@ -18,6 +18,7 @@ import type PQueue from 'p-queue';
 import { DEFAULT_IGNORE_RULES, parseIgnoreRules, type IgnoreRules } from '../../app/ignore-rules.js';
 import { CosyncError, type CosyncErrorInfo } from '../../app/result.js';
 import { conflictCopyPath, pathStamp, TRASH_PREFIX, type LocalFile, type RemoteFile, type SyncAction, type SyncedFile, type SyncFolderConfig } from '../../app/sync-model.js';
+import { keyLengthProblem } from '../../app/object-key.js';
 import { holdsSyncedContent, pathsOf, planSync } from '../../app/sync-planner.js';
 import type { FileSyncState } from '../../app/sync-status.js';
 import type { Journal, SyncErrorRecord, TreeChange } from '../journal/journal.js';
@@ -652,8 +653,11 @@ export class FolderSync {
   async #upload(path: string, preserveRemote: boolean, knownNotOurs = false): Promise<void> {
     const local = this.#local.get(path);
     if (local === undefined) return; // Gone since the plan: the next plan decides.
-    if (preserveRemote) await this.#preserveTheirs(path, knownNotOurs);
     const key = this.keyOf(path);
+    // The scanner refuses such files; this catches a path known from before (an older journal).
+    const tooLong = keyLengthProblem(key);
+    if (tooLong !== undefined) throw tooLong;
+    if (preserveRemote) await this.#preserveTheirs(path, knownNotOurs);
     let bytesDone = 0;
     this.services.status.set(this.id, path, { state: 'uploading', bytesDone: 0, bytesTotal: local.sizeBytes });
     const outcome = await uploadFile(
@@ -758,6 +762,9 @@ export class FolderSync {
   /** Server-side copy (streamed through us where the server cannot), then the destination's listing entry. */
   async #copy(fromPath: string, toPath: string): Promise<RemoteFile> {
     const { store, encryption, upload } = this.services;
+    // A trash path adds a folder in front of the key: it can be over the limit where the file's own key was not.
+    const tooLong = keyLengthProblem(this.keyOf(toPath));
+    if (tooLong !== undefined) throw new CosyncError(tooLong.code, `cannot copy it to ${toPath}: ${tooLong.message}`);
     await copyObjectWithFallback(store, this.keyOf(fromPath), this.keyOf(toPath), { source: encryption, destination: encryption }, upload);
     const head = await store.headObject(this.keyOf(toPath), encryption);
     if (head === undefined) throw new CosyncError('integrity', `the copy ${JSON.stringify(this.keyOf(toPath))} is missing right after it was made`);
@@ -810,6 +817,10 @@ export class FolderSync {
     // Killed after an upload but before its journal commit, the object is our own write: nothing to keep.
     if (!knownNotOurs && (await this.#writtenByThisFolder(path))) return;
     const copyPath = conflictCopyPath(path, pathStamp(this.#now()));
+    const tooLong = keyLengthProblem(this.keyOf(copyPath));
+    if (tooLong !== undefined) {
+      throw new CosyncError('local-conflict', `${path}: the object in the bucket was changed by someone else and cannot be kept as the conflict copy ${copyPath} (${tooLong.message}); it is not overwritten until the file has a shorter name`);
+    }
     const { store, encryption, upload } = this.services;
     const attempts: ObjectEncryption[] = [encryption];
     // Someone else may have written it without our key; the copy then reads it as they wrote it.

@@ -32,8 +32,8 @@ export function folderAt(localPath: string): SyncFolderConfig {
 const noStore = new Proxy({}, { get: () => () => Promise.reject(new Error('no bucket in this test')) }) as unknown as RemoteStore;
 
 /** Opens the folder at `root` with a store that refuses every request. */
-export function openObservingFolder(root: string, journal: Journal, status = new StatusTracker(), now?: () => number): FolderSync {
-  return new FolderSync(folderAt(root), {
+export function openObservingFolder(root: string, journal: Journal, status = new StatusTracker(), now?: () => number, config: Partial<SyncFolderConfig> = {}): FolderSync {
+  return new FolderSync({ ...folderAt(root), ...config }, {
     store: noStore,
     encryption: { mode: 'none' },
     journal,
