@@ -244,7 +244,7 @@ export class FolderSync {
     }
   }
 
-  /** A failure that is a file's name (or key), not an attempt: kept until a scan sees it fixed, never retried. */
+  /** A file the scanner refused (its name or key), not a failed attempt: kept until a scan sees it fixed, not cleared by plans. */
   #isRefusal(path: string, error: SyncErrorRecord): boolean {
     return error.code === 'name-unsupported' && !this.#local.has(path);
   }

@@ -227,8 +227,8 @@ export async function scanTree(root: string, relativeDirectory: string, rules: I
     while (next < toHash.length) {
       const item = toHash[next++] as (typeof toHash)[number];
       signal?.throwIfAborted();
-      known.onWillHash?.(item.path);
       if (result.files.get(item.path) !== item.file) continue; // replaced by its normalization twin
+      known.onWillHash?.(item.path);
       const hash = await hashIfUnchanged(item.absolute, item.file.sizeBytes, item.file.mtimeMs);
       if (hash !== null) {
         result.files.set(item.path, { ...item.file, hash });
