@@ -38,6 +38,8 @@ export type ErrorCode =
   | 'local-changed'
   /** Another process holds a lock for longer than we wait: try again. */
   | 'busy'
+  /** A file name the bucket cannot hold (not UTF-8, a normalization twin, a key over the limit): rename it. */
+  | 'name-unsupported'
   | 'aborted'
   | 'server'
   /** The store answered 5xx or throttled (429, 503 SlowDown) through every retry: try again later. */

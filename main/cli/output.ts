@@ -59,7 +59,7 @@ function linePrinter(io: { write(text: string): unknown }): (event: TransferEven
         io.write(`${event.result.padEnd(9)} ${event.path} -> ${event.key}  ${formatBytes(event.bytes)}  (${event.detail})\n`);
         return;
       case 'file-failed':
-        io.write(`failed    ${event.path} -> ${event.key}: ${event.error.message}\n`);
+        io.write(`failed    ${event.path}${event.key === '' ? '' : ` -> ${event.key}`}: ${event.error.message}\n`);
         return;
       case 'file-skipped':
         io.write(`skipped   ${event.path}: ${event.reason}\n`);

@@ -237,6 +237,10 @@ export async function statusCommand({ values, positionals }: ParsedArguments<typ
         const fileState: FileState = error !== undefined ? 'error' : !pending.has(path) && synced !== undefined && holdsSyncedContent(file, synced) ? 'synced' : 'pending';
         files.push({ path, state: fileState, bytes: file.sizeBytes, ...(error === undefined ? {} : { error: { code: error.code, message: error.message, attempts: error.attempts } }) });
       }
+      // Files the scan refused (a name that is not UTF-8, a normalization twin, a key too long) are not in the local tree.
+      for (const [path, error] of state.errors) {
+        if (!state.local.has(path) && error.code === 'name-unsupported') files.push({ path, state: 'error', bytes: 0, error: { code: error.code, message: error.message, attempts: error.attempts } });
+      }
       files.sort((a, b) => (a.path < b.path ? -1 : 1));
       const count = (which: FileState) => files.filter((file) => file.state === which).length;
       report.push({

@@ -5,52 +5,15 @@
  */
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import PQueue from 'p-queue';
 import { describe, expect, it } from 'vitest';
-import type { SyncFolderConfig } from '../../app/sync-model.js';
 import { useWorkDir } from '../../test/support/files.js';
+import { openObservingFolder } from '../../test/support/observing-folder.js';
 import { Journal } from '../journal/journal.js';
-import { NULL_LOGGER } from '../log/logger.js';
-import type { RemoteStore } from '../remote/remote-store.js';
-import type { UploadContext } from '../transfer/upload-file.js';
-import { FolderSync } from './folder-sync.js';
 import { StatusTracker } from './status-tracker.js';
 
 const work = useWorkDir('folder-sync');
 
-function folderAt(localPath: string): SyncFolderConfig {
-  return {
-    id: 'f',
-    localPath,
-    endpoint: 'http://127.0.0.1:9',
-    bucket: 'b',
-    prefix: 'p/',
-    region: undefined,
-    pathStyle: true,
-    sse: 'none',
-    keyName: undefined,
-    kmsKeyId: undefined,
-    account: undefined,
-    policy: 'mirror',
-    paused: false,
-    createdAt: '',
-  };
-}
-
-/** Observation only: nothing here may reach the bucket. */
-const noStore = new Proxy({}, { get: () => () => Promise.reject(new Error('no bucket in this test')) }) as unknown as RemoteStore;
-
-function openSync(root: string, journal: Journal, status = new StatusTracker()): FolderSync {
-  return new FolderSync(folderAt(root), {
-    store: noStore,
-    encryption: { mode: 'none' },
-    journal,
-    upload: {} as UploadContext,
-    fileQueue: new PQueue({ concurrency: 1 }),
-    status,
-    logger: NULL_LOGGER,
-  });
-}
+const openSync = openObservingFolder;
 
 describe('FolderSync observing the disk', () => {
   it('merges full scans and single paths into the local tree and the journal', async () => {
@@ -142,21 +105,12 @@ describe('FolderSync observing the disk', () => {
     await writeFile(join(root, 'old', 'a.txt'), 'a');
     const journal = new Journal(join(work(), 'rename.sqlite'));
     let now = 1_000_000;
-    const sync = new FolderSync(folderAt(root), {
-      store: noStore,
-      encryption: { mode: 'none' },
-      journal,
-      upload: {} as UploadContext,
-      fileQueue: new PQueue({ concurrency: 1 }),
-      status: new StatusTracker(),
-      logger: NULL_LOGGER,
-      now: () => now,
-    });
+    const sync = openSync(root, journal, new StatusTracker(), () => now);
     await sync.scanLocal();
     // As if old/a.txt had been uploaded: its synced state and object.
     const file = sync.trees.local.get('old/a.txt');
     journal.recordSyncOutcome('f', [{ path: 'old/a.txt', synced: { path: 'old/a.txt', sizeBytes: 1, mtimeMs: file?.mtimeMs ?? 0, fileId: file?.fileId ?? null, hash: file?.hash ?? null, etag: 'e1', keyFingerprint: null }, remote: { path: 'old/a.txt', sizeBytes: 1, etag: 'e1' } }]);
-    const reopened = new FolderSync(folderAt(root), { store: noStore, encryption: { mode: 'none' }, journal, upload: {} as UploadContext, fileQueue: new PQueue({ concurrency: 1 }), status: new StatusTracker(), logger: NULL_LOGGER, now: () => now });
+    const reopened = openSync(root, journal, new StatusTracker(), () => now);
     await rename(join(root, 'old'), join(root, 'new'));
     // First batch: only the old path. Its deletion (policy mirror) is held back, not run.
     await reopened.observePaths(['old']);

@@ -18,6 +18,7 @@ import type PQueue from 'p-queue';
 import { DEFAULT_IGNORE_RULES, parseIgnoreRules, type IgnoreRules } from '../../app/ignore-rules.js';
 import { CosyncError, type CosyncErrorInfo } from '../../app/result.js';
 import { conflictCopyPath, pathStamp, TRASH_PREFIX, type LocalFile, type RemoteFile, type SyncAction, type SyncedFile, type SyncFolderConfig } from '../../app/sync-model.js';
+import { keyLengthProblem } from '../../app/object-key.js';
 import { holdsSyncedContent, pathsOf, planSync } from '../../app/sync-planner.js';
 import type { FileSyncState } from '../../app/sync-status.js';
 import type { Journal, SyncErrorRecord, TreeChange } from '../journal/journal.js';
@@ -29,7 +30,8 @@ import { copyObjectWithFallback } from '../transfer/copy-object.js';
 import { uploadFile, type UploadContext } from '../transfer/upload-file.js';
 import { readFile } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
-import { hashFile, scanPath, scanTree, type KnownFiles, type ScanResult } from './local-scanner.js';
+import { mayBeUndecodable } from '../transfer/file-names.js';
+import { emptyScan, hashFile, scanPath, scanTree, type KnownFiles, type ScanResult } from './local-scanner.js';
 
 /** Where per-file states go (the StatusTracker). */
 export interface StatusSink {
@@ -141,7 +143,7 @@ export class FolderSync {
 
   /** What the scanner may reuse (hashes of unchanged files), and where it says that it hashes a large file. */
   #known(): KnownFiles {
-    return { local: this.#local, synced: this.#synced, onWillHash: (path) => this.services.status.set(this.id, path, { state: 'hashing' }) };
+    return { local: this.#local, synced: this.#synced, onWillHash: (path) => this.services.status.set(this.id, path, { state: 'hashing' }), keyOf: (path) => this.keyOf(path) };
   }
 
   /** Makes a failing path due for another attempt now; false when it has no error. */
@@ -203,6 +205,7 @@ export class FolderSync {
       await this.#loadIgnoreRules();
       const result = await scanTree(this.config.localPath, '', this.#rules, this.#known(), signal);
       this.#applyScan('', result);
+      this.#applyRefusals('', result.refused);
       this.#planEverything = true; // the safety net: after a full scan, every path is planned
       this.#skipped = result.skipped;
       this.#unreadable = result.unreadable;
@@ -221,17 +224,53 @@ export class FolderSync {
 
   /** Observes paths the watcher reported as settled (disk-relative, '/'-separated). */
   async observePaths(diskPaths: ReadonlyArray<string>): Promise<void> {
-    if (diskPaths.includes('.cosyncignore')) {
-      // New rules can include or exclude anything: look at everything again.
+    // New rules can include or exclude anything; a name the watcher could only report with U+FFFD
+    // (not UTF-8: fs.watch decodes it lossily) names no file: look at everything again. Both are rare.
+    if (diskPaths.some((diskPath) => diskPath === '.cosyncignore' || mayBeUndecodable(diskPath))) {
       await this.scanLocal();
       return;
     }
     for (const diskPath of diskPaths) {
       const path = diskPath.normalize('NFC');
       const result = await scanPath(this.config.localPath, diskPath, this.#rules, this.#known());
-      const gone = this.#applyScan(path, result === 'gone' ? { files: new Map(), unreadable: [], skipped: [], ignored: 0, hashed: 0 } : result);
+      const gone = this.#applyScan(path, result === 'gone' ? emptyScan() : result);
+      this.#applyRefusals(diskPath, result === 'gone' ? [] : result.refused);
       const now = this.#now();
       for (const vanished of gone) this.#vanishedAt.set(vanished, now);
+      // The stored one of two normalization twins went away: the other one can be stored now.
+      if (gone.length > 0) {
+        const twins = [...this.#errors].filter(([refused, error]) => this.#isRefusal(refused, error) && refused !== diskPath && gone.includes(refused.normalize('NFC')));
+        if (twins.length > 0) await this.observePaths(twins.map(([twin]) => twin));
+      }
+    }
+  }
+
+  /** A file the scanner refused (its name or key), not a failed attempt: kept until a scan sees it fixed, not cleared by plans. */
+  #isRefusal(path: string, error: SyncErrorRecord): boolean {
+    return error.code === 'name-unsupported' && !this.#local.has(path);
+  }
+
+  /**
+   * Records files a scan refused (see local-scanner.ts) as failing paths — state `error`, in
+   * `cosync status` and in the failed count of a run — and clears those a scan of `scope` (a disk
+   * path, '' for the whole folder) no longer refuses (renamed, deleted).
+   */
+  #applyRefusals(scope: string, refused: ScanResult['refused']): void {
+    const current = new Map(refused.map((entry) => [entry.path, entry.error]));
+    for (const [path, error] of this.#errors) {
+      if (!this.#isRefusal(path, error) || current.has(path)) continue;
+      if (scope !== '' && path !== scope && !path.startsWith(`${scope}/`)) continue;
+      this.#errors.delete(path);
+      this.services.journal.recordSyncError(this.config.id, path, null);
+      this.services.status.forget(this.id, path);
+    }
+    for (const [path, error] of current) {
+      if (this.#errors.get(path)?.message === error.message) continue;
+      const record: SyncErrorRecord = { code: error.code, message: error.message, attempts: 1, retryAt: null };
+      this.#errors.set(path, record);
+      this.services.journal.recordSyncError(this.config.id, path, record);
+      this.services.status.set(this.id, path, errorState(record));
+      this.services.logger.log('error', 'sync-refused', { folder: this.id, path, code: error.code, message: error.message });
     }
   }
 
@@ -390,6 +429,7 @@ export class FolderSync {
       else if (synced !== undefined && holdsSyncedContent(file, synced)) status.set(this.id, path, { state: 'synced' });
     }
     for (const skipped of this.#skipped) status.set(this.id, skipped.path, { state: 'ignored', reason: skipped.reason });
+    for (const [path, error] of this.#errors) if (this.#isRefusal(path, error)) status.set(this.id, path, errorState(error));
   }
 
   /**
@@ -477,8 +517,8 @@ export class FolderSync {
   #clearSettledErrors(actions: ReadonlyArray<SyncAction>): void {
     if (this.#errors.size === 0) return;
     const planned = new Set(actions.flatMap(pathsOf));
-    for (const path of [...this.#errors.keys()]) {
-      if (planned.has(path) || this.#busy.has(path)) continue;
+    for (const [path, error] of [...this.#errors]) {
+      if (planned.has(path) || this.#busy.has(path) || this.#isRefusal(path, error)) continue;
       this.#errors.delete(path);
       this.services.journal.recordSyncError(this.config.id, path, null);
       if (!this.#local.has(path)) this.services.status.forget(this.id, path);
@@ -614,8 +654,11 @@ export class FolderSync {
   async #upload(path: string, preserveRemote: boolean, knownNotOurs = false): Promise<void> {
     const local = this.#local.get(path);
     if (local === undefined) return; // Gone since the plan: the next plan decides.
-    if (preserveRemote) await this.#preserveTheirs(path, knownNotOurs);
     const key = this.keyOf(path);
+    // The scanner refuses such files; this catches a path known from before (an older journal).
+    const tooLong = keyLengthProblem(key);
+    if (tooLong !== undefined) throw tooLong;
+    if (preserveRemote) await this.#preserveTheirs(path, knownNotOurs);
     let bytesDone = 0;
     this.services.status.set(this.id, path, { state: 'uploading', bytesDone: 0, bytesTotal: local.sizeBytes });
     const outcome = await uploadFile(
@@ -720,6 +763,9 @@ export class FolderSync {
   /** Server-side copy (streamed through us where the server cannot), then the destination's listing entry. */
   async #copy(fromPath: string, toPath: string): Promise<RemoteFile> {
     const { store, encryption, upload } = this.services;
+    // A trash path adds a folder in front of the key: it can be over the limit where the file's own key was not.
+    const tooLong = keyLengthProblem(this.keyOf(toPath));
+    if (tooLong !== undefined) throw new CosyncError(tooLong.code, `cannot copy it to ${toPath}: ${tooLong.message}`);
     await copyObjectWithFallback(store, this.keyOf(fromPath), this.keyOf(toPath), { source: encryption, destination: encryption }, upload);
     const head = await store.headObject(this.keyOf(toPath), encryption);
     if (head === undefined) throw new CosyncError('integrity', `the copy ${JSON.stringify(this.keyOf(toPath))} is missing right after it was made`);
@@ -772,6 +818,10 @@ export class FolderSync {
     // Killed after an upload but before its journal commit, the object is our own write: nothing to keep.
     if (!knownNotOurs && (await this.#writtenByThisFolder(path))) return;
     const copyPath = conflictCopyPath(path, pathStamp(this.#now()));
+    const tooLong = keyLengthProblem(this.keyOf(copyPath));
+    if (tooLong !== undefined) {
+      throw new CosyncError('local-conflict', `${path}: the object in the bucket was changed by someone else and cannot be kept as the conflict copy ${copyPath} (${tooLong.message}); it is not overwritten until the file has a shorter name`);
+    }
     const { store, encryption, upload } = this.services;
     const attempts: ObjectEncryption[] = [encryption];
     // Someone else may have written it without our key; the copy then reads it as they wrote it.

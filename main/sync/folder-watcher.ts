@@ -20,6 +20,7 @@
 import { readdirSync, watch as fsWatch } from 'node:fs';
 import { lstat } from 'node:fs/promises';
 import { join, sep } from 'node:path';
+import { mayBeUndecodable } from '../transfer/file-names.js';
 
 /** One OS watch; the subset of fs.FSWatcher this module uses. */
 export interface DirectoryWatch {
@@ -121,6 +122,10 @@ export class FolderWatcher {
       }
       for (const entry of entries) {
         if (!entry.isDirectory()) continue; // symbolic links are not followed
+        // A folder whose name is not UTF-8 reads back with U+FFFD and cannot be opened by that
+        // name: the scanner reports it (nothing in it is synced), so it is not watched either. (A
+        // valid name holding U+FFFD itself is skipped too: its changes are found by rescans.)
+        if (mayBeUndecodable(entry.name)) continue;
         const path = directory === '' ? entry.name : `${directory}/${entry.name}`;
         if (!this.#isIgnored(path, true)) pending.push(path);
       }

@@ -9,13 +9,21 @@
  *
  * Safety: a folder that cannot be read is reported, never treated as empty — otherwise a
  * permissions glitch or an unmounted drive would look like "every file was deleted".
+ *
+ * Files that cannot become objects are refused, each with its own error (the folder reports them
+ * as failed files): names that are not UTF-8 (see transfer/file-names.ts), the second of two names
+ * that differ only in Unicode normalization (one key for both: the one spelled in NFC on disk wins,
+ * so repeated scans always pick the same one), and keys over the store's length limit.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, createReadStream, fstatSync, lstatSync, openSync, readdirSync, readSync, type Dirent, type Stats } from 'node:fs';
+import { closeSync, createReadStream, fstatSync, lstatSync, openSync, readdirSync, readSync, type Stats } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { IgnoreRules } from '../../app/ignore-rules.js';
+import { keyLengthProblem, normalizationTwinProblem } from '../../app/object-key.js';
+import type { CosyncError } from '../../app/result.js';
 import type { LocalFile, SyncedFile } from '../../app/sync-model.js';
+import { readDirectorySync, undecodableNameProblem, type NamedEntry } from '../transfer/file-names.js';
 
 /** Files read whole to hash them; larger ones are streamed. */
 const WHOLE_READ_LIMIT = 4 * 1024 * 1024;
@@ -30,8 +38,10 @@ export interface ScanResult {
   readonly files: Map<string, LocalFile>;
   /** Folder-relative paths of directories that could not be read: what was known under them still stands. */
   readonly unreadable: Array<{ path: string; reason: string }>;
-  /** Entries not synced and why (symbolic links, special files, name collisions). */
+  /** Entries not synced and why (symbolic links, special files). */
   readonly skipped: Array<{ path: string; reason: string }>;
+  /** Files (or folders) that cannot be stored, by their disk path (printable for names that are not UTF-8). */
+  readonly refused: Array<{ path: string; error: CosyncError }>;
   /** Files and folders excluded by ignore rules. */
   ignored: number;
   /** Files hashed because they were new or changed. */
@@ -44,6 +54,26 @@ export interface KnownFiles {
   readonly synced: ReadonlyMap<string, SyncedFile>;
   /** Told before a file too large to hash inline is read whole (it can take a while: the UI shows it). */
   readonly onWillHash?: (path: string) => void;
+  /** The object key of a folder-relative path, to refuse files whose key the store cannot take (default: the path). */
+  readonly keyOf?: (path: string) => string;
+}
+
+/** An empty scan result, to fill. */
+export function emptyScan(): ScanResult {
+  return { files: new Map(), unreadable: [], skipped: [], refused: [], ignored: 0, hashed: 0 };
+}
+
+/** `path` followed by `name`, '/'-separated ('' is the folder itself). */
+function childPath(directory: string, name: string): string {
+  return directory === '' ? name : `${directory}/${name}`;
+}
+
+/**
+ * Of several disk names that normalize to one path, the one stored: the one spelled in NFC on disk,
+ * else the one already known, else the first in code-unit order — the same choice on every scan.
+ */
+function preferredTwin(diskPaths: ReadonlyArray<string>, knownDiskPath: string | undefined): string {
+  return diskPaths.find((candidate) => candidate === candidate.normalize('NFC')) ?? diskPaths.find((candidate) => candidate === knownDiskPath) ?? ([...diskPaths].sort()[0] as string);
 }
 
 function fileIdOf(info: Stats): string {
@@ -114,7 +144,8 @@ const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmedi
  * Throws only when `root` itself is missing or unreadable.
  */
 export async function scanTree(root: string, relativeDirectory: string, rules: IgnoreRules, known: KnownFiles, signal?: AbortSignal): Promise<ScanResult> {
-  const result: ScanResult = { files: new Map(), unreadable: [], skipped: [], ignored: 0, hashed: 0 };
+  const result = emptyScan();
+  const keyOf = known.keyOf ?? ((path: string) => path);
   const toHash: Array<{ path: string; absolute: string; file: LocalFile }> = [];
   const pending: string[] = [relativeDirectory];
   let sinceYield = 0;
@@ -122,9 +153,15 @@ export async function scanTree(root: string, relativeDirectory: string, rules: I
   while (pending.length > 0) {
     const directory = pending.pop() as string;
     const absoluteDirectory = directory === '' ? root : join(root, directory);
-    let entries: Dirent[];
+    let entries: NamedEntry[];
     try {
-      entries = readdirSync(absoluteDirectory, { withFileTypes: true });
+      const listing = readDirectorySync(absoluteDirectory);
+      entries = listing.entries;
+      for (const entry of listing.undecodable) {
+        const printable = childPath(directory, entry.printableName);
+        if (rules.isIgnored(printable.normalize('NFC'), entry.isDirectory)) result.ignored++;
+        else result.refused.push({ path: printable, error: undecodableNameProblem(entry.isDirectory) });
+      }
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code ?? 'unknown error';
       if (directory === relativeDirectory) throw error;
@@ -137,7 +174,7 @@ export async function scanTree(root: string, relativeDirectory: string, rules: I
         await yieldToEventLoop();
         signal?.throwIfAborted();
       }
-      const diskPath = directory === '' ? entry.name : `${directory}/${entry.name}`;
+      const diskPath = childPath(directory, entry.name);
       const path = diskPath.normalize('NFC');
       const isDirectory = entry.isDirectory();
       if (rules.isIgnored(path, isDirectory)) {
@@ -158,8 +195,18 @@ export async function scanTree(root: string, relativeDirectory: string, rules: I
         } catch {
           continue; // Deleted between readdir and lstat: a later event or rescan settles it.
         }
-        if (result.files.has(path)) {
-          result.skipped.push({ path: diskPath, reason: `another file is already stored as ${JSON.stringify(path)} (names differ only in Unicode normalization)` });
+        const twin = result.files.get(path);
+        if (twin !== undefined) {
+          const twinDiskPath = twin.diskPath ?? path;
+          const kept = preferredTwin([twinDiskPath, diskPath], known.local.get(path)?.diskPath ?? (known.local.has(path) ? path : undefined));
+          const refusedPath = kept === diskPath ? twinDiskPath : diskPath;
+          result.refused.push({ path: refusedPath, error: normalizationTwinProblem(kept, keyOf(path)) });
+          if (kept !== diskPath) continue;
+          result.files.delete(path); // this one is stored instead; a hash queued for the other is dropped below
+        }
+        const tooLong = keyLengthProblem(keyOf(path));
+        if (tooLong !== undefined) {
+          result.refused.push({ path: diskPath, error: tooLong });
           continue;
         }
         let hash = knownHash(known, path, info.size, info.mtimeMs);
@@ -180,6 +227,7 @@ export async function scanTree(root: string, relativeDirectory: string, rules: I
     while (next < toHash.length) {
       const item = toHash[next++] as (typeof toHash)[number];
       signal?.throwIfAborted();
+      if (result.files.get(item.path) !== item.file) continue; // replaced by its normalization twin
       known.onWillHash?.(item.path);
       const hash = await hashIfUnchanged(item.absolute, item.file.sizeBytes, item.file.mtimeMs);
       if (hash !== null) {
@@ -192,11 +240,26 @@ export async function scanTree(root: string, relativeDirectory: string, rules: I
   return result;
 }
 
+/** Disk paths of the entries beside `diskPath` whose names normalize to the same NFC path (itself included). */
+function normalizationTwins(root: string, diskPath: string): string[] {
+  const slash = diskPath.lastIndexOf('/');
+  const directory = slash === -1 ? '' : diskPath.slice(0, slash);
+  const name = diskPath.slice(slash + 1).normalize('NFC');
+  try {
+    return readdirSync(directory === '' ? root : join(root, directory))
+      .filter((candidate) => candidate.normalize('NFC') === name)
+      .map((candidate) => childPath(directory, candidate));
+  } catch {
+    return [diskPath];
+  }
+}
+
 /**
  * Observes single paths reported by the watcher: a file, a folder (scanned whole) or a path that
  * no longer exists. Returns the files now under each path (empty when gone) for the caller to merge.
  */
-export async function scanPath(root: string, diskPath: string, rules: IgnoreRules, known: KnownFiles): Promise<ScanResult | 'gone'> {
+export async function scanPath(root: string, reportedDiskPath: string, rules: IgnoreRules, known: KnownFiles): Promise<ScanResult | 'gone'> {
+  let diskPath = reportedDiskPath;
   const path = diskPath.normalize('NFC');
   let info: Stats;
   try {
@@ -205,20 +268,42 @@ export async function scanPath(root: string, diskPath: string, rules: IgnoreRule
     return 'gone';
   }
   if (info.isDirectory()) {
-    if (rules.isIgnored(path, true)) return { files: new Map(), unreadable: [], skipped: [], ignored: 1, hashed: 0 };
+    if (rules.isIgnored(path, true)) return { ...emptyScan(), ignored: 1 };
     try {
       return await scanTree(root, diskPath, rules, known);
     } catch (error) {
-      return { files: new Map(), unreadable: [{ path, reason: (error as NodeJS.ErrnoException).code ?? 'unknown error' }], skipped: [], ignored: 0, hashed: 0 };
+      return { ...emptyScan(), unreadable: [{ path, reason: (error as NodeJS.ErrnoException).code ?? 'unknown error' }] };
     }
   }
-  const result: ScanResult = { files: new Map(), unreadable: [], skipped: [], ignored: 0, hashed: 0 };
+  const result = emptyScan();
+  const key = (known.keyOf ?? ((relative: string) => relative))(path);
+  // A name not in NFC, or another spelling than the one known, may have a twin beside it: the one
+  // stored is chosen as a full scan chooses, so that the two never take turns in the bucket.
+  const knownDiskPath = known.local.get(path)?.diskPath ?? (known.local.has(path) ? path : undefined);
+  if (info.isFile() && (diskPath !== path || (knownDiskPath !== undefined && knownDiskPath !== diskPath))) {
+    const twins = normalizationTwins(root, diskPath);
+    if (twins.length > 1) {
+      const kept = preferredTwin(twins, knownDiskPath);
+      for (const twin of twins) if (twin !== kept) result.refused.push({ path: twin, error: normalizationTwinProblem(kept, key) });
+      if (kept !== diskPath) {
+        try {
+          info = lstatSync(join(root, kept));
+          diskPath = kept;
+        } catch {
+          // The twin went away meanwhile: this file is the only one, its own event follows.
+        }
+      }
+    }
+  }
+  const tooLong = keyLengthProblem(key);
   if (rules.isIgnored(path, false)) {
     result.ignored++;
   } else if (info.isSymbolicLink()) {
     result.skipped.push({ path, reason: 'symbolic link (not followed)' });
   } else if (!info.isFile()) {
     result.skipped.push({ path, reason: 'not a regular file' });
+  } else if (tooLong !== undefined) {
+    result.refused.push({ path: diskPath, error: tooLong });
   } else {
     let hash = knownHash(known, path, info.size, info.mtimeMs);
     if (hash === null) {

@@ -3,13 +3,14 @@
  * the first byte moves (paths, key, credentials, bucket), then upload files through a file queue
  * (small first) whose parts share one global part queue.
  */
-import { lstat, readdir } from 'node:fs/promises';
+import { lstat } from 'node:fs/promises';
 import { basename, join, resolve, sep } from 'node:path';
 import PQueue from 'p-queue';
-import { objectKeyFor } from '../../app/object-key.js';
+import { keyLengthProblem, normalizationTwinProblem, objectKeyFor } from '../../app/object-key.js';
 import { CosyncError } from '../../app/result.js';
 import type { TransferEvent } from '../../app/transfer-events.js';
 import type { ObjectEncryption } from '../remote/remote-store.js';
+import { mayBeUndecodable, readDirectory, undecodableNameProblem } from './file-names.js';
 import { uploadFile, type UploadContext } from './upload-file.js';
 
 /** One file to upload. */
@@ -18,6 +19,11 @@ export interface BackupItem {
   readonly key: string;
   readonly sizeBytes: number;
   readonly mtimeMs: number;
+  /**
+   * Why this file cannot be backed up (a name that is not UTF-8, a twin under Unicode
+   * normalization, a key over the store's limit): reported as a failed file, never sent.
+   */
+  readonly refused?: CosyncError;
 }
 
 /**
@@ -31,26 +37,43 @@ export async function expandBackupPaths(
 ): Promise<{ items: BackupItem[]; skipped: Array<{ path: string; reason: string }> }> {
   const items: BackupItem[] = [];
   const skipped: Array<{ path: string; reason: string }> = [];
-  const byKey = new Map<string, string>();
+  /** Where each key's item is in `items`. */
+  const byKey = new Map<string, number>();
 
   const add = (localPath: string, segments: string[], info: { size: number; mtimeMs: number }): void => {
     const key = objectKeyFor(prefix, segments);
-    const other = byKey.get(key);
-    if (other !== undefined) {
-      throw new CosyncError('usage', `${other} and ${localPath} would both be stored as ${JSON.stringify(key)}; back them up with different --prefix values`);
+    const index = byKey.get(key);
+    const other = index === undefined ? undefined : (items[index] as BackupItem);
+    if (index !== undefined && other !== undefined) {
+      if (other.localPath.normalize('NFC') !== localPath.normalize('NFC')) {
+        throw new CosyncError('usage', `${other.localPath} and ${localPath} would both be stored as ${JSON.stringify(key)}; back them up with different --prefix values`);
+      }
+      // Twins in one folder (NFC and NFD spellings of one name) are one file's problem, not the
+      // run's. The one spelled in NFC on disk is stored, as folder sync chooses (local-scanner.ts).
+      const relative = segments.join('/');
+      if (relative !== relative.normalize('NFC')) {
+        items.push({ localPath, key, sizeBytes: 0, mtimeMs: info.mtimeMs, refused: normalizationTwinProblem(other.localPath, key) });
+        return;
+      }
+      items[index] = { ...other, sizeBytes: 0, refused: normalizationTwinProblem(localPath, key) };
     }
-    byKey.set(key, localPath);
-    items.push({ localPath, key, sizeBytes: info.size, mtimeMs: info.mtimeMs });
+    byKey.set(key, items.length);
+    const tooLong = keyLengthProblem(key);
+    items.push({ localPath, key, sizeBytes: tooLong === undefined ? info.size : 0, mtimeMs: info.mtimeMs, ...(tooLong === undefined ? {} : { refused: tooLong }) });
   };
 
   const walk = async (directory: string, segments: string[]): Promise<void> => {
-    let entries;
+    let listing;
     try {
-      entries = await readdir(directory, { withFileTypes: true });
+      listing = await readDirectory(directory);
     } catch (error) {
       throw new CosyncError('path-unreadable', `cannot read folder ${directory}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
     }
-    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const entry of listing.undecodable) {
+      const path = join(directory, entry.printableName);
+      items.push({ localPath: path, key: '', sizeBytes: 0, mtimeMs: 0, refused: undecodableNameProblem(entry.isDirectory) });
+    }
+    const entries = listing.entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const entry of entries) {
       const path = join(directory, entry.name);
       if (entry.isSymbolicLink()) skipped.push({ path, reason: 'symbolic link (not followed)' });
@@ -67,6 +90,13 @@ export async function expandBackupPaths(
       info = await lstat(path);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
+      // Node decodes argv as UTF-8 too: a name given in other bytes arrives with U+FFFD and names no file.
+      if (code === 'ENOENT' && mayBeUndecodable(given)) {
+        throw new CosyncError(
+          'name-unsupported',
+          `${given}: no file or folder has this name; if its real name is not valid UTF-8 (each \uFFFD stands for bytes that are not), rename it to UTF-8 first (convmv -f latin1 -t utf8 --notest); nothing was uploaded`,
+        );
+      }
       if (code === 'ENOENT' || code === 'ENOTDIR') throw new CosyncError('path-not-found', `${given}: no such file or folder; nothing was uploaded`);
       throw new CosyncError('path-unreadable', `${given}: cannot be read (${code ?? 'unknown error'}); nothing was uploaded`);
     }
@@ -104,8 +134,14 @@ export async function runBackup(
   // After an error that every other file would hit too (credentials, bucket, network), stop early.
   let fatal: CosyncError | undefined;
   const ordered = [...items].sort((a, b) => a.sizeBytes - b.sizeBytes);
+  for (const item of ordered) {
+    if (item.refused === undefined) continue;
+    failed++;
+    emit({ type: 'file-failed', path: item.localPath, key: item.key, error: item.refused.toInfo() });
+    context.logger.log('error', 'upload-refused', { path: item.localPath, key: item.key, code: item.refused.code, message: item.refused.message });
+  }
   await Promise.all(
-    ordered.map((item) =>
+    ordered.filter((item) => item.refused === undefined).map((item) =>
       fileQueue.add(async () => {
         if (fatal !== undefined) {
           failed++;
