@@ -90,7 +90,7 @@ it('removing a folder while it uploads stops it: nothing queued runs afterwards,
   expect(() => daemon.files(folder.id)).toThrow(/no folder with id/);
   stop();
   expect(events.some((event) => event.type === 'status')).toBe(true);
-}, 60_000);
+});
 
 it('one engine per config: a second one refuses, naming the first', async () => {
   const configDir = join(work(), 'config-lock');
@@ -119,7 +119,7 @@ it('a browser drop is staged, backed up with the folder key, and its staged copy
   expect(daemon.jobs().find((candidate) => candidate.id === job.id)).toMatchObject({ state: 'finished', filesDone: 1, bytesDone: 1000 });
   expect(await listKeys(services, bucket, 'drops/')).toEqual(['drops/dropped.bin']);
   expect(await readdir(daemon.stagingDir)).toEqual([]);
-}, 60_000);
+});
 
 it('transfer settings from the window are applied at once and kept for the next start; command-line flags win', async () => {
   const configDir = join(work(), 'config-settings');
@@ -203,4 +203,4 @@ it('a folder paused when the engine started syncs once it is resumed', async () 
   await second.setPaused(folder.id, false);
   await untilDaemon(second, () => synced(second, folder.id, 'waiting.txt') === 1);
   expect(await listKeys(services, bucket, 'paused-at-start/')).toEqual(['paused-at-start/waiting.txt']);
-}, 60_000);
+});

@@ -232,7 +232,7 @@ describe('cosync key rotate on RGW', () => {
     expect((await expectOk(['key', 'list'])).stdout).not.toContain(`${keyName}.rotating`);
     await expect(stat(kit)).rejects.toMatchObject({ code: 'ENOENT' });
     expect(await headStatus('odd/mine.txt', oldKey)).toBe(200);
-  }, 60_000);
+  });
 
   it('killed with SIGKILL in the middle, every object stays readable with one of the keys, and the same command resumes and finishes', async () => {
     const keyName = uniqueName('rotkill');

@@ -135,6 +135,9 @@ export async function startFaultProxy(upstream: string, rates: FaultRates, seed:
     }
     forward(incoming, outgoing);
   });
+  // Resets come only from the seeded faults: with Node's default keep-alive timeout (5 s), a
+  // client reusing an idle socket just as the proxy closes it would get unplanned ones.
+  server.keepAliveTimeout = 0;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
