@@ -7,7 +7,10 @@ export default defineConfig({
   test: {
     include: ['app/**/*.test.ts', 'main/**/*.test.ts', 'renderer/**/*.test.{ts,tsx}', 'test/**/*.test.ts'],
     environment: 'node',
-    testTimeout: 60_000,
+    // Integration tests run the CLI as fresh Node processes against real services: about 0.3 s of
+    // CPU each, but `cosync --version` alone took 4.7 s of wall time on the 2-core box loaded 10
+    // times over (load 22: CI with other work), so a test with a dozen runs needs minutes there.
+    testTimeout: 180_000,
     hookTimeout: 120_000,
     pool: 'forks',
     reporters: ['default'],

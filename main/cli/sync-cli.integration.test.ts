@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useWorkDir } from '../../test/support/files.js';
 import { createBucket, listKeys, readObject, requireServices, runCosync, servedUrl, spawnCosync, uniqueName, type RunResult, type Services } from '../../test/support/services.js';
+import { until } from '../../test/support/wait.js';
 
 const work = useWorkDir('sync-cli');
 let services: Services;
@@ -75,7 +76,7 @@ describe('cosync folder / sync / status / logs', () => {
     // The config names the key; it never holds it.
     const config = await readFile(join(configDir, 'config.json'), 'utf8');
     expect(config).toContain(`"keyName": "${keyName}"`);
-  }, 60_000);
+  });
 
   it('sync --once uploads, status agrees, a second run is idle, logs hold no secret', async () => {
     const first = await cosync(['sync', '--once']);
@@ -106,7 +107,7 @@ describe('cosync folder / sync / status / logs', () => {
       expect(text).not.toContain(key);
       expect(text).not.toContain(services.secretKey);
     }
-  }, 60_000);
+  });
 
   it('pause skips a folder; remove forgets it and deletes nothing', async () => {
     const [folder] = JSON.parse((await cosync(['folder', 'list', '--json'])).stdout) as Array<{ id: string }>;
@@ -123,7 +124,7 @@ describe('cosync folder / sync / status / logs', () => {
     expect((await cosync(['folder', 'list'])).stdout).toMatch(/no sync folders/);
     expectFailure(await cosync(['folder', 'remove', folder!.id]), /no folder with id/);
     expect(await listKeys(services, bucket, 'docs/')).toHaveLength(3);
-  }, 60_000);
+  });
 });
 
 describe('cosync serve', () => {
@@ -151,13 +152,7 @@ describe('cosync serve', () => {
       expect(await (await call('sync:files', { folderId: 1 })).json()).toEqual({ ok: false, error: { code: 'usage', message: 'sync:files: invalid request (folderId must be a string)' } });
       expect((await fetch(new URL('/api/events', base))).status).toBe(401);
 
-      const waitForKey = async (wanted: string): Promise<void> => {
-        for (let i = 0; i < 150; i++) {
-          if ((await listKeys(services, bucket, 'served/')).includes(wanted)) return;
-          await new Promise((resolve) => setTimeout(resolve, 100));
-        }
-        throw new Error(`${wanted} never appeared`);
-      };
+      const waitForKey = (wanted: string): Promise<void> => until(async () => (await listKeys(services, bucket, 'served/')).includes(wanted));
       await waitForKey('served/first.txt');
       // A file written after start is picked up by the watcher.
       const body = randomBytes(5000);
@@ -196,7 +191,7 @@ describe('cosync serve', () => {
     }
     // Stopped: its record is gone, and there is nothing to pause any more.
     expectFailure(await cosync(['pause']), /no cosync engine is running to pause/);
-  }, 60_000);
+  });
 });
 
 describe('cosync sync --once, interrupted', () => {
@@ -213,7 +208,8 @@ describe('cosync sync --once, interrupted', () => {
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.stdout.resume();
     const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    // Interrupted once it is surely under way (its first file is in the bucket), however slow the start.
+    await until(async () => (await listKeys(services, bucket, 'many/')).length > 0);
     child.kill('SIGINT');
     expect(await exited).toBe(1);
     expect(stderr).toMatch(new RegExp(`${id}: interrupted`));
@@ -223,5 +219,5 @@ describe('cosync sync --once, interrupted', () => {
     const rest = await cosync(['sync', '--once', '--folder', id]);
     expect(rest.code, rest.stderr).toBe(0);
     expect(rest.stdout).toMatch(new RegExp(`${id}: 2000 files, ${2000 - partial} changes applied, 0 failed`));
-  }, 120_000);
+  }, 360_000); // 2,000 files at concurrency 1, twice: minutes on a loaded box
 });

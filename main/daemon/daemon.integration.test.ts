@@ -10,6 +10,7 @@ import { afterEach, beforeAll, expect, it } from 'vitest';
 import type { EngineEvent } from '../../app/contract.js';
 import { useWorkDir } from '../../test/support/files.js';
 import { createBucket, listKeys, readObject, requireServices, uniqueName, type Services } from '../../test/support/services.js';
+import { untilEvent } from '../../test/support/wait.js';
 import { Session } from '../session/session.js';
 import { exportRecoveryKit, generateKey } from '../secrets/key-admin.js';
 import { readKit } from '../secrets/recovery-kit.js';
@@ -47,6 +48,15 @@ async function openDaemon(configDir: string): Promise<Daemon> {
   return daemon;
 }
 
+/** Resolves once `condition` holds, checked after every event of the daemon. */
+const untilDaemon = (daemon: Daemon, condition: () => boolean): Promise<void> => untilEvent((listener) => daemon.subscribe(listener), condition);
+const jobState = (daemon: Daemon, id: string) => daemon.jobs().find((candidate) => candidate.id === id)?.state;
+/** Synced files of a folder (0 while the folder is not in the engine, as during a key rotation). */
+function synced(daemon: Daemon, folderId: string, path?: string): number {
+  if (!daemon.overview().folders.some((candidate) => candidate.id === folderId)) return 0;
+  return daemon.files(folderId).filter((file) => file.status.state === 'synced' && (path === undefined || file.path === path)).length;
+}
+
 const location = (prefix: string) => ({ endpoint: services.httpsEndpoint, region: undefined, bucket, prefix, pathStyle: true, account: undefined });
 
 it('removing a folder while it uploads stops it: nothing queued runs afterwards, and its journal rows stay gone', async () => {
@@ -61,20 +71,26 @@ it('removing a folder while it uploads stops it: nothing queued runs afterwards,
   const events: EngineEvent[] = [];
   const stop = daemon.subscribe((event) => events.push(event));
   const folder = await daemon.addFolder({ ...location('many/'), localPath: root, sse: 'none', keyName: undefined, kmsKeyId: undefined, policy: 'keep' });
-  for (let i = 0; i < 200 && (await listKeys(services, bucket, 'many/')).length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+  await untilDaemon(daemon, () => synced(daemon, folder.id) > 0);
   await daemon.removeFolder(folder.id);
   const afterRemoval = (await listKeys(services, bucket, 'many/')).length;
   expect(afterRemoval).toBeGreaterThan(0);
   expect(afterRemoval).toBeLessThan(400);
   await daemon.setBandwidth(null);
-  await new Promise((resolve) => setTimeout(resolve, 1500));
+  // A barrier instead of a pause: another folder's file goes through the same file queue, behind
+  // anything the removed folder had queued; once it is synced, that work had its chance to run.
+  const later = join(work(), 'after-removal');
+  await mkdir(later, { recursive: true });
+  await writeFile(join(later, 'barrier.txt'), 'barrier\n');
+  const other = await daemon.addFolder({ ...location('after-removal/'), localPath: later, sse: 'none', keyName: undefined, kmsKeyId: undefined, policy: 'keep' });
+  await untilDaemon(daemon, () => synced(daemon, other.id, 'barrier.txt') === 1);
   expect((await listKeys(services, bucket, 'many/')).length).toBe(afterRemoval);
   expect(daemon.journal.loadSyncFolder(folder.id).local.size).toBe(0);
-  expect(daemon.overview().folders).toEqual([]);
+  expect(daemon.overview().folders.map((candidate) => candidate.id)).toEqual([other.id]);
   expect(() => daemon.files(folder.id)).toThrow(/no folder with id/);
   stop();
   expect(events.some((event) => event.type === 'status')).toBe(true);
-}, 60_000);
+});
 
 it('one engine per config: a second one refuses, naming the first', async () => {
   const configDir = join(work(), 'config-lock');
@@ -99,11 +115,11 @@ it('a browser drop is staged, backed up with the folder key, and its staged copy
   expect(daemon.dropFolder('../../etc')).toBeUndefined();
   await expect(daemon.backup(folder.id, [join(drop, 'dropped.bin')], 'dropfolder/')).rejects.toThrow(/overlaps sync folder/);
   const job = await daemon.backup(folder.id, [join(drop, 'dropped.bin')], 'drops/');
-  for (let i = 0; i < 100 && daemon.jobs().find((candidate) => candidate.id === job.id)?.state === 'running'; i++) await new Promise((resolve) => setTimeout(resolve, 100));
+  await untilDaemon(daemon, () => jobState(daemon, job.id) !== 'running');
   expect(daemon.jobs().find((candidate) => candidate.id === job.id)).toMatchObject({ state: 'finished', filesDone: 1, bytesDone: 1000 });
   expect(await listKeys(services, bucket, 'drops/')).toEqual(['drops/dropped.bin']);
   expect(await readdir(daemon.stagingDir)).toEqual([]);
-}, 60_000);
+});
 
 it('transfer settings from the window are applied at once and kept for the next start; command-line flags win', async () => {
   const configDir = join(work(), 'config-settings');
@@ -137,14 +153,13 @@ it('rotates a folder key from the window: a job, the folder paused meanwhile and
     const daemon = await openDaemon(configDir);
     await daemon.start();
     const folder = await daemon.addFolder({ ...location('rotating/'), localPath: root, sse: 'c', keyName, kmsKeyId: undefined, policy: 'keep' });
-    for (let i = 0; i < 200 && (await listKeys(services, bucket, 'rotating/')).length < 5; i++) await new Promise((resolve) => setTimeout(resolve, 100));
-    for (let i = 0; i < 100 && daemon.overview().folders[0]?.activity !== 'idle'; i++) await new Promise((resolve) => setTimeout(resolve, 100));
+    await untilDaemon(daemon, () => synced(daemon, folder.id) === 5 && daemon.overview().folders[0]?.activity === 'idle');
     const oldKey = (await readKit(join(work(), 'old.kit.json'))).key;
 
     await expect(daemon.rotateKey(folder.id, 'relative.kit.json')).rejects.toThrow(/absolute file path/);
     const job = await daemon.rotateKey(folder.id, join(work(), 'new.kit.json'));
     expect(job).toMatchObject({ kind: 'rotate', state: 'running' });
-    for (let i = 0; i < 300 && daemon.jobs().find((candidate) => candidate.id === job.id)?.state === 'running'; i++) await new Promise((resolve) => setTimeout(resolve, 100));
+    await untilDaemon(daemon, () => jobState(daemon, job.id) !== 'running');
     expect(daemon.jobs().find((candidate) => candidate.id === job.id)).toMatchObject({ state: 'finished', filesDone: 5 });
 
     const newKey = (await readKit(join(work(), 'new.kit.json'))).key;
@@ -156,7 +171,7 @@ it('rotates a folder key from the window: a job, the folder paused meanwhile and
     // The folder is back in the engine, and a new file goes up under the new key.
     expect(daemon.overview().folders.map((candidate) => candidate.id)).toEqual([folder.id]);
     await writeFile(join(root, 'after.txt'), 'after rotation\n');
-    for (let i = 0; i < 200 && !(await listKeys(services, bucket, 'rotating/')).includes('rotating/after.txt'); i++) await new Promise((resolve) => setTimeout(resolve, 100));
+    await untilDaemon(daemon, () => synced(daemon, folder.id, 'after.txt') === 1);
     expect((await readObject(services, bucket, 'rotating/after.txt', newBytes)).toString()).toBe('after rotation\n');
   } finally {
     await session.keychain.deleteKey(keyName);
@@ -178,9 +193,14 @@ it('a folder paused when the engine started syncs once it is resumed', async () 
   const second = await openDaemon(configDir);
   await second.start();
   expect(second.overview().folders[0]?.activity).toBe('paused');
-  await new Promise((resolve) => setTimeout(resolve, 500));
+  // A barrier instead of a pause: another folder, added now, syncs its file; the paused one meanwhile uploads nothing.
+  const other = join(work(), 'running-beside');
+  await mkdir(other, { recursive: true });
+  await writeFile(join(other, 'beside.txt'), 'beside\n');
+  const beside = await second.addFolder({ ...location('running-beside/'), localPath: other, sse: 'none', keyName: undefined, kmsKeyId: undefined, policy: 'keep' });
+  await untilDaemon(second, () => synced(second, beside.id, 'beside.txt') === 1);
   expect(await listKeys(services, bucket, 'paused-at-start/')).toEqual([]);
   await second.setPaused(folder.id, false);
-  for (let i = 0; i < 100 && (await listKeys(services, bucket, 'paused-at-start/')).length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 100));
+  await untilDaemon(second, () => synced(second, folder.id, 'waiting.txt') === 1);
   expect(await listKeys(services, bucket, 'paused-at-start/')).toEqual(['paused-at-start/waiting.txt']);
-}, 60_000);
+});

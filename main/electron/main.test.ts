@@ -123,6 +123,13 @@ const mock = vi.hoisted(() => {
 
 vi.mock('electron', () => ({ ...mock.electron, default: mock.electron }));
 
+/**
+ * Waits until `check` passes. vi.waitFor gives up after 1 s by default, and starting the real
+ * engine behind the window takes longer than that on a loaded 2-core CI box; the test's own
+ * timeout is the bound that matters, this one only names the check that never passed.
+ */
+const eventually = <T>(check: () => T | Promise<T>): Promise<T> => vi.waitFor(check, { timeout: 30_000, interval: 20 });
+
 const { hardenedWindowOptions, CONTENT_SECURITY_POLICY } = await import('./window-options.js');
 const { handle, trustedFileSender } = await import('./ipc.js');
 
@@ -245,7 +252,7 @@ describe('the shell at start-up', () => {
 
   it('denies permissions, new windows and navigation, sets the CSP header and serves sync:version', async () => {
     await startShell();
-    await vi.waitFor(() => expect(mock.windows).toHaveLength(1));
+    await eventually(() => expect(mock.windows).toHaveLength(1));
     const [window] = mock.windows;
     expect(window?.options).toMatchObject({ webPreferences: { preload: expect.stringMatching(/electron[/\\]preload\.cjs$/), sandbox: true } });
     expect(window?.loaded).toMatch(/renderer[/\\]index\.html$/);
@@ -287,10 +294,10 @@ describe('the shell at start-up', () => {
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(contentsListeners.size).toBe(0);
     subscribe({ senderFrame: { url: ownUrl }, sender });
-    await vi.waitFor(() => expect(contentsListeners.has('destroyed')).toBe(true));
+    await eventually(() => expect(contentsListeners.has('destroyed')).toBe(true));
 
     // The tray shows the engine's state, with a menu; the folder picker answers the window only.
-    await vi.waitFor(() => expect(mock.trays).toHaveLength(1));
+    await eventually(() => expect(mock.trays).toHaveLength(1));
     const [tray] = mock.trays;
     expect(tray?.tooltip).toBe('cosync — no sync folders yet');
     expect(tray?.menu.map((item) => item.label)).toEqual(['no sync folders yet', 'Open cosync', 'Pause syncing', 'Quit cosync']);
@@ -305,7 +312,7 @@ describe('the shell at start-up', () => {
     expect(await startAtLogin({ senderFrame: { url: ownUrl } }, 'no')).toBe(true);
     // "Pause syncing" in the tray pauses the engine, and the menu then offers to resume.
     tray?.menu.find((item) => item.label === 'Pause syncing')?.click?.();
-    await vi.waitFor(() => expect(tray?.menu.map((item) => item.label)).toContain('Resume syncing'));
+    await eventually(() => expect(tray?.menu.map((item) => item.label)).toContain('Resume syncing'));
     expect(tray?.tooltip).toBe('cosync — no sync folders yet');
 
     // Quitting drains the engine first, then quits for real.
@@ -313,7 +320,7 @@ describe('the shell at start-up', () => {
     const quitEvent = { preventDefault: vi.fn() };
     beforeQuit(quitEvent);
     expect(quitEvent.preventDefault).toHaveBeenCalled();
-    await vi.waitFor(() => expect(mock.electron.app.quit).toHaveBeenCalledTimes(1));
+    await eventually(() => expect(mock.electron.app.quit).toHaveBeenCalledTimes(1));
     const secondQuit = { preventDefault: vi.fn() };
     beforeQuit(secondQuit);
     expect(secondQuit.preventDefault).not.toHaveBeenCalled();
@@ -323,15 +330,15 @@ describe('the shell at start-up', () => {
     const platform = Object.getOwnPropertyDescriptor(process, 'platform') as PropertyDescriptor;
     try {
       await startShell();
-      await vi.waitFor(() => expect(mock.trays).toHaveLength(1));
+      await eventually(() => expect(mock.trays).toHaveLength(1));
       Object.defineProperty(process, 'platform', { value: 'linux' });
       (mock.appListeners.get('window-all-closed') as Listener)();
       expect(mock.electron.app.quit).not.toHaveBeenCalled();
 
       // A broken config.json: no engine, no tray; the window says why, and closing it quits.
       await startShell({ brokenConfig: true });
-      await vi.waitFor(() => expect(mock.windows).toHaveLength(1));
-      const overview = (await vi.waitFor(async () => (mock.handlers.get('sync:overview') as Listener)({ senderFrame: { url: new URL(`file://${String(mock.windows[0]?.loaded)}`).href } }, null))) as {
+      await eventually(() => expect(mock.windows).toHaveLength(1));
+      const overview = (await eventually(async () => (mock.handlers.get('sync:overview') as Listener)({ senderFrame: { url: new URL(`file://${String(mock.windows[0]?.loaded)}`).href } }, null))) as {
         ok: boolean;
         error: { code: string; message: string };
       };
@@ -353,7 +360,7 @@ describe('the shell at start-up', () => {
     process.argv.push('--hidden');
     try {
       await startShell();
-      await vi.waitFor(() => expect(mock.trays).toHaveLength(1));
+      await eventually(() => expect(mock.trays).toHaveLength(1));
       expect(mock.windows).toHaveLength(0);
       mock.trays[0]?.menu.find((item) => item.label === 'Open cosync')?.click?.();
       expect(mock.windows).toHaveLength(1);

@@ -23,7 +23,6 @@
  * - Changing the passphrase re-encrypts the same items under a fresh salt and IV (and the current
  *   default scrypt cost), as one more such write.
  */
-import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { CosyncError } from '../../app/result.js';

@@ -122,7 +122,7 @@ describe('never loses anything', () => {
     const conflict = keys.find((k) => /^others\/shared\.cosync-conflict-.+\.txt$/.test(k));
     expect(conflict, keys.join(', ')).toBeDefined();
     expect((await readObject(services, bucket, conflict as string)).toString()).toBe('theirs\n');
-  }, 60_000);
+  });
 
   it.each<DeletePolicy>(['mirror', 'trash', 'keep'])('an object of ours the journal never recorded (a commit cut off by a kill) follows the delete policy %s; others stay', async (policy) => {
     const root = join(work(), `orphans-${policy}`);
@@ -145,7 +145,7 @@ describe('never loses anything', () => {
     else expect(keys).not.toContain(`orphans-${policy}/gone.txt`);
     const trashed = keys.filter((candidate) => candidate.startsWith(`orphans-${policy}/.cosync-trash/`));
     expect(trashed.map((candidate) => candidate.split('/').at(-1))).toEqual(policy === 'trash' ? ['gone.txt'] : []);
-  }, 60_000);
+  });
 
   it('a missing folder stops the sync with a clear error and deletes nothing', async () => {
     const root = join(work(), 'vanishing');
@@ -160,7 +160,7 @@ describe('never loses anything', () => {
     expect(!outcome.ok && outcome.error.code).toBe('path-not-found');
     expect(!outcome.ok && outcome.error.message).toMatch(/is missing .*not mounted.*nothing in the bucket is changed/);
     expect(await allKeys(services, folder)).toEqual(['vanishing/a.txt']);
-  }, 60_000);
+  });
 
   it('honours .cosyncignore and built-in ignores, skips symlinks, and keeps objects of newly ignored files', async () => {
     const root = join(work(), 'ignores');
@@ -185,7 +185,7 @@ describe('never loses anything', () => {
     await rm(join(root, 'notes.log'));
     await syncOnce(services, folder, journalFile, encryption);
     expect(await allKeys(services, folder)).toEqual(['ignores/.cosyncignore', 'ignores/keep.txt', 'ignores/notes.log']);
-  }, 60_000);
+  });
 
   it('a fresh journal (new machine, re-added folder) adopts objects with the same content instead of re-uploading', async () => {
     const root = join(work(), 'adopt');
@@ -212,7 +212,7 @@ describe('never loses anything', () => {
     expect(sameFolder.count('uploaded')).toBe(1);
     expect(sameFolder.count('conflict-copy')).toBe(0);
     await expectBucketHoldsFolder(readded);
-  }, 60_000);
+  });
 });
 
 describe('manual backup through the engine', () => {
@@ -245,5 +245,5 @@ describe('manual backup through the engine', () => {
       await engine.stop(0);
       journal.close();
     }
-  }, 60_000);
+  });
 });

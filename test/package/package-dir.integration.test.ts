@@ -57,4 +57,4 @@ it('packs the built main, preload and renderer into app.asar, with native module
   expect(unpacked).toContain('app.asar.unpacked/node_modules/better-sqlite3/build/Release/better_sqlite3.node');
   expect(unpacked.some((path) => /app\.asar\.unpacked\/node_modules\/@github\/keytar\/.*linux-x64.*\/keytar\.node$|keytar\/build\/Release\/keytar\.node$/.test(path))).toBe(true);
   expect(await readdir(join(output, 'linux-unpacked'))).toContain('cosync');
-}, 180_000);
+}, 480_000); // electron-builder packs all of node_modules: over 3 min on a 2-core box loaded 10 times over

@@ -2,9 +2,11 @@
  * A fault-injecting HTTP proxy for tests: sits between cosync and RGW on loopback and, from a
  * seeded random sequence, answers 503 SlowDown or 500 InternalError, resets connections, or
  * delays requests before forwarding them. Used to prove that transfers still complete
- * byte-exact under faults.
+ * byte-exact under faults. Its hooks let a test act at a chosen request (hold it, change files,
+ * kill the client), so what happens "while a request is in flight" is an observed event, not a
+ * guessed moment.
  */
-import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { seededRandom } from './random.js';
 
@@ -14,6 +16,26 @@ export interface FaultRates {
   readonly internalError: number;
   readonly reset: number;
   readonly delay: number;
+}
+
+/** No injected faults: a plain pass-through (with hooks). */
+export const NO_FAULTS: FaultRates = { slowDown: 0, internalError: 0, reset: 0, delay: 0 };
+
+/** A request as the proxy saw it arrive (its headers; the body has not been read yet). */
+export interface ProxiedRequest {
+  readonly method: string;
+  readonly url: string;
+  readonly headers: IncomingHttpHeaders;
+}
+
+/**
+ * Called with every request that is forwarded; the request waits for the returned promise. A
+ * rejected promise drops the connection instead: before forwarding, the server never sees the
+ * request; before answering, the server did the work but the client never hears of it.
+ */
+export interface ProxyHooks {
+  beforeForward?(request: ProxiedRequest): Promise<void> | void;
+  beforeAnswer?(request: ProxiedRequest, statusCode: number): Promise<void> | void;
 }
 
 /** What the proxy did. */
@@ -30,7 +52,7 @@ function errorXml(code: string, message: string): string {
 }
 
 /** Starts the proxy in front of `upstream` (http://host:port). */
-export async function startFaultProxy(upstream: string, rates: FaultRates, seed: number): Promise<{ url: string; counts: FaultCounts; close(): Promise<void> }> {
+export async function startFaultProxy(upstream: string, rates: FaultRates, seed: number, hooks: ProxyHooks = {}): Promise<{ url: string; counts: FaultCounts; close(): Promise<void> }> {
   const random = seededRandom(seed);
   const target = new URL(upstream);
   const counts: FaultCounts = { requests: 0, slowDown: 0, internalError: 0, reset: 0, delayed: 0 };
@@ -42,16 +64,36 @@ export async function startFaultProxy(upstream: string, rates: FaultRates, seed:
       incoming.on('error', () => resolve());
     });
 
-  const forward = (incoming: IncomingMessage, outgoing: ServerResponse): void => {
+  const forwardNow = (incoming: IncomingMessage, outgoing: ServerResponse, seen: ProxiedRequest): void => {
     const upstreamRequest = httpRequest(
       { host: target.hostname, port: target.port, method: incoming.method, path: incoming.url, headers: incoming.headers },
       (upstreamResponse) => {
-        outgoing.writeHead(upstreamResponse.statusCode ?? 502, upstreamResponse.headers);
-        upstreamResponse.pipe(outgoing);
+        const statusCode = upstreamResponse.statusCode ?? 502;
+        void Promise.resolve(hooks.beforeAnswer?.(seen, statusCode)).then(
+          () => {
+            outgoing.writeHead(statusCode, upstreamResponse.headers);
+            upstreamResponse.pipe(outgoing);
+          },
+          () => {
+            upstreamResponse.resume();
+            outgoing.destroy();
+          },
+        );
       },
     );
     upstreamRequest.on('error', () => outgoing.destroy());
     incoming.pipe(upstreamRequest);
+  };
+
+  const forward = (incoming: IncomingMessage, outgoing: ServerResponse): void => {
+    const seen: ProxiedRequest = { method: incoming.method ?? 'GET', url: incoming.url ?? '/', headers: incoming.headers };
+    if (hooks.beforeForward === undefined) return forwardNow(incoming, outgoing, seen);
+    // Not read while the hook decides: a held request's body stays with the client.
+    incoming.pause();
+    void Promise.resolve(hooks.beforeForward(seen)).then(
+      () => forwardNow(incoming, outgoing, seen),
+      () => outgoing.destroy(),
+    );
   };
 
   const server: Server = createServer((incoming, outgoing) => {
@@ -93,6 +135,9 @@ export async function startFaultProxy(upstream: string, rates: FaultRates, seed:
     }
     forward(incoming, outgoing);
   });
+  // Resets come only from the seeded faults: with Node's default keep-alive timeout (5 s), a
+  // client reusing an idle socket just as the proxy closes it would get unplanned ones.
+  server.keepAliveTimeout = 0;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {

@@ -93,6 +93,10 @@ export async function startRecordingServer(
       });
     });
   });
+  // Idle connections stay open until close(). With Node's default (5 s), a client whose next
+  // request comes more than 5 s later (a loaded CI box) can reuse a socket just as the server
+  // closes it, and gets ECONNRESET: a race of the test server, not what these tests are about.
+  server.keepAliveTimeout = 0;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
