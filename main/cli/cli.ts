@@ -37,7 +37,7 @@ Keys (SSE-C, kept only in the OS keychain, or in the file keystore with --keysto
   key generate NAME                  make a new 256-bit key; prints its fingerprint
   key import NAME --from KIT         import from a recovery kit file
   key import NAME --base64 B64       import a base64 key (or --stdin to read it; --raw for a 32-character text key)
-             [--folder ID | (--endpoint URL | --region COS-REGION) --bucket B [--prefix P] [--path-style]] [--account NAME]
+             [--folder ID | (--endpoint URL | --region COS-REGION) --bucket B [--prefix P] [--path-style] [--dialect cos|s3]] [--account NAME]
                                      first HEAD existing objects there with the key; if it decrypts none, nothing is stored
   key export NAME --out FILE         write a recovery kit (JSON, mode 0600) [--printable: text to print] [--endpoint --bucket --prefix] [--force]
   key list                           names and fingerprints
@@ -64,18 +64,20 @@ File keystore (--keystore file or COSYNC_KEYSTORE=file):
 
 Transfers:
   backup PATH... (--endpoint URL | --region COS-REGION) --bucket B [--prefix P] [--sse none|cos|kms|c] [--key NAME]
-         [--kms-key-id ID] [--path-style] [--region R] [--account NAME] [--json]
+         [--kms-key-id ID] [--path-style] [--dialect cos|s3] [--region R] [--account NAME] [--json]
          [--concurrency N] [--part-size MIB] [--multipart-threshold MIB] [--bwlimit MIB/S]
          [--stale-upload-hours H]   (unfinished uploads older than H hours, default 24, are aborted)
-  restore (--endpoint URL | --region COS-REGION) --bucket B [--prefix P] --to DIR [--key NAME] [--path-style]
+  restore (--endpoint URL | --region COS-REGION) --bucket B [--prefix P] --to DIR [--key NAME] [--path-style] [--dialect cos|s3]
          [--region R] [--account NAME] [--overwrite] [--json] [--concurrency N] [--bwlimit MIB/S]
 
   Tencent COS: --region ap-guangzhou alone selects https://cos.ap-guangzhou.myqcloud.com, the
   virtual-hosted BUCKET-APPID.cos.REGION.myqcloud.com addresses and COS's x-cos- headers.
+  --dialect cos|s3 overrides the choice by host: cos for a custom or CDN domain or a private COS
+  deployment, s3 for any other S3-compatible store. COS refuses --path-style (buckets since 2024).
 
 Folder sync (one-way mirror, local folder → bucket/prefix):
   folder add PATH (--endpoint URL | --region COS-REGION) --bucket B [--prefix P] [--sse none|cos|kms|c] [--key NAME]
-             [--policy keep|mirror|trash] [--path-style] [--account NAME] [--kit-saved]
+             [--policy keep|mirror|trash] [--path-style] [--dialect cos|s3] [--account NAME] [--kit-saved]
                                      with --key, the key's recovery kit must have been exported first
                                      (cosync key export), or --kit-saved acknowledges it is kept elsewhere
                                      deletes: keep (default: objects stay), mirror (deleted too), trash (moved to .cosync-trash/DATE/)

@@ -22,11 +22,12 @@ export const IMPORT_CHECK_OPTIONS = {
   bucket: { type: 'string' },
   prefix: { type: 'string' },
   'path-style': { type: 'boolean' },
+  dialect: { type: 'string' },
   account: { type: 'string' },
 } as const satisfies ParseArgsConfig['options'];
 
 /** What `key import` checks the key against: a sync folder, or a target's location. */
-export type ImportCheckValues = Pick<TargetSettings, 'endpoint' | 'region' | 'bucket' | 'prefix' | 'path-style'> & {
+export type ImportCheckValues = Pick<TargetSettings, 'endpoint' | 'region' | 'bucket' | 'prefix' | 'path-style' | 'dialect'> & {
   readonly folder?: string | undefined;
   readonly account?: string | undefined;
 };
@@ -75,7 +76,7 @@ export async function checkImportedKey(session: Session, name: string, key: SseC
 
 /** The store and prefix from `--folder ID` or from target flags; undefined when neither is given. */
 async function placeToCheck(session: Session, name: string, values: ImportCheckValues): Promise<{ target: Target; account: string | undefined; where: string } | undefined> {
-  const targetFlags = (['endpoint', 'region', 'bucket', 'prefix', 'path-style'] as const).filter((flag) => values[flag] !== undefined);
+  const targetFlags = (['endpoint', 'region', 'bucket', 'prefix', 'path-style', 'dialect'] as const).filter((flag) => values[flag] !== undefined);
   if (values.folder !== undefined) {
     if (targetFlags.length > 0) {
       throw new CosyncError('usage', `--folder takes the endpoint, bucket and prefix from the folder; leave out ${targetFlags.map((flag) => `--${flag}`).join(', ')}`);
@@ -88,7 +89,7 @@ async function placeToCheck(session: Session, name: string, values: ImportCheckV
     if (values.account !== undefined) throw new CosyncError('usage', '--account is used with --folder ID or --endpoint/--bucket, to check the key against objects there');
     return undefined;
   }
-  const target = targetFromSettings({ endpoint: values.endpoint, region: values.region, bucket: values.bucket, prefix: values.prefix, 'path-style': values['path-style'], sse: 'c', key: name }, 'c');
+  const target = targetFromSettings({ endpoint: values.endpoint, region: values.region, bucket: values.bucket, prefix: values.prefix, 'path-style': values['path-style'], dialect: values.dialect, sse: 'c', key: name }, 'c');
   return { target, account: values.account, where: describePlace(target) };
 }
 
