@@ -75,3 +75,41 @@ describe('Tencent COS addressing', () => {
     }
   });
 });
+
+describe('COS hosts, dialect and addressing', () => {
+  // Host forms from COS "Regions and Access Endpoints" (https://cloud.tencent.com/document/product/436/6224).
+  it('recognises every COS host form on myqcloud.com and tencentcos.cn', async () => {
+    const { parseCosHost, cosRegionOfHost, isCosHost } = await import('./target.js');
+    expect(parseCosHost('cos.ap-guangzhou.myqcloud.com')).toEqual({ service: 'cos', location: 'ap-guangzhou', domain: 'myqcloud.com' });
+    expect(parseCosHost('cosv6.ap-beijing.myqcloud.com')).toEqual({ service: 'cosv6', location: 'ap-beijing', domain: 'myqcloud.com' });
+    expect(parseCosHost('cos-internal.ap-shanghai.tencentcos.cn')).toEqual({ service: 'cos-internal', location: 'ap-shanghai', domain: 'tencentcos.cn' });
+    expect(parseCosHost('photos-1250000000.cos.ap-chengdu.tencentcos.cn')).toEqual({ service: 'cos', location: 'ap-chengdu', domain: 'tencentcos.cn' });
+    expect(parseCosHost('cos-cdc.cluster-1a2b.myqcloud.com')).toMatchObject({ service: 'cos-cdc', location: 'cluster-1a2b' });
+    expect(parseCosHost('cos.accelerate.myqcloud.com')).toEqual({ service: 'accelerate', location: undefined, domain: 'myqcloud.com' });
+    expect(parseCosHost('s3.amazonaws.com')).toBeUndefined();
+    // The acceleration host is signed with the bucket's region, never "accelerate"; a cluster id is no region either.
+    expect(cosRegionOfHost('cos.accelerate.myqcloud.com')).toBeUndefined();
+    expect(cosRegionOfHost('cos-cdc.cluster-1a2b.myqcloud.com')).toBeUndefined();
+    expect(cosRegionOfHost('cos-internal.ap-shanghai.tencentcos.cn')).toBe('ap-shanghai');
+    for (const host of ['cos.ap-guangzhou.myqcloud.com', 'cos.ap-guangzhou.tencentcos.cn', 'cos.accelerate.myqcloud.com']) expect(isCosHost(host), host).toBe(true);
+    for (const host of ['127.0.0.1', 'files.example.com', 'myqcloud.com.evil.example']) expect(isCosHost(host), host).toBe(false);
+  });
+
+  it('picks the dialect by host unless --dialect says otherwise', async () => {
+    const { addressingFor, parseDialect } = await import('./target.js');
+    expect(addressingFor(parseEndpoint('https://cos.ap-guangzhou.myqcloud.com'), {})).toEqual({ dialect: 'cos', region: 'ap-guangzhou', pathStyle: false });
+    expect(addressingFor(parseEndpoint('https://files.example.com'), {})).toMatchObject({ dialect: 's3', region: 'us-east-1' });
+    expect(addressingFor(parseEndpoint('https://files.example.com'), { dialect: 'cos', region: 'ap-beijing' })).toEqual({ dialect: 'cos', region: 'ap-beijing', pathStyle: false });
+    // A loopback COS gateway: COS semantics, path-style because an IP has no bucket subdomains.
+    expect(addressingFor(parseEndpoint('https://127.0.0.1:9443'), { dialect: 'cos', region: 'ap-guangzhou' })).toEqual({ dialect: 'cos', region: 'ap-guangzhou', pathStyle: true });
+    expect(() => parseDialect('COS-ish')).toThrow(/unknown --dialect value "COS-ish": use cos .* or s3/);
+  });
+
+  it('refuses --path-style on Tencent COS (PathStyleDomainForbidden) and needs the region for hosts that name none', async () => {
+    const { addressingFor } = await import('./target.js');
+    // https://cloud.tencent.com/document/product/436/102489: buckets created since 2024-01-01 refuse path-style requests.
+    expect(() => addressingFor(parseEndpoint('https://cos.ap-guangzhou.myqcloud.com'), { pathStyle: true })).toThrow(/--path-style cannot be used .*created since 2024-01-01 \(PathStyleDomainForbidden\)/);
+    expect(() => addressingFor(parseEndpoint('https://cos.accelerate.myqcloud.com'), {})).toThrow(/names no region: give the bucket's own region with --region/);
+    expect(addressingFor(parseEndpoint('https://cos.accelerate.myqcloud.com'), { region: 'ap-guangzhou' })).toEqual({ dialect: 'cos', region: 'ap-guangzhou', pathStyle: false });
+  });
+});

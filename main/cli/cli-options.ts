@@ -38,7 +38,13 @@ export const TARGET_OPTIONS = {
   sse: { type: 'string', value: 'none|cos|kms|c', description: 'server-side encryption: none, cos (store-managed keys), kms, or c (your own key, --key)', complete: ['none', 'cos', 'kms', 'c'] },
   key: { type: 'string', value: 'NAME', description: 'the SSE-C key (implies --sse c); see `cosync key list`' },
   'kms-key-id': { type: 'string', value: 'ID', description: 'the KMS key for --sse kms' },
-  'path-style': { type: 'boolean', description: 'address the bucket as ENDPOINT/BUCKET instead of BUCKET.ENDPOINT' },
+  'path-style': { type: 'boolean', description: 'address the bucket as ENDPOINT/BUCKET instead of BUCKET.ENDPOINT (refused for Tencent COS, whose buckets since 2024 refuse it)' },
+  dialect: {
+    type: 'string',
+    value: 'cos|s3',
+    description: 'override the choice by host: cos for a custom or CDN domain or a private COS deployment, s3 for any other S3-compatible store',
+    complete: ['cos', 's3'],
+  },
   account: { type: 'string', value: 'NAME', description: 'use the credentials stored under this account (default: default)' },
 } as const satisfies OptionTable;
 

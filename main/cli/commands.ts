@@ -22,6 +22,7 @@ export const IMPORT_CHECK_OPTIONS = {
   bucket: { type: 'string', value: 'B', description: 'first check the key against objects in this bucket (with --endpoint or --region)' },
   prefix: TARGET_OPTIONS.prefix,
   'path-style': TARGET_OPTIONS['path-style'],
+  dialect: TARGET_OPTIONS.dialect,
   account: TARGET_OPTIONS.account,
 } as const satisfies OptionTable;
 

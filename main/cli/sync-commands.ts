@@ -65,6 +65,7 @@ export async function folderAdd({ values, positionals }: ParsedArguments<typeof 
     target,
     policy,
     region: values.region,
+    dialect: values.dialect === undefined ? undefined : target.dialect,
     account: values.account,
     kitSaved: values['kit-saved'] === true,
   });

@@ -9,7 +9,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CosyncError } from '../../app/result.js';
 import { DELETE_POLICIES, type DeletePolicy, type SyncFolderConfig } from '../../app/sync-model.js';
-import { normalizePrefix, parseEndpoint, parseSseMode } from '../../app/target.js';
+import { normalizePrefix, parseDialect, parseEndpoint, parseSseMode } from '../../app/target.js';
 import { writeFileAtomic } from '../fs/atomic-write.js';
 import { withFileLock } from '../fs/file-lock.js';
 
@@ -89,7 +89,7 @@ export class ConfigStore {
 const CONFIG_FIELDS: ReadonlyArray<keyof CosyncConfig> = ['version', 'keys', 'folders', 'transfers'];
 const KEY_FIELDS: ReadonlyArray<keyof KeyInfo> = ['fingerprint', 'createdAt', 'origin', 'kitExportedAt'];
 const TRANSFER_FIELDS: ReadonlyArray<keyof TransferSettings> = ['bandwidthBytesPerSecond', 'fileConcurrency', 'partConcurrency'];
-const FOLDER_FIELDS: ReadonlyArray<keyof SyncFolderConfig> = ['id', 'localPath', 'endpoint', 'bucket', 'prefix', 'region', 'pathStyle', 'sse', 'keyName', 'kmsKeyId', 'account', 'policy', 'paused', 'createdAt'];
+const FOLDER_FIELDS: ReadonlyArray<keyof SyncFolderConfig> = ['id', 'localPath', 'endpoint', 'bucket', 'prefix', 'region', 'pathStyle', 'dialect', 'sse', 'keyName', 'kmsKeyId', 'account', 'policy', 'paused', 'createdAt'];
 
 function refuseUnknownFields(item: object, known: ReadonlyArray<string>, where: string, fail: (what: string) => never): void {
   const unknown = Object.keys(item).filter((field) => !known.includes(field));
@@ -201,6 +201,10 @@ function validateFolder(value: unknown, where: string, fail: (what: string) => n
     prefix: checked('prefix', () => normalizePrefix(optionalText('prefix'))),
     region: optionalText('region'),
     pathStyle: flag('pathStyle'),
+    dialect: checked('dialect', () => {
+      const dialect = optionalText('dialect');
+      return dialect === undefined ? undefined : parseDialect(dialect);
+    }),
     sse,
     keyName,
     kmsKeyId: optionalText('kmsKeyId'),

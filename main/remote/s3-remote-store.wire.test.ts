@@ -6,7 +6,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { MultipartLimits } from '../../app/part-size.js';
 import { parseEndpoint, type Dialect, type SseMode, type Target } from '../../app/target.js';
-import { startRecordingServer, type RecordedRequest, type ResponseHeaders, type ResponseScript, type ScriptedResponse } from '../../test/support/recording-server.js';
+import { encryptionEcho, startRecordingServer, type RecordedRequest, type ResponseHeaders, type ResponseScript, type ScriptedResponse } from '../../test/support/recording-server.js';
 import { SseCustomerKey, StoreCredentials } from '../secrets/secret-values.js';
 import { contentDigest, METADATA } from '../transfer/content-digest.js';
 import { copyObjectWithFallback } from '../transfer/copy-object.js';
@@ -141,9 +141,11 @@ describe('server-side copy', () => {
     const [copy] = server.requests;
     expect(copy?.method).toBe('PUT');
     expect(copy?.path).toBe('/photos-1250000000/renamed/a.txt');
-    // COS names the source by host (BUCKET-APPID.cos.REGION.myqcloud.com/KEY; here the test server's host).
-    expect(copy?.headers[`${prefix}-copy-source`]).toBe(dialect === 's3' ? 'photos-1250000000/dir/a%20b.txt' : 'photos-1250000000.127.0.0.1/dir/a%20b.txt');
-    expect(copy?.headers[`${prefix}-metadata-directive`]).toBe('COPY');
+    // COS names the source by bucket and region, BUCKET-APPID.cos.REGION.myqcloud.com/KEY, whatever host the request went to
+    // (PUT Object - Copy, https://cloud.tencent.com/document/product/436/10881).
+    expect(copy?.headers[`${prefix}-copy-source`]).toBe(dialect === 's3' ? 'photos-1250000000/dir/a%20b.txt' : 'photos-1250000000.cos.ap-guangzhou.myqcloud.com/dir/a%20b.txt');
+    // COS: Copy | Replaced (same document); S3: COPY | REPLACE.
+    expect(copy?.headers[`${prefix}-metadata-directive`]).toBe(dialect === 's3' ? 'COPY' : 'Copy');
     expect(copy?.headers[`${prefix}-copy-source-server-side-encryption-customer-algorithm`]).toBe('AES256');
     expect(copy?.headers[`${prefix}-copy-source-server-side-encryption-customer-key`]).toBe(oldKey.revealBase64());
     expect(copy?.headers[`${prefix}-copy-source-server-side-encryption-customer-key-md5`]).toBe(oldKey.fingerprint);
@@ -161,7 +163,8 @@ describe('server-side copy', () => {
     await store.copyObject('big.bin', 'big.bin', { source: { mode: 'c', key: SseCustomerKey.generate() }, destination: { mode: 'c', key: SseCustomerKey.generate() }, metadata });
     const [copy] = server.requests;
     expect(copy?.path).toBe('/photos-1250000000/big.bin');
-    expect(copy?.headers[`${prefix}-metadata-directive`]).toBe('REPLACE');
+    // A copy onto itself must replace the metadata: COS says Replaced (https://cloud.tencent.com/document/product/436/10881).
+    expect(copy?.headers[`${prefix}-metadata-directive`]).toBe(dialect === 's3' ? 'REPLACE' : 'Replaced');
     expect(copy?.headers[`${prefix}-meta-cosync-writer`]).toBe('docs-1a2b');
     expect(copy?.headers[`${prefix}-meta-cosync-part-bytes`]).toBe('16777216');
     store.close();
@@ -208,7 +211,8 @@ describe('UploadPartCopy', () => {
     expect(copy?.path).toBe('/photos-1250000000/renamed/big.bin');
     expect(copy?.query.get('partNumber')).toBe('3');
     expect(copy?.query.get('uploadId')).toBe('upload-1');
-    expect(copy?.headers[`${prefix}-copy-source`]).toBe(dialect === 's3' ? 'photos-1250000000/dir/a%20b.bin' : 'photos-1250000000.127.0.0.1/dir/a%20b.bin');
+    // Upload Part - Copy names the source like PUT Object - Copy (https://cloud.tencent.com/document/product/436/8287).
+    expect(copy?.headers[`${prefix}-copy-source`]).toBe(dialect === 's3' ? 'photos-1250000000/dir/a%20b.bin' : 'photos-1250000000.cos.ap-guangzhou.myqcloud.com/dir/a%20b.bin');
     expect(copy?.headers[`${prefix}-copy-source-range`]).toBe('bytes=10-19');
     expect(copy?.headers[`${prefix}-copy-source-if-match`]).toBe('"source-etag"');
     expect(copy?.headers[`${prefix}-copy-source-server-side-encryption-customer-algorithm`]).toBe('AES256');
@@ -260,7 +264,7 @@ describe('copyObjectWithFallback over the CopyObject limit', () => {
 
   /** Answers HEAD and ranged GET like S3 for an object holding `object` (HEADs of the copy too). */
   function serveObject(request: RecordedRequest, metadata: Record<string, string> = {}): ScriptedResponse | undefined {
-    const headers: Record<string, string> = { etag: '"source-etag"', 'last-modified': new Date().toUTCString(), 'x-amz-meta-cosync-mtime': '42' };
+    const headers: Record<string, string> = { etag: '"source-etag"', 'last-modified': new Date().toUTCString(), 'x-amz-meta-cosync-mtime': '42', ...encryptionEcho(request.headers) };
     for (const [name, value] of Object.entries(metadata)) headers[`x-amz-meta-${name}`] = value;
     if (request.method === 'HEAD') return { status: 200, headers: { ...headers, 'content-length': String(object.length) } };
     if (request.method !== 'GET') return undefined;
@@ -319,7 +323,7 @@ describe('copyObjectWithFallback over the CopyObject limit', () => {
     script = (request) => {
       if (isPartCopy(request)) return { status: 200, body: `<CopyPartResult><ETag>"copy-${request.query.get('partNumber')}"</ETag></CopyPartResult>` };
       // The object Complete made is short.
-      if (request.method === 'HEAD' && request.path.endsWith('/renamed.bin')) return { status: 200, headers: { etag: '"made"', 'content-length': '7' } };
+      if (request.method === 'HEAD' && request.path.endsWith('/renamed.bin')) return { status: 200, headers: { etag: '"made"', 'content-length': '7', ...encryptionEcho(request.headers) } };
       return serveObject(request);
     };
     const store = storeFor('s3', 'c');
@@ -438,6 +442,225 @@ describe('copyObjectWithFallback over the CopyObject limit', () => {
     releaseHeldParts();
     expect(server.requests.filter(isAbort)).toHaveLength(1);
     expect(server.requests.filter(isComplete)).toEqual([]);
+    store.close();
+  });
+});
+
+/** A GET Bucket (v1) or ListObjectsV2 page, as COS and S3 document the XML. */
+function listingPage(keys: ReadonlyArray<string>, truncated: boolean, extraXml = ''): ScriptedResponse {
+  const contents = keys.map((key) => `<Contents><Key>${key}</Key><LastModified>2024-01-01T00:00:00.000Z</LastModified><ETag>"e-${key}"</ETag><Size>1</Size><StorageClass>STANDARD</StorageClass></Contents>`).join('');
+  return { status: 200, headers: { 'content-type': 'application/xml' }, body: `<?xml version="1.0" encoding="UTF-8"?><ListBucketResult><Name>photos-1250000000</Name><Prefix>p/</Prefix><MaxKeys>1000</MaxKeys><IsTruncated>${truncated}</IsTruncated>${extraXml}${contents}</ListBucketResult>` };
+}
+
+async function listAll(store: S3RemoteStore, prefix = 'p/'): Promise<string[]> {
+  const keys: string[] = [];
+  for await (const object of store.listObjects(prefix)) keys.push(object.key);
+  return keys;
+}
+
+const isListing = (request: RecordedRequest): boolean => request.method === 'GET' && request.path === '/photos-1250000000' && !request.query.has('uploads');
+
+describe('listing', () => {
+  it('COS: pages GET Bucket by marker (no list-type; NextMarker, else the last key) until IsTruncated is false', async () => {
+    // GET Bucket documents marker / NextMarker / IsTruncated only (https://cloud.tencent.com/document/product/436/7734).
+    script = (request) => {
+      if (!isListing(request)) return undefined;
+      const marker = request.query.get('marker');
+      if (marker === null) return listingPage(['p/a', 'p/b'], true, '<NextMarker>p/b</NextMarker>');
+      // Without a delimiter, a page may give no NextMarker: the last key goes on.
+      if (marker === 'p/b') return listingPage(['p/c', 'p/d'], true);
+      return listingPage(['p/e'], false);
+    };
+    const store = storeFor('cos', 'none');
+    expect(await listAll(store)).toEqual(['p/a', 'p/b', 'p/c', 'p/d', 'p/e']);
+    const listings = server.requests.filter(isListing);
+    expect(listings.map((request) => request.query.get('marker'))).toEqual([null, 'p/b', 'p/d']);
+    expect(listings.every((request) => !request.query.has('list-type'))).toBe(true);
+    // checkAccess lists the same way.
+    await store.checkAccess('p/');
+    expect(server.requests.at(-1)?.query.has('list-type')).toBe(false);
+    store.close();
+  });
+
+  it('S3: a truncated ListObjectsV2 page without a continuation token goes on by marker (a store that ignores list-type)', async () => {
+    script = (request) => {
+      if (!isListing(request)) return undefined;
+      if (request.query.get('list-type') === '2' && request.query.get('continuation-token') === null) return listingPage(['p/a'], true, '<NextContinuationToken>t-1</NextContinuationToken>');
+      // Answers like a v1 store: truncated, no token.
+      if (request.query.get('continuation-token') === 't-1') return listingPage(['p/b'], true);
+      return listingPage(request.query.get('marker') === 'p/b' ? ['p/c'] : [], false);
+    };
+    const store = storeFor('s3', 'none');
+    expect(await listAll(store)).toEqual(['p/a', 'p/b', 'p/c']);
+    const listings = server.requests.filter(isListing);
+    expect(listings.map((request) => [request.query.get('list-type'), request.query.get('continuation-token'), request.query.get('marker')])).toEqual([
+      ['2', null, null],
+      ['2', 't-1', null],
+      [null, null, 'p/b'],
+    ]);
+    store.close();
+  });
+
+  it.each(['cos', 's3'] as const)('%s: a truncated page with nothing to go on fails loudly instead of ending the listing', async (dialect) => {
+    script = (request) => (isListing(request) ? listingPage([], true) : undefined);
+    const store = storeFor(dialect, 'none');
+    await expect(listAll(store)).rejects.toMatchObject({ code: 'server', message: /listing of the objects under "p\/" .* stopped: the server said more entries follow \(IsTruncated\) but gave nothing to continue from/ });
+    store.close();
+  });
+
+  it('a marker that does not move the listing on fails instead of looping', async () => {
+    script = (request) => (isListing(request) ? listingPage(['p/a'], true, '<NextMarker>p/a</NextMarker>') : undefined);
+    const store = storeFor('cos', 'none');
+    await expect(listAll(store)).rejects.toMatchObject({ code: 'server', message: /IsTruncated/ });
+    expect(server.requests.filter(isListing)).toHaveLength(2);
+    store.close();
+  });
+
+  it('ListMultipartUploads goes on from the last upload when a truncated page gives no Next markers', async () => {
+    // List Multipart Uploads pages by key-marker / upload-id-marker (https://cloud.tencent.com/document/product/436/7736).
+    script = (request) => {
+      if (!(request.method === 'GET' && request.query.has('uploads'))) return undefined;
+      const upload = (key: string, id: string) => `<Upload><Key>${key}</Key><UploadId>${id}</UploadId><Initiated>2024-01-01T00:00:00.000Z</Initiated></Upload>`;
+      const page = request.query.get('key-marker') === null ? `<IsTruncated>true</IsTruncated>${upload('p/a', 'u1')}` : `<IsTruncated>false</IsTruncated>${upload('p/b', 'u2')}`;
+      return { status: 200, headers: { 'content-type': 'application/xml' }, body: `<ListMultipartUploadsResult>${page}</ListMultipartUploadsResult>` };
+    };
+    const store = storeFor('cos', 'none');
+    const found: string[] = [];
+    for await (const upload of store.listMultipartUploads('p/')) found.push(upload.uploadId);
+    expect(found).toEqual(['u1', 'u2']);
+    const second = server.requests.filter((request) => request.query.has('uploads'))[1];
+    expect([second?.query.get('key-marker'), second?.query.get('upload-id-marker')]).toEqual(['p/a', 'u1']);
+    store.close();
+  });
+
+  it('ListParts goes on from the last part when a truncated page gives no NextPartNumberMarker', async () => {
+    script = (request) => {
+      if (!(request.method === 'GET' && request.query.has('uploadId'))) return undefined;
+      const part = (n: number) => `<Part><PartNumber>${n}</PartNumber><ETag>"p${n}"</ETag><Size>5</Size></Part>`;
+      const body = request.query.get('part-number-marker') === null ? `<IsTruncated>true</IsTruncated>${part(1)}${part(2)}` : `<IsTruncated>false</IsTruncated>${part(3)}`;
+      return { status: 200, headers: { 'content-type': 'application/xml' }, body: `<ListPartsResult>${body}</ListPartsResult>` };
+    };
+    const store = storeFor('cos', 'none');
+    expect((await store.listParts('big.bin', 'upload-1'))?.map((part) => part.partNumber)).toEqual([1, 2, 3]);
+    expect(server.requests.map((request) => request.query.get('part-number-marker'))).toEqual([null, '2']);
+    store.close();
+  });
+});
+
+describe('what real COS requires of writes', () => {
+  it.each(['cos', 's3'] as const)('%s: a Content-Type on every PUT, UploadPart and Initiate', async (dialect) => {
+    // PUT Object and Upload Part list Content-Type as required (https://cloud.tencent.com/document/product/436/7749, …/7750).
+    const store = storeFor(dialect, 'none');
+    await exercise(store, { mode: 'none' });
+    for (const request of server.requests.filter((candidate) => candidate.method === 'PUT' || isCreate(candidate))) {
+      expect(request.headers['content-type'], `${request.method} ${request.path}`).toBe('application/octet-stream');
+      expect(request.headers.authorization).toMatch(/SignedHeaders=[^,]*content-type/);
+    }
+    store.close();
+  });
+
+  it.each([
+    ['cos', 'x-cos-storage-class', 'STANDARD_IA'],
+    ['cos', 'x-cos-storage-class', 'MAZ_STANDARD'],
+    ['s3', 'x-amz-storage-class', 'STANDARD_IA'],
+  ] as const)('%s: a copy keeps the source’s storage class (%s: %s), as a copy is STANDARD otherwise', async (dialect, header, storageClass) => {
+    // PUT Object - Copy: the copy is STANDARD unless x-cos-storage-class says otherwise (https://cloud.tencent.com/document/product/436/10881).
+    script = (request) => (request.method === 'HEAD' ? { status: 200, headers: { 'content-length': '5', etag: '"e"', [header]: storageClass, ...encryptionEcho(request.headers) } } : undefined);
+    const store = storeFor(dialect, 'none');
+    await copyObjectWithFallback(store, 'a.txt', 'trash/a.txt', { source: { mode: 'none' }, destination: { mode: 'none' } }, { limits: { minPartBytes: 1, maxPartBytes: 1024, maxParts: 10_000, maxSinglePutBytes: 1024 }, sizing: { multipartThresholdBytes: 1024, preferredPartBytes: 1024 } });
+    const copy = server.requests.find((request) => request.method === 'PUT');
+    expect(copy?.headers[header]).toBe(storageClass);
+    store.close();
+  });
+
+  it('COS: the copy source names the bucket’s regional host, never the acceleration host the request went to', async () => {
+    const { cosCopySourceHost, parseEndpoint: parse } = await import('../../app/target.js');
+    const accelerated = { endpoint: parse('https://cos.accelerate.myqcloud.com'), bucket: 'photos-1250000000', region: 'ap-guangzhou' };
+    expect(cosCopySourceHost(accelerated)).toBe('photos-1250000000.cos.ap-guangzhou.myqcloud.com');
+    expect(cosCopySourceHost({ ...accelerated, endpoint: parse('https://cos-internal.ap-shanghai.tencentcos.cn') })).toBe('photos-1250000000.cos-internal.ap-shanghai.tencentcos.cn');
+    // A custom or CDN domain with --dialect cos: the documented form from bucket and region.
+    expect(cosCopySourceHost({ ...accelerated, endpoint: parse('https://files.example.com') })).toBe('photos-1250000000.cos.ap-guangzhou.myqcloud.com');
+  });
+});
+
+describe('encryption must be confirmed', () => {
+  it.each([
+    ['cos', { mode: 'cos' }],
+    ['cos', { mode: 'kms' }],
+    ['s3', { mode: 'kms' }],
+  ] as const)('%s, %o: a PUT the server does not confirm is removed and fails, naming the store', async (dialect, encryption) => {
+    // A server that ignores the encryption headers: no echo on PUT, none on HEAD.
+    script = (request): ScriptedResponse | undefined => {
+      if (request.method === 'PUT') return { status: 200, headers: { etag: '"e"' } };
+      return request.method === 'HEAD' ? { status: 200, headers: { 'content-length': '5', etag: '"e"' } } : undefined;
+    };
+    const store = storeFor(dialect, encryption.mode);
+    await expect(store.putObject('a.txt', bufferBody(body), { contentMd5: md5, metadata: {}, encryption })).rejects.toMatchObject({
+      code: 'encryption-unconfirmed',
+      message: new RegExp(`bucket "photos-1250000000" at ${server.url} did not confirm .*${dialect}-server-side-encryption.* for "a.txt" .*it was removed`),
+    });
+    expect(server.requests.map((request) => request.method)).toEqual(['PUT', 'HEAD', 'DELETE']);
+    store.close();
+  });
+
+  it('SSE-C: an Initiate without the key MD5 echo is aborted before any part is sent', async () => {
+    script = (request) =>
+      isCreate(request) ? { status: 200, headers: { 'content-type': 'application/xml' }, body: '<InitiateMultipartUploadResult><UploadId>upload-1</UploadId></InitiateMultipartUploadResult>' } : undefined;
+    const store = storeFor('cos', 'c');
+    await expect(store.createMultipartUpload('big.bin', { metadata: {}, encryption: { mode: 'c', key: SseCustomerKey.generate() } })).rejects.toMatchObject({ code: 'encryption-unconfirmed', message: /upload was aborted/ });
+    expect(server.requests.filter(isAbort)).toHaveLength(1);
+    store.close();
+  });
+
+  it('a copy onto itself that is not confirmed is left in place (removing it would lose the object) and fails', async () => {
+    script = (request): ScriptedResponse | undefined => {
+      if (request.method === 'PUT') return { status: 200, headers: { 'content-type': 'application/xml' }, body: '<CopyObjectResult><ETag>"c"</ETag></CopyObjectResult>' };
+      return request.method === 'HEAD' ? { status: 200, headers: { 'content-length': '5', etag: '"e"' } } : undefined;
+    };
+    const store = storeFor('cos', 'cos');
+    await expect(store.copyObject('a.txt', 'a.txt', { source: { mode: 'cos' }, destination: { mode: 'cos' }, metadata: {} })).rejects.toMatchObject({ code: 'encryption-unconfirmed', message: /left in place/ });
+    expect(server.requests.filter((request) => request.method === 'DELETE')).toEqual([]);
+    store.close();
+  });
+});
+
+describe('COS answers', () => {
+  it.each([
+    ['PUT Object - Copy', (store: S3RemoteStore) => store.copyObject('a.txt', 'b.txt', { source: { mode: 'none' }, destination: { mode: 'none' } })],
+    ['Complete Multipart Upload', (store: S3RemoteStore) => store.completeMultipartUpload('b.bin', 'upload-1', [{ partNumber: 1, etag: 'e' }], { mode: 'none' })],
+  ])('an error inside a 200 answer to %s fails it (COS: "200 OK … may contain an error")', async (_name, run) => {
+    // https://cloud.tencent.com/document/product/436/10881: an error during the copy still answers 200 OK with the error as the body.
+    script = (request) => (request.method === 'PUT' || isComplete(request) ? s3Error(200, 'InternalError') : undefined);
+    const store = storeFor('cos', 'none');
+    await expect(run(store)).rejects.toMatchObject({ code: 'server' });
+    store.close();
+  });
+
+  it('RequestTimeTooSkewed: signs again with the server’s time (from its Date) and succeeds, telling why', async () => {
+    const serverTime = new Date(Date.now() + 3 * 3600_000);
+    let refused = 0;
+    script = (request) => {
+      if (request.method !== 'PUT') return undefined;
+      const signed = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(String(request.headers['x-amz-date']));
+      const signedAt = signed === null ? 0 : Date.UTC(Number(signed[1]), Number(signed[2]) - 1, Number(signed[3]), Number(signed[4]), Number(signed[5]), Number(signed[6]));
+      if (Math.abs(signedAt - serverTime.getTime()) < 15 * 60_000) return undefined;
+      refused++;
+      return { ...s3Error(403, 'RequestTimeTooSkewed'), headers: { 'content-type': 'application/xml', date: serverTime.toUTCString() } };
+    };
+    const told: string[] = [];
+    const target: Target = { endpoint: parseEndpoint(server.url), bucket: 'photos-1250000000', prefix: '', region: 'ap-guangzhou', pathStyle: true, dialect: 'cos', sse: 'none', keyName: undefined, kmsKeyId: undefined };
+    const store = new S3RemoteStore(target, new StoreCredentials('AKIDtest', 'secret'), { retryPolicy: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1 }, onRetry: (_operation, _attempt, reason) => told.push(reason) });
+    await store.putObject('a.txt', bufferBody(body), { contentMd5: md5, metadata: {}, encryption: { mode: 'none' } });
+    expect(refused).toBe(1);
+    expect(told).toEqual([expect.stringMatching(/this computer's clock is 3 hours behind the server's .*set this computer's clock right/)]);
+    store.close();
+  });
+
+  it('RequestTimeTooSkewed twice: fails with the clock error, not six blind retries', async () => {
+    script = () => ({ ...s3Error(403, 'RequestTimeTooSkewed'), headers: { 'content-type': 'application/xml', date: new Date(Date.now() + 3600_000).toUTCString() } });
+    const store = storeFor('cos', 'none');
+    await expect(store.putObject('a.txt', bufferBody(body), { contentMd5: md5, metadata: {}, encryption: { mode: 'none' } })).rejects.toMatchObject({ code: 'clock-skewed', message: /clock is off/ });
+    expect(server.requests).toHaveLength(2);
     store.close();
   });
 });
