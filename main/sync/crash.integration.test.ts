@@ -12,7 +12,7 @@ import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useWorkDir, writeRandomFile } from '../../test/support/files.js';
-import { createBucket, requireServices, runCosync, spawnCosync, uniqueName, type Services } from '../../test/support/services.js';
+import { createBucket, DIALECTS, requireServices, runCosync, spawnCosync, storeAccess, uniqueName, type Services } from '../../test/support/services.js';
 import { seededRandom } from '../../test/support/random.js';
 import { allKeys, bucketDigests, folderConfig, folderDigests } from '../../test/support/sync.js';
 import type { SseCustomerKey } from '../secrets/secret-values.js';
@@ -70,13 +70,14 @@ async function mutate(root: string, rng: () => number): Promise<void> {
 }
 
 describe(`crash simulation (seed ${SEED}, ${ROUNDS} rounds)`, () => {
-  it('killed at random moments while files change, it converges and loses nothing', async () => {
+  it.each(DIALECTS)('killed at random moments while files change, it converges and loses nothing (%s dialect)', async (dialect) => {
+    const access = await storeAccess(services, dialect);
     const rng = seededRandom(SEED);
-    const root = join(work(), 'folder');
-    const configDir = join(work(), 'config');
+    const root = join(work(), dialect, 'folder');
+    const configDir = join(work(), dialect, 'config');
     const bucket = await createBucket(services, 'cosync-crash');
     const keyName = uniqueName('crash');
-    const env = { COSYNC_SECRET_ID: services.accessKey, COSYNC_SECRET_KEY: services.secretKey };
+    const env = access.env;
     const run = (args: string[], timeoutMs = 120_000) => runCosync(args, { configDir, services, env, timeoutMs });
     const context = `seed ${SEED} (replay: COSYNC_CRASH_SEED=${SEED})`;
 
@@ -85,7 +86,7 @@ describe(`crash simulation (seed ${SEED}, ${ROUNDS} rounds)`, () => {
     for (let i = 0; i < 40; i++) await writeFile(join(root, pick(i), `s${i}.bin`), randomBytes(100 + i * 300));
     await writeRandomFile(join(root, 'big.bin'), 11 * MiB);
     expect((await run(['key', 'generate', keyName])).code).toBe(0);
-    const added = await run(['folder', 'add', root, '--endpoint', services.httpsEndpoint, '--bucket', bucket, '--prefix', 'crash', '--sse', 'c', '--key', keyName, '--policy', 'mirror', '--kit-saved', '--json']);
+    const added = await run(['folder', 'add', root, ...access.targetArgs(bucket), '--prefix', 'crash', '--sse', 'c', '--key', keyName, '--policy', 'mirror', '--kit-saved', '--json']);
     expect(added.code, added.stderr).toBe(0);
     const folderId = (JSON.parse(added.stdout) as { id: string }).id;
 
@@ -116,13 +117,13 @@ describe(`crash simulation (seed ${SEED}, ${ROUNDS} rounds)`, () => {
 
     const final = await run(syncArgs, 300_000);
     expect(final.code, `${context}: ${final.stderr}`).toBe(0);
-    const folder = folderConfig(services, { id: folderId, localPath: root, bucket, prefix: 'crash/' });
+    const folder = folderConfig(access, { id: folderId, localPath: root, bucket, prefix: 'crash/' });
     const local = await folderDigests(root);
     const key = await keyFromKeychain(keyName, configDir);
-    const withKey = await bucketDigests(services, folder, [...local.keys()], key);
+    const withKey = await bucketDigests(access, folder, [...local.keys()], key);
     for (const [path, digest] of local) expect(withKey.get(path), `${context}: ${path}`).toBe(digest);
     // Mirror: nothing of ours beyond the folder (no leftovers of renames or deletions, no half uploads).
-    expect(await allKeys(services, folder), context).toEqual([...local.keys()].map((path) => `crash/${path}`).sort());
+    expect(await allKeys(access, folder), context).toEqual([...local.keys()].map((path) => `crash/${path}`).sort());
     const status = await run(['status', '--json']);
     const [report] = JSON.parse(status.stdout) as Array<{ counts: { synced: number; pending: number; error: number } }>;
     expect(report?.counts, context).toEqual({ synced: local.size, pending: 0, error: 0 });
