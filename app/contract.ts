@@ -13,7 +13,7 @@
 import { CosyncError, err, ok, type CosyncErrorInfo, type Result } from './result.js';
 import { DELETE_POLICIES, type DeletePolicy } from './sync-model.js';
 import type { FileStatus, StateCounts, StatusBatch } from './sync-status.js';
-import type { SseMode } from './target.js';
+import type { Dialect, SseMode } from './target.js';
 import type { TransferEvent } from './transfer-events.js';
 
 /** What a folder is doing, for the overview. */
@@ -75,6 +75,8 @@ export interface StoreLocation {
   readonly bucket: string;
   readonly prefix: string;
   readonly pathStyle: boolean;
+  /** `cos` or `s3` when asked for (custom domains, private COS deployments); undefined: by host. */
+  readonly dialect?: Dialect | undefined;
   readonly account: string | undefined;
 }
 
@@ -303,6 +305,7 @@ const STORE_LOCATION = {
   bucket: text({ max: 200 }),
   prefix: text({ allowEmpty: true, max: 1024 }),
   pathStyle: boolean,
+  dialect: optional(oneOf<Dialect>(['cos', 's3'])),
   account: optional(text({ max: 200 })),
 };
 

@@ -30,6 +30,10 @@ export type ErrorCode =
   | 'bucket-not-found'
   | 'object-not-found'
   | 'integrity'
+  /** The store did not confirm the server-side encryption asked for: the object may be in clear. */
+  | 'encryption-unconfirmed'
+  /** The store refused requests because this machine's clock is off. */
+  | 'clock-skewed'
   | 'keychain-unavailable'
   | 'config-invalid'
   | 'local-conflict'

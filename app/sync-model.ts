@@ -3,7 +3,7 @@
  * trees"). Paths are relative to the folder root, "/"-separated and NFC-normalized — the same
  * string the object key ends with — so a tree entry and its object always share one name.
  */
-import { cosRegionOfHost, isCosHost, parseEndpoint, type SseMode, type Target } from './target.js';
+import { addressingFor, parseEndpoint, type Dialect, type SseMode, type Target } from './target.js';
 
 /** What happens to the object of a file deleted locally. */
 export type DeletePolicy = 'keep' | 'mirror' | 'trash';
@@ -24,6 +24,8 @@ export interface SyncFolderConfig {
   readonly prefix: string;
   readonly region: string | undefined;
   readonly pathStyle: boolean;
+  /** The header dialect asked for (`--dialect`); undefined: by host (COS for Tencent's hosts). */
+  readonly dialect?: Dialect | undefined;
   readonly sse: SseMode;
   readonly keyName: string | undefined;
   readonly kmsKeyId: string | undefined;
@@ -114,14 +116,11 @@ export function pathStamp(epochMs: number): string {
 /** The bucket location and encryption of a folder, in the form every transfer takes. */
 export function folderTarget(folder: SyncFolderConfig): Target {
   const endpoint = parseEndpoint(folder.endpoint);
-  const cosRegion = cosRegionOfHost(endpoint.host);
   return {
     endpoint,
     bucket: folder.bucket,
     prefix: folder.prefix,
-    region: folder.region ?? cosRegion ?? 'us-east-1',
-    pathStyle: folder.pathStyle,
-    dialect: isCosHost(endpoint.host) ? 'cos' : 's3',
+    ...addressingFor(endpoint, { region: folder.region, pathStyle: folder.pathStyle, dialect: folder.dialect }),
     sse: folder.sse,
     keyName: folder.keyName,
     kmsKeyId: folder.kmsKeyId,

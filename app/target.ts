@@ -116,14 +116,104 @@ export function cosEndpointForRegion(region: string): Endpoint {
   return parseEndpoint(`https://cos.${region}.myqcloud.com`);
 }
 
-/** The region of a COS endpoint host (`cos.REGION.myqcloud.com`), if it is one. */
-export function cosRegionOfHost(host: string): string | undefined {
-  return /^cos\.([a-z0-9-]+)\.myqcloud\.com$/.exec(host)?.[1];
+/**
+ * The parts of a Tencent COS service host: `cos.REGION.myqcloud.com` and its IPv6
+ * (`cosv6.`), private-network (`cos-internal.`) and dedicated-cluster (`cos-cdc.CLUSTER.`) forms,
+ * on `myqcloud.com` or `tencentcos.cn`, with or without the `BUCKET-APPID.` in front; and the
+ * global acceleration host `cos.accelerate.myqcloud.com`, which names no region.
+ * Source: COS "Regions and Access Endpoints", https://cloud.tencent.com/document/product/436/6224,
+ * and "Global Acceleration", https://cloud.tencent.com/document/product/436/38866.
+ */
+export interface CosHost {
+  readonly service: 'cos' | 'cosv6' | 'cos-internal' | 'cos-cdc' | 'accelerate';
+  /** The region (the cluster id for cos-cdc); undefined for the acceleration host. */
+  readonly location: string | undefined;
+  readonly domain: 'myqcloud.com' | 'tencentcos.cn';
 }
 
-/** True when the endpoint is Tencent COS (which speaks the `x-cos-` header dialect). */
+const COS_HOST_PATTERN = /^(?:[a-z0-9][a-z0-9.-]*\.)?(cos|cosv6|cos-internal|cos-cdc)\.([a-z0-9-]+)\.(myqcloud\.com|tencentcos\.cn)$/;
+
+/** What a host says about COS, if it is a Tencent COS service host. */
+export function parseCosHost(host: string): CosHost | undefined {
+  const match = COS_HOST_PATTERN.exec(host);
+  if (match === null) return undefined;
+  const [, service, location, domain] = match as unknown as [string, CosHost['service'], string, CosHost['domain']];
+  if (service === 'cos' && location === 'accelerate') return { service: 'accelerate', location: undefined, domain };
+  return { service, location, domain };
+}
+
+/**
+ * The SigV4 region a COS endpoint host implies: the region of `cos.REGION.…`, `cosv6.REGION.…`,
+ * `cos-internal.REGION.…`; none for the acceleration host (it signs with the bucket's own
+ * region, never "accelerate") or a dedicated cluster (its label is a cluster id).
+ */
+export function cosRegionOfHost(host: string): string | undefined {
+  const cos = parseCosHost(host);
+  return cos === undefined || cos.service === 'accelerate' || cos.service === 'cos-cdc' ? undefined : cos.location;
+}
+
+/** True for Tencent's own COS hosts (which speak the `x-cos-` header dialect). */
 export function isCosHost(host: string): boolean {
-  return host === 'myqcloud.com' || host.endsWith('.myqcloud.com');
+  return parseCosHost(host) !== undefined || host.endsWith('.myqcloud.com') || host.endsWith('.tencentcos.cn');
+}
+
+const DIALECTS: ReadonlySet<string> = new Set<Dialect>(['cos', 's3']);
+
+/** Parses a `--dialect` value. */
+export function parseDialect(text: string): Dialect {
+  if (!DIALECTS.has(text)) throw new CosyncError('usage', `unknown --dialect value ${JSON.stringify(text)}: use cos (Tencent COS, x-cos- headers) or s3 (any other S3-compatible store)`);
+  return text as Dialect;
+}
+
+/**
+ * How a target is addressed: its dialect (the one asked for, else COS for Tencent's hosts — a
+ * custom or CDN domain, or a private COS deployment, says `--dialect cos`), its SigV4 region and
+ * whether requests are path-style (always for IP and localhost endpoints, which have no bucket
+ * subdomains). Tencent's hosts refuse path-style for buckets created since 2024-01-01
+ * (`PathStyleDomainForbidden`, https://cloud.tencent.com/document/product/436/102489 and
+ * https://www.tencentcloud.com/document/product/436/57456), so asking
+ * for it there is refused here, before any request.
+ */
+export function addressingFor(
+  endpoint: Endpoint,
+  requested: { readonly region?: string | undefined; readonly pathStyle?: boolean | undefined; readonly dialect?: Dialect | undefined },
+): { region: string; pathStyle: boolean; dialect: Dialect } {
+  const dialect = requested.dialect ?? (isCosHost(endpoint.host) ? 'cos' : 's3');
+  const cos = parseCosHost(endpoint.host);
+  if (requested.pathStyle === true && isCosHost(endpoint.host)) {
+    throw new CosyncError(
+      'usage',
+      `--path-style cannot be used with ${endpoint.host}: Tencent COS refuses path-style requests for buckets created since 2024-01-01 (PathStyleDomainForbidden); leave it off and cosync addresses the bucket as BUCKET-APPID.${endpoint.host}`,
+    );
+  }
+  if (requested.region === undefined && cos !== undefined && cosRegionOfHost(endpoint.host) === undefined) {
+    throw new CosyncError(
+      'usage',
+      `${endpoint.host} names no region: give the bucket's own region with --region (e.g. --region ap-guangzhou); requests are signed for it`,
+    );
+  }
+  const isIpOrLocal = /^[\d.]+$|^\[|^localhost$/.test(endpoint.host);
+  return {
+    dialect,
+    region: requested.region ?? cosRegionOfHost(endpoint.host) ?? 'us-east-1',
+    pathStyle: requested.pathStyle === true || isIpOrLocal,
+  };
+}
+
+/**
+ * The host a COS copy source is named by, `BUCKET-APPID.cos.REGION.myqcloud.com` as PUT Object -
+ * Copy documents (https://cloud.tencent.com/document/product/436/10881; cos-python-sdk-v5
+ * qcloud_cos/cos_comm.py gen_copy_source_url builds it from bucket and region the same way) —
+ * never the request's host: the acceleration host, a CDN or custom domain is no copy source.
+ * Tencent's regional hosts (`cosv6.`, `cos-internal.`, `tencentcos.cn`) name the bucket themselves.
+ */
+export function cosCopySourceHost(target: Pick<Target, 'endpoint' | 'bucket' | 'region'>): string {
+  const cos = parseCosHost(target.endpoint.host);
+  if (cos !== undefined && cos.service !== 'accelerate' && cos.location !== undefined) {
+    const prefix = cos.service === 'cos-cdc' ? `cos-cdc.${cos.location}` : `${cos.service}.${cos.location}`;
+    return `${target.bucket}.${prefix}.${cos.domain}`;
+  }
+  return `${target.bucket}.cos.${target.region}.myqcloud.com`;
 }
 
 /** COS bucket names are `name-APPID`: a lowercase name and the account's numeric APPID. */

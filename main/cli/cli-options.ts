@@ -17,6 +17,7 @@ export const TARGET_OPTIONS = {
   key: { type: 'string' },
   'kms-key-id': { type: 'string' },
   'path-style': { type: 'boolean' },
+  dialect: { type: 'string' },
   region: { type: 'string' },
   account: { type: 'string' },
   json: { type: 'boolean' },

@@ -73,6 +73,7 @@ async function folderCommand(args: ReadonlyArray<string>, session: Session): Pro
         target,
         policy,
         region: values.region,
+        dialect: values.dialect === undefined ? undefined : target.dialect,
         account: values.account,
         kitSaved: values['kit-saved'] === true,
       });

@@ -8,7 +8,7 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CosyncError } from '../../app/result.js';
 import { DELETE_POLICIES, type DeletePolicy, type SyncFolderConfig } from '../../app/sync-model.js';
-import { normalizePrefix, parseEndpoint, parseSseMode } from '../../app/target.js';
+import { normalizePrefix, parseDialect, parseEndpoint, parseSseMode } from '../../app/target.js';
 
 /** What cosync knows about a key without holding it. */
 export interface KeyInfo {
@@ -169,6 +169,10 @@ function validateFolder(value: unknown, where: string, fail: (what: string) => n
     prefix: checked('prefix', () => normalizePrefix(optionalText('prefix'))),
     region: optionalText('region'),
     pathStyle: item.pathStyle === true,
+    dialect: checked('dialect', () => {
+      const dialect = optionalText('dialect');
+      return dialect === undefined ? undefined : parseDialect(dialect);
+    }),
     sse,
     keyName,
     kmsKeyId: optionalText('kmsKeyId'),

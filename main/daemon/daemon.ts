@@ -306,6 +306,7 @@ export class Daemon {
       target,
       policy: request.policy,
       region: request.region,
+      dialect: request.dialect,
       account: request.account,
       kitSaved: false,
     });
@@ -646,6 +647,7 @@ function targetOf(request: StoreLocation & { sse: AddFolderRequest['sse']; keyNa
       key: request.sse === 'c' ? request.keyName : undefined,
       'kms-key-id': request.sse === 'kms' ? request.kmsKeyId : undefined,
       'path-style': request.pathStyle,
+      dialect: request.dialect,
     },
     'none',
   );

@@ -8,7 +8,7 @@ import { realpath, stat } from 'node:fs/promises';
 import { basename, resolve, sep } from 'node:path';
 import { CosyncError } from '../../app/result.js';
 import { folderTarget, type DeletePolicy, type SyncFolderConfig } from '../../app/sync-model.js';
-import { assertKeySafeTransport, type Target } from '../../app/target.js';
+import { assertKeySafeTransport, type Dialect, type Target } from '../../app/target.js';
 import { credentialsFor, encryptionFor, retryLogger, type Session } from '../session/session.js';
 import type { Journal } from '../journal/journal.js';
 import { S3RemoteStore } from '../remote/s3-remote-store.js';
@@ -20,6 +20,8 @@ export interface NewFolder {
   readonly policy: DeletePolicy;
   /** The region as given (undefined: derived from the endpoint). */
   readonly region: string | undefined;
+  /** The dialect as given (undefined: by host). */
+  readonly dialect?: Dialect | undefined;
   readonly account: string | undefined;
   /** The user says the SSE-C key is kept safe elsewhere (skips the recovery-kit check). */
   readonly kitSaved: boolean;
@@ -90,6 +92,7 @@ export async function addSyncFolder(session: Session, request: NewFolder): Promi
     prefix: target.prefix,
     region: request.region,
     pathStyle: target.pathStyle,
+    dialect: request.dialect,
     sse: target.sse,
     keyName: target.keyName,
     kmsKeyId: target.kmsKeyId,

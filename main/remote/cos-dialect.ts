@@ -6,12 +6,15 @@
  * headers before signing (so the signature covers what is sent) and rename COS's response headers
  * back before the SDK parses them (so SSE-C key MD5 echoes and metadata are seen).
  * Tencent's own SDK drops the SSE-C key on multipart parts; here every request carries it.
+ *
+ * Where COS's values differ from S3's, not only its names, the source is cited beside the rename.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { DeserializeHandler, DeserializeHandlerArguments, DeserializeHandlerOutput } from '@smithy/types';
 
 const REQUEST_RENAMES: ReadonlyArray<[string, string]> = [
   ['x-amz-metadata-directive', 'x-cos-metadata-directive'],
+  ['x-amz-storage-class', 'x-cos-storage-class'],
   // The copy source's SSE-C key, range (UploadPartCopy) and conditions.
   ['x-amz-copy-source-', 'x-cos-copy-source-'],
   ['x-amz-server-side-encryption-aws-kms-key-id', 'x-cos-server-side-encryption-cos-kms-key-id'],
@@ -20,18 +23,32 @@ const REQUEST_RENAMES: ReadonlyArray<[string, string]> = [
 ];
 
 /**
- * Renames S3 request headers to their COS names (and `aws:kms` to `cos/kms`). COS names a copy
- * source by host, `BUCKET-APPID.cos.REGION.myqcloud.com/KEY`, where S3 says `BUCKET/KEY`.
+ * COS's values of `x-cos-metadata-directive`: `Copy` or `Replaced`, and any other value is refused
+ * with InvalidArgument (PUT Object - Copy, https://cloud.tencent.com/document/product/436/10881;
+ * cos-python-sdk-v5 qcloud_cos/cos_client.py copy_object raises "CopyStatus must be Copy or
+ * Replaced"). S3 says COPY and REPLACE.
  */
-export function toCosRequestHeaders(headers: Readonly<Record<string, string>>, hostname: string): Record<string, string> {
+const COS_METADATA_DIRECTIVES: Readonly<Record<string, string>> = { COPY: 'Copy', REPLACE: 'Replaced' };
+
+/** A request header's value in COS's terms. */
+function cosValue(s3Name: string, value: string): string {
+  if (s3Name === 'x-amz-server-side-encryption' && value === 'aws:kms') return 'cos/kms';
+  if (s3Name === 'x-amz-metadata-directive') return COS_METADATA_DIRECTIVES[value.toUpperCase()] ?? value;
+  return value;
+}
+
+/**
+ * Renames S3 request headers to their COS names and values (`aws:kms` → `cos/kms`, `COPY` →
+ * `Copy`, `REPLACE` → `Replaced`). COS names a copy source by host,
+ * `BUCKET-APPID.cos.REGION.myqcloud.com/KEY` where S3 says `BUCKET/KEY`; `copySourceHost` is
+ * that host (cosCopySourceHost), built from the bucket and region, never from the request's host.
+ */
+export function toCosRequestHeaders(headers: Readonly<Record<string, string>>, copySourceHost: string): Record<string, string> {
   const result: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) {
     const lower = name.toLowerCase();
     if (lower === 'x-amz-copy-source') {
-      const slash = value.indexOf('/');
-      const bucket = value.slice(0, slash);
-      const host = hostname.startsWith(`${bucket}.`) ? hostname : `${bucket}.${hostname}`;
-      result['x-cos-copy-source'] = `${host}${value.slice(slash)}`;
+      result['x-cos-copy-source'] = `${copySourceHost}${value.slice(value.indexOf('/'))}`;
       continue;
     }
     const rename = REQUEST_RENAMES.find(([from]) => lower.startsWith(from));
@@ -39,8 +56,7 @@ export function toCosRequestHeaders(headers: Readonly<Record<string, string>>, h
       result[name] = value;
       continue;
     }
-    const cosName = rename[1] + lower.slice(rename[0].length);
-    result[cosName] = lower === 'x-amz-server-side-encryption' && value === 'aws:kms' ? 'cos/kms' : value;
+    result[rename[1] + lower.slice(rename[0].length)] = cosValue(lower, value);
   }
   return result;
 }
@@ -55,17 +71,19 @@ export function fromCosResponseHeaders(headers: Readonly<Record<string, string>>
       result[s3Name] = lower === 'x-cos-server-side-encryption' && value === 'cos/kms' ? 'aws:kms' : value;
     } else if (lower.startsWith('x-cos-meta-')) {
       result[`x-amz-meta-${lower.slice('x-cos-meta-'.length)}`] = value;
+    } else if (lower === 'x-cos-storage-class') {
+      result['x-amz-storage-class'] = value;
     }
   }
   return result;
 }
 
 /** Installs the COS dialect on an S3 client. */
-export function useCosDialect(client: S3Client): void {
+export function useCosDialect(client: S3Client, copySourceHost: string): void {
   client.middlewareStack.add(
     (next) => async (args) => {
-      const request = args.request as { headers?: Record<string, string>; hostname?: string };
-      if (request.headers !== undefined) request.headers = toCosRequestHeaders(request.headers, request.hostname ?? '');
+      const request = args.request as { headers?: Record<string, string> };
+      if (request.headers !== undefined) request.headers = toCosRequestHeaders(request.headers, copySourceHost);
       return next(args);
     },
     // Build runs before finalizeRequest, where SigV4 signs the headers as they are now.

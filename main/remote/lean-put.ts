@@ -49,12 +49,19 @@ function hmac(key: Buffer | string, data: string): Buffer {
 export interface LeanPutResponse {
   readonly etag: string | undefined;
   readonly keyFingerprint: string | undefined;
+  /** The server-side encryption the server says it applied (`AES256`, `aws:kms`; COS's `cos/kms` as `aws:kms`). */
+  readonly serverSideEncryption: string | undefined;
   readonly crc64: string | undefined;
 }
 
 /** Signs and sends PutObject requests. */
 export class LeanPutClient {
   #signingKey: { date: string; key: Buffer } | undefined;
+  /**
+   * Milliseconds to add to this machine's clock when signing: set from the server's `Date` after
+   * it refused a request as RequestTimeTooSkewed (SigV4 signatures carry the time).
+   */
+  clockOffsetMs = 0;
 
   constructor(
     private readonly target: LeanPutTarget,
@@ -111,7 +118,7 @@ export class LeanPutClient {
       .map(([name, value]) => `${encodeRfc3986(name)}=${encodeRfc3986(value)}`)
       .sort()
       .join('&');
-    const now = new Date().toISOString().replace(/[-:]|\.\d{3}/g, '');
+    const now = new Date(Date.now() + this.clockOffsetMs).toISOString().replace(/[-:]|\.\d{3}/g, '');
     const date = now.slice(0, 8);
 
     const all: Record<string, string> = {
@@ -150,7 +157,7 @@ export class LeanPutClient {
             const status = response.statusCode ?? 0;
             const text = Buffer.concat(chunks).toString('utf8');
             if (status >= 200 && status < 300) return resolve({ headers: response.headers, body: text });
-            reject(sdkShapedError(status, text));
+            reject(sdkShapedError(status, text, response.headers));
           });
         },
       );
@@ -197,16 +204,21 @@ function header(headers: IncomingHttpHeaders, name: string): string | undefined 
 
 function parseSuccess(headers: IncomingHttpHeaders, dialect: Dialect): LeanPutResponse {
   const prefix = dialect === 'cos' ? 'x-cos' : 'x-amz';
+  const serverSideEncryption = header(headers, `${prefix}-server-side-encryption`);
   return {
     etag: header(headers, 'etag')?.replace(/^"|"$/g, ''),
     keyFingerprint: header(headers, `${prefix}-server-side-encryption-customer-key-md5`),
+    serverSideEncryption: serverSideEncryption === 'cos/kms' ? 'aws:kms' : serverSideEncryption,
     crc64: header(headers, 'x-cos-hash-crc64ecma'),
   };
 }
 
-/** An error shaped like the SDK's: `name` is the S3 error code, `$metadata.httpStatusCode` the status. */
-function sdkShapedError(status: number, body: string): Error {
-  const code = /<Code>([^<]*)<\/Code>/.exec(body)?.[1] ?? (status >= 500 ? 'InternalError' : `Http${status}`);
-  const message = /<Message>([^<]*)<\/Message>/.exec(body)?.[1] ?? `HTTP ${status}`;
-  return Object.assign(new Error(message), { name: code, Code: code, $metadata: { httpStatusCode: status } });
+/**
+ * An error shaped like the SDK's: `name` is the S3 error code, `$metadata.httpStatusCode` the
+ * status, `$response.headers` the response's headers (the server's `Date` corrects clock skew).
+ */
+function sdkShapedError(status: number, body: string, headers: IncomingHttpHeaders): Error {
+  const code = xmlText(body, 'Code') ?? (status >= 500 ? 'InternalError' : `Http${status}`);
+  const message = xmlText(body, 'Message') ?? `HTTP ${status}`;
+  return Object.assign(new Error(message), { name: code, Code: code, $metadata: { httpStatusCode: status }, $response: { statusCode: status, headers } });
 }

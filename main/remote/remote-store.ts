@@ -45,6 +45,10 @@ export interface RemoteObjectDetails extends RemoteObjectInfo {
   readonly keyFingerprint: string | undefined;
   /** `x-cos-hash-crc64ecma` when the server sends one (COS). */
   readonly crc64: string | undefined;
+  /** The server-side encryption the server reports (`AES256`, `aws:kms`), if it does. */
+  readonly serverSideEncryption?: string | undefined;
+  /** The storage class the server reports; S3 and COS omit it for STANDARD. */
+  readonly storageClass?: string | undefined;
 }
 
 /** A part the server holds for a multipart upload. */
@@ -59,7 +63,11 @@ export interface CallOptions {
   readonly signal?: AbortSignal | undefined;
 }
 
-/** The object-store port. Errors are CosyncErrors with specific codes. */
+/**
+ * The object-store port. Errors are CosyncErrors with specific codes. A write (PUT, Complete,
+ * copy) whose encryption the server does not confirm fails with 'encryption-unconfirmed' and
+ * leaves no object behind (except a copy onto itself, which removing would lose).
+ */
 export interface RemoteStore {
   /** A human label for messages, e.g. "bucket photos at https://…". */
   readonly description: string;
@@ -69,10 +77,14 @@ export interface RemoteStore {
   putObject(
     key: string,
     body: RequestBody,
-    request: { contentMd5: string; metadata: ObjectMetadata; encryption: ObjectEncryption },
+    request: { contentMd5: string; metadata: ObjectMetadata; encryption: ObjectEncryption; storageClass?: string | undefined },
     options?: CallOptions,
   ): Promise<{ etag: string | undefined; keyFingerprint: string | undefined; crc64: string | undefined }>;
-  createMultipartUpload(key: string, request: { metadata: ObjectMetadata; encryption: ObjectEncryption }, options?: CallOptions): Promise<string>;
+  /**
+   * Starts a multipart upload. Fails with code 'encryption-unconfirmed' (the upload aborted) when
+   * the server's answer does not confirm the encryption asked for.
+   */
+  createMultipartUpload(key: string, request: { metadata: ObjectMetadata; encryption: ObjectEncryption; storageClass?: string | undefined }, options?: CallOptions): Promise<string>;
   uploadPart(
     key: string,
     uploadId: string,
@@ -80,7 +92,7 @@ export interface RemoteStore {
     body: RequestBody,
     request: { contentMd5: string; encryption: ObjectEncryption },
     options?: CallOptions,
-  ): Promise<{ etag: string; keyFingerprint: string | undefined }>;
+  ): Promise<{ etag: string; keyFingerprint: string | undefined; crc64: string | undefined }>;
   /** Parts the server holds, or undefined when the upload no longer exists. */
   listParts(key: string, uploadId: string, options?: CallOptions): Promise<RemotePart[] | undefined>;
   completeMultipartUpload(
@@ -109,7 +121,7 @@ export interface RemoteStore {
   copyObject(
     sourceKey: string,
     destinationKey: string,
-    request: { source: ObjectEncryption; destination: ObjectEncryption; metadata?: ObjectMetadata | undefined },
+    request: { source: ObjectEncryption; destination: ObjectEncryption; metadata?: ObjectMetadata | undefined; storageClass?: string | undefined },
     options?: CallOptions,
   ): Promise<void>;
   /**

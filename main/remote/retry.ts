@@ -5,12 +5,15 @@
  * Retried: throttling (503 SlowDown, 429), other 5xx, a bad digest (bytes damaged in transit),
  * connection resets, refusals and timeouts. Failed fast: authentication, key mismatch, missing
  * bucket or object, and every other 4xx — repeating those only delays the message.
+ * RequestTimeTooSkewed is not retried blindly: repeating a request signed with a wrong clock
+ * fails the same way. The store corrects its clock from the server's `Date` and tries once more
+ * (clockSkewOf).
  */
 
 /** Whether and why to try again. */
 export type RetryDecision = { readonly retry: true; readonly reason: string } | { readonly retry: false };
 
-const RETRYABLE_NAMES = new Set(['SlowDown', 'RequestTimeout', 'InternalError', 'ServiceUnavailable', 'Throttling', 'ThrottlingException', 'TooManyRequests', 'BadDigest', 'RequestTimeTooSkewed', 'TimeoutError']);
+const RETRYABLE_NAMES = new Set(['SlowDown', 'RequestTimeout', 'InternalError', 'ServiceUnavailable', 'Throttling', 'ThrottlingException', 'TooManyRequests', 'BadDigest', 'TimeoutError']);
 const RETRYABLE_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED', 'EAI_AGAIN', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'ERR_STREAM_PREMATURE_CLOSE', 'UND_ERR_SOCKET']);
 
 /** Classifies an error from a store request. */
@@ -27,6 +30,19 @@ export function classifyForRetry(error: unknown): RetryDecision {
   const code = value.code ?? value.cause?.code ?? '';
   if (status === undefined && RETRYABLE_CODES.has(code)) return { retry: true, reason: `connection problem (${code})` };
   return { retry: false };
+}
+
+/**
+ * The server's time when it refused a request as signed with a skewed clock
+ * (RequestTimeTooSkewed, on S3 and COS: https://cloud.tencent.com/document/product/436/7730),
+ * from the response's `Date` header; undefined for any other error or without a usable Date.
+ */
+export function clockSkewOf(error: unknown): Date | undefined {
+  const value = (error ?? {}) as { name?: string; $response?: { headers?: Record<string, string | string[] | undefined> } };
+  if (value.name !== 'RequestTimeTooSkewed') return undefined;
+  const date = value.$response?.headers?.date;
+  const serverTime = new Date(Array.isArray(date) ? (date[0] ?? '') : (date ?? ''));
+  return Number.isNaN(serverTime.getTime()) ? undefined : serverTime;
 }
 
 /** Backoff settings. */

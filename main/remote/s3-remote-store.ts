@@ -16,12 +16,12 @@ import { Agent as HttpsAgent } from 'node:https';
 import type { Readable } from 'node:stream';
 import { CosyncError } from '../../app/result.js';
 import type { Target } from '../../app/target.js';
-import { assertKeySafeTransport } from '../../app/target.js';
+import { assertKeySafeTransport, cosCopySourceHost } from '../../app/target.js';
 import type { StoreCredentials } from '../secrets/secret-values.js';
 import { toCosRequestHeaders, useCosDialect } from './cos-dialect.js';
 import { LeanPutClient, xmlBlocks, xmlText } from './lean-put.js';
 import { httpStatusOf, toCosyncError, type ErrorContext } from './remote-errors.js';
-import { withRetry, type RetryPolicy } from './retry.js';
+import { clockSkewOf, withRetry, type RetryPolicy } from './retry.js';
 import type {
   CallOptions,
   ObjectEncryption,
@@ -49,6 +49,8 @@ export interface S3StoreOptions {
    * refused SSE-C key is reported with both fingerprints; asked only after a key was refused.
    */
   readonly recordedKeyFingerprint?: (objectKey: string) => string | undefined;
+  /** Told once when the server's clock and this machine's differ (RequestTimeTooSkewed), e.g. to log it. */
+  readonly onClockSkew?: (offsetMs: number) => void;
 }
 
 type SsecParams = { SSECustomerAlgorithm?: string; SSECustomerKey?: string };
@@ -80,6 +82,55 @@ function copySourceEncryptionParams(encryption: ObjectEncryption): { CopySourceS
 
 function stripQuotes(etag: string | undefined): string | undefined {
   return etag === undefined ? undefined : etag.replace(/^"|"$/g, '');
+}
+
+/** What a response says about the encryption the server applied (SDK or lean-client names). */
+interface EncryptionEcho {
+  readonly serverSideEncryption?: string | undefined;
+  readonly keyFingerprint?: string | undefined;
+}
+
+/**
+ * Whether a response confirms the encryption that was asked for: the `x-…-server-side-encryption`
+ * value (AES256 for SSE-COS/SSE-S3, KMS as `aws:kms` — COS's `cos/kms` is renamed on the way in)
+ * or, for SSE-C, the echoed key MD5 of the very key sent. COS documents these response headers on
+ * PUT Object (https://cloud.tencent.com/document/product/436/7749), Initiate Multipart Upload
+ * (https://cloud.tencent.com/document/product/436/7746) and PUT Object - Copy
+ * (https://cloud.tencent.com/document/product/436/10881); S3 the same under `x-amz-`.
+ */
+function encryptionConfirmed(asked: ObjectEncryption, echo: EncryptionEcho): boolean {
+  switch (asked.mode) {
+    case 'none':
+      return true;
+    case 'cos':
+      return echo.serverSideEncryption === 'AES256';
+    case 'kms':
+      return echo.serverSideEncryption === 'aws:kms';
+    case 'c':
+      return echo.keyFingerprint === asked.key.fingerprint;
+  }
+}
+
+/** What to do when SSE-S3 was not confirmed: stores that accept it without encrypting exist (TESTBED.md: RGW). */
+function unencryptingStoreHint(asked: ObjectEncryption, dialect: Target['dialect']): string {
+  return asked.mode === 'cos' && dialect === 's3'
+    ? ' Some S3-compatible stores (Ceph RGW among them) accept SSE-S3 without encrypting or reporting it: use --sse kms or --sse c with this store.'
+    : '';
+}
+
+/** The encryption asked for, in words, for messages. */
+function describeEncryption(asked: ObjectEncryption, dialect: Target['dialect']): string {
+  const prefix = dialect === 'cos' ? 'x-cos' : 'x-amz';
+  switch (asked.mode) {
+    case 'none':
+      return 'no encryption';
+    case 'cos':
+      return `${dialect === 'cos' ? 'SSE-COS' : 'SSE-S3'} (${prefix}-server-side-encryption: AES256)`;
+    case 'kms':
+      return `SSE-KMS (${prefix}-server-side-encryption: ${dialect === 'cos' ? 'cos/kms' : 'aws:kms'})`;
+    case 'c':
+      return `SSE-C (the echo of key fingerprint ${asked.key.fingerprint} in ${prefix}-server-side-encryption-customer-key-MD5)`;
+  }
 }
 
 /** RemoteStore implementation over the AWS SDK v3 S3 client. */
@@ -132,7 +183,7 @@ export class S3RemoteStore implements RemoteStore {
           requestTimeout: this.#options.requestTimeoutMs ?? 120_000,
         }),
       });
-      if (this.target.dialect === 'cos') useCosDialect(client);
+      if (this.target.dialect === 'cos') useCosDialect(client, cosCopySourceHost(this.target));
       // COS sends `x-cos-hash-crc64ecma`, a header the SDK's S3 model does not know and drops.
       client.middlewareStack.addRelativeTo(
         <Output extends object>(next: DeserializeHandler<object, Output>) =>
@@ -180,17 +231,67 @@ export class S3RemoteStore implements RemoteStore {
     }
   }
 
-  /** Runs one request with the shared retry policy, leaving errors as they are. */
-  private retrying<T>(run: () => Promise<T>, operation: string, signal: AbortSignal | undefined): Promise<T> {
-    return withRetry(run, {
-      signal,
-      policy: this.#options.retryPolicy,
-      onRetry: (attempt, reason, delayMs) => this.#options.onRetry?.(operation, attempt, reason, delayMs),
-    });
+  /**
+   * Runs one request with the shared retry policy, leaving errors as they are. A request refused
+   * as RequestTimeTooSkewed is tried once more with the clock corrected from the server's `Date`
+   * (the SDK corrects its own signing clock from the same header; the lean client is told here).
+   */
+  private async retrying<T>(run: () => Promise<T>, operation: string, signal: AbortSignal | undefined): Promise<T> {
+    const attempt = (): Promise<T> =>
+      withRetry(run, {
+        signal,
+        policy: this.#options.retryPolicy,
+        onRetry: (attemptNumber, reason, delayMs) => this.#options.onRetry?.(operation, attemptNumber, reason, delayMs),
+      });
+    try {
+      return await attempt();
+    } catch (error) {
+      const serverTime = clockSkewOf(error);
+      if (serverTime === undefined) throw error;
+      const offsetMs = serverTime.getTime() - Date.now();
+      this.#lean.clockOffsetMs = offsetMs;
+      const client = await this.#client;
+      if (client !== undefined) client.config.systemClockOffset = offsetMs;
+      this.#options.onClockSkew?.(offsetMs);
+      try {
+        return await attempt();
+      } catch (second) {
+        if (clockSkewOf(second) !== undefined) throw Object.assign(second as object, { clockOffsetMs: offsetMs });
+        throw second;
+      }
+    }
+  }
+
+  /**
+   * Checks that a write's response confirms the encryption asked for; if it does not, and a HEAD
+   * of the object does not either, the object may be stored in clear: it is removed (unless it
+   * replaced its own source, which removing would lose) and the write fails.
+   */
+  private async confirmEncryption(
+    key: string,
+    asked: ObjectEncryption,
+    echo: EncryptionEcho,
+    operation: string,
+    options: { readonly remove: boolean; readonly signal: AbortSignal | undefined },
+  ): Promise<void> {
+    if (encryptionConfirmed(asked, echo)) return;
+    const head = await this.headObject(key, asked, { signal: options.signal });
+    if (head !== undefined && encryptionConfirmed(asked, head)) return;
+    let outcome = 'it was left in place (it replaced its own source; removing it would lose the data): re-encrypt it with a store that encrypts';
+    if (options.remove) {
+      outcome = await this.deleteObject(key).then(
+        () => 'it was removed',
+        (error: unknown) => `removing it failed too (${(error as Error).message}): delete ${JSON.stringify(key)} by hand`,
+      );
+    }
+    throw new CosyncError(
+      'encryption-unconfirmed',
+      `${this.description} did not confirm ${describeEncryption(asked, this.target.dialect)} for ${JSON.stringify(key)} in its answer to the ${operation}, nor when asked again (HEAD), so the object may be stored unencrypted; ${outcome}.${unencryptingStoreHint(asked, this.target.dialect)}`,
+    );
   }
 
   async checkAccess(prefix: string, options: CallOptions = {}): Promise<void> {
-    await this.call(() => this.#lean.getBucket({ 'list-type': '2', 'max-keys': '1', prefix }, options.signal), this.context('listing', undefined), options.signal);
+    await this.call(() => this.#lean.getBucket({ ...this.listingVersion(), 'max-keys': '1', prefix }, options.signal), this.context('listing', undefined), options.signal);
   }
 
   async headObject(key: string, encryption: ObjectEncryption, options: CallOptions = {}): Promise<RemoteObjectDetails | undefined> {
@@ -207,6 +308,8 @@ export class S3RemoteStore implements RemoteStore {
         lastModified: response.LastModified,
         metadata: response.Metadata ?? {},
         keyFingerprint: response.SSECustomerKeyMD5,
+        serverSideEncryption: response.ServerSideEncryption,
+        storageClass: response.StorageClass,
         crc64: crc64Of(response),
       };
     } catch (error) {
@@ -218,17 +321,25 @@ export class S3RemoteStore implements RemoteStore {
   async putObject(
     key: string,
     body: RequestBody,
-    request: { contentMd5: string; metadata: ObjectMetadata; encryption: ObjectEncryption },
+    request: { contentMd5: string; metadata: ObjectMetadata; encryption: ObjectEncryption; storageClass?: string | undefined },
     options: CallOptions = {},
   ): Promise<{ etag: string | undefined; keyFingerprint: string | undefined; crc64: string | undefined }> {
     // Sent by the lean client (see lean-put.ts): same headers as the SDK's, a fraction of the CPU.
-    const headers = this.leanHeaders(request.contentMd5, request.metadata, request.encryption);
-    return this.call(() => this.#lean.put(key, body.open(), body.length, headers, { signal: options.signal }), this.context('upload', key, request.encryption), options.signal);
+    const headers = this.leanHeaders(request.contentMd5, request.metadata, request.encryption, request.storageClass);
+    const response = await this.call(() => this.#lean.put(key, body.open(), body.length, headers, { signal: options.signal }), this.context('upload', key, request.encryption), options.signal);
+    await this.confirmEncryption(key, request.encryption, response, 'upload', { remove: true, signal: options.signal });
+    return { etag: response.etag, keyFingerprint: response.keyFingerprint, crc64: response.crc64 };
   }
 
-  /** The PutObject headers the SDK would send, in this store's dialect. */
-  private leanHeaders(contentMd5: string, metadata: ObjectMetadata, encryption: ObjectEncryption): Record<string, string> {
-    const headers: Record<string, string> = { 'content-md5': contentMd5 };
+  /**
+   * The PutObject headers the SDK would send, in this store's dialect. Every PUT and UploadPart
+   * carries a Content-Type: COS lists it as required on PUT Object
+   * (https://cloud.tencent.com/document/product/436/7749) and Upload Part
+   * (https://cloud.tencent.com/document/product/436/7750); cosync stores bytes, not documents.
+   */
+  private leanHeaders(contentMd5: string, metadata: ObjectMetadata, encryption: ObjectEncryption, storageClass?: string): Record<string, string> {
+    const headers: Record<string, string> = { 'content-md5': contentMd5, 'content-type': OBJECT_CONTENT_TYPE };
+    if (storageClass !== undefined) headers['x-amz-storage-class'] = storageClass;
     for (const [name, value] of Object.entries(metadata)) headers[`x-amz-meta-${name.toLowerCase()}`] = value;
     switch (encryption.mode) {
       case 'none':
@@ -246,18 +357,37 @@ export class S3RemoteStore implements RemoteStore {
         headers['x-amz-server-side-encryption-customer-key-md5'] = encryption.key.fingerprint;
         break;
     }
-    return this.target.dialect === 'cos' ? toCosRequestHeaders(headers, '') : headers;
+    return this.target.dialect === 'cos' ? toCosRequestHeaders(headers, cosCopySourceHost(this.target)) : headers;
   }
 
-  async createMultipartUpload(key: string, request: { metadata: ObjectMetadata; encryption: ObjectEncryption }, options: CallOptions = {}): Promise<string> {
+  async createMultipartUpload(
+    key: string,
+    request: { metadata: ObjectMetadata; encryption: ObjectEncryption; storageClass?: string | undefined },
+    options: CallOptions = {},
+  ): Promise<string> {
     const response = await this.call(
-      async () => (await this.sdkClient()).send(new (await loadSdk()).CreateMultipartUploadCommand({ Bucket: this.target.bucket, Key: key, Metadata: { ...request.metadata }, ...writeEncryptionParams(request.encryption) }),
+      async () => (await this.sdkClient()).send(new (await loadSdk()).CreateMultipartUploadCommand({
+            Bucket: this.target.bucket,
+            Key: key,
+            ContentType: OBJECT_CONTENT_TYPE,
+            Metadata: { ...request.metadata },
+            StorageClass: request.storageClass as S3Sdk.StorageClass | undefined,
+            ...writeEncryptionParams(request.encryption),
+          }),
           { abortSignal: options.signal },
         ),
       this.context('multipart start', key, request.encryption),
       options.signal,
     );
     if (response.UploadId === undefined) throw toCosyncError(new Error('the server returned no UploadId'), this.context('multipart start', key));
+    // An upload the server will not encrypt is refused before any part is sent.
+    if (!encryptionConfirmed(request.encryption, { serverSideEncryption: response.ServerSideEncryption, keyFingerprint: response.SSECustomerKeyMD5 })) {
+      await this.abortMultipartUpload(key, response.UploadId).catch(() => undefined);
+      throw new CosyncError(
+        'encryption-unconfirmed',
+        `${this.description} did not confirm ${describeEncryption(request.encryption, this.target.dialect)} when the multipart upload of ${JSON.stringify(key)} began, so its parts could be stored unencrypted; the upload was aborted.${unencryptingStoreHint(request.encryption, this.target.dialect)}`,
+      );
+    }
     return response.UploadId;
   }
 
@@ -268,7 +398,7 @@ export class S3RemoteStore implements RemoteStore {
     body: RequestBody,
     request: { contentMd5: string; encryption: ObjectEncryption },
     options: CallOptions = {},
-  ): Promise<{ etag: string; keyFingerprint: string | undefined }> {
+  ): Promise<{ etag: string; keyFingerprint: string | undefined; crc64: string | undefined }> {
     // UploadPart carries only Content-MD5 and, for SSE-C, the key (never metadata or SSE-S3/KMS).
     const encryptionHeaders = request.encryption.mode === 'c' ? request.encryption : ({ mode: 'none' } as const);
     const headers = this.leanHeaders(request.contentMd5, {}, encryptionHeaders);
@@ -278,7 +408,7 @@ export class S3RemoteStore implements RemoteStore {
       options.signal,
     );
     if (response.etag === undefined || response.etag === '') throw toCosyncError(new Error(`the server returned no ETag for part ${partNumber}`), this.context('upload', key));
-    return { etag: response.etag, keyFingerprint: response.keyFingerprint };
+    return { etag: response.etag, keyFingerprint: response.keyFingerprint, crc64: response.crc64 };
   }
 
   async listParts(key: string, uploadId: string, options: CallOptions = {}): Promise<RemotePart[] | undefined> {
@@ -296,7 +426,9 @@ export class S3RemoteStore implements RemoteStore {
             parts.push({ partNumber: part.PartNumber, etag: stripQuotes(part.ETag) as string, sizeBytes: part.Size ?? 0 });
           }
         }
-        marker = response.IsTruncated === true ? response.NextPartNumberMarker : undefined;
+        if (response.IsTruncated !== true) break;
+        // A truncated page without NextPartNumberMarker goes on after its last part, never stops quietly.
+        marker = nextPageMarker(marker, response.NextPartNumberMarker ?? lastOf(parts)?.partNumber.toString(), `the parts of ${JSON.stringify(key)}`, this.description);
       } while (marker !== undefined);
     } catch (error) {
       if ((error as { name?: string }).name === 'NoSuchUpload' || httpStatusOf(error) === 404) return undefined;
@@ -312,7 +444,7 @@ export class S3RemoteStore implements RemoteStore {
     encryption: ObjectEncryption,
     options: CallOptions = {},
   ): Promise<void> {
-    await this.call(
+    const response = await this.call(
       async () => (await this.sdkClient()).send(new (await loadSdk()).CompleteMultipartUploadCommand({
             Bucket: this.target.bucket,
             Key: key,
@@ -325,6 +457,8 @@ export class S3RemoteStore implements RemoteStore {
       this.context('multipart completion', key, encryption),
       options.signal,
     );
+    // RGW's Complete echoes neither SSE-KMS nor the SSE-C key MD5 (its HEAD does): then the HEAD confirms.
+    await this.confirmEncryption(key, encryption, { serverSideEncryption: response.ServerSideEncryption }, 'multipart completion', { remove: true, signal: options.signal });
   }
 
   async abortMultipartUpload(key: string, uploadId: string, options: CallOptions = {}): Promise<void> {
@@ -340,22 +474,52 @@ export class S3RemoteStore implements RemoteStore {
     }
   }
 
+  /**
+   * The listing version this store is asked for. COS documents only GET Bucket version 1, paged
+   * by `marker`/`NextMarker`/`IsTruncated` (https://cloud.tencent.com/document/product/436/7734);
+   * none of Tencent's SDKs sends `list-type` (cos-nodejs-sdk-v5 sdk/base.js getBucket,
+   * cos-go-sdk-v5 bucket.go Get) and rclone's TencentCOS provider forces list version 1
+   * (backend/s3/s3.go). Other stores get ListObjectsV2.
+   */
+  private listingVersion(): Record<string, string> {
+    return this.target.dialect === 'cos' ? {} : { 'list-type': '2' };
+  }
+
+  /**
+   * Every object under `prefix`, page by page. A page that says IsTruncated goes on from its
+   * continuation token, else (v1, or a store that ignored `list-type`) from NextMarker, else from
+   * its last key — S3 returns NextMarker only with a delimiter, and COS's GET Bucket says to use
+   * the last key then too; a truncated page with none of those fails loudly instead of ending the
+   * listing quietly, which would make restore, rotation and sync act on a partial bucket.
+   */
   async *listObjects(prefix: string, options: CallOptions = {}): AsyncIterable<RemoteObjectInfo> {
+    let useVersion2 = this.target.dialect !== 'cos';
     let token: string | undefined;
-    do {
-      const response = await this.call(
-        async () => (await this.sdkClient()).send(new (await loadSdk()).ListObjectsV2Command({ Bucket: this.target.bucket, Prefix: prefix, ContinuationToken: token }), {
-            abortSignal: options.signal,
-          }),
-        this.context('listing', undefined),
-        options.signal,
-      );
-      for (const item of response.Contents ?? []) {
-        if (item.Key === undefined) continue;
-        yield { key: item.Key, sizeBytes: item.Size ?? 0, etag: stripQuotes(item.ETag), lastModified: item.LastModified };
+    let marker: string | undefined;
+    for (;;) {
+      const query: Record<string, string> = useVersion2
+        ? { 'list-type': '2', prefix, ...(token === undefined ? {} : { 'continuation-token': token }) }
+        : { prefix, ...(marker === undefined ? {} : { marker }) };
+      const xml = await this.call(() => this.#lean.getBucket(query, options.signal), this.context('listing', undefined), options.signal);
+      let lastKey: string | undefined;
+      for (const item of xmlBlocks(xml, 'Contents')) {
+        const key = xmlText(item, 'Key');
+        if (key === undefined) continue;
+        lastKey = key;
+        const lastModified = xmlText(item, 'LastModified');
+        yield { key, sizeBytes: Number(xmlText(item, 'Size') ?? 0), etag: stripQuotes(xmlText(item, 'ETag')), lastModified: lastModified === undefined ? undefined : new Date(lastModified) };
       }
-      token = response.IsTruncated === true ? response.NextContinuationToken : undefined;
-    } while (token !== undefined);
+      if (xmlText(xml, 'IsTruncated') !== 'true') return;
+      const nextToken = useVersion2 ? xmlText(xml, 'NextContinuationToken') : undefined;
+      if (nextToken !== undefined && nextToken !== '') {
+        token = nextToken;
+        continue;
+      }
+      // No token: marker paging (v1) from here on.
+      useVersion2 = false;
+      token = undefined;
+      marker = nextPageMarker(marker, xmlText(xml, 'NextMarker') || lastKey, `the objects under ${JSON.stringify(prefix)}`, this.description);
+    }
   }
 
   async *listMultipartUploads(prefix: string, options: CallOptions = {}): AsyncIterable<{ key: string; uploadId: string; initiated: Date | undefined }> {
@@ -363,15 +527,25 @@ export class S3RemoteStore implements RemoteStore {
     for (;;) {
       const query = { uploads: '', prefix, ...markers };
       const xml = await this.call(() => this.#lean.getBucket(query, options.signal), this.context('listing multipart uploads', undefined), options.signal);
+      let last: { key: string; uploadId: string } | undefined;
       for (const upload of xmlBlocks(xml, 'Upload')) {
         const key = xmlText(upload, 'Key');
         const uploadId = xmlText(upload, 'UploadId');
         const initiated = xmlText(upload, 'Initiated');
-        if (key !== undefined && uploadId !== undefined) yield { key, uploadId, initiated: initiated === undefined ? undefined : new Date(initiated) };
+        if (key !== undefined && uploadId !== undefined) {
+          last = { key, uploadId };
+          yield { key, uploadId, initiated: initiated === undefined ? undefined : new Date(initiated) };
+        }
       }
-      const nextKey = xmlText(xml, 'NextKeyMarker');
-      if (xmlText(xml, 'IsTruncated') !== 'true' || nextKey === undefined) return;
-      markers = { 'key-marker': nextKey, 'upload-id-marker': xmlText(xml, 'NextUploadIdMarker') ?? '' };
+      if (xmlText(xml, 'IsTruncated') !== 'true') return;
+      // List Multipart Uploads pages by key-marker and upload-id-marker
+      // (https://cloud.tencent.com/document/product/436/7736); without the Next… markers, on from the last upload.
+      const keyMarker = xmlText(xml, 'NextKeyMarker') || last?.key;
+      const uploadIdMarker = xmlText(xml, 'NextUploadIdMarker') || last?.uploadId || '';
+      const position = (marks: Readonly<Record<string, string>>): string | undefined =>
+        marks['key-marker'] === undefined ? undefined : `${marks['key-marker']} ${marks['upload-id-marker'] ?? ''}`;
+      nextPageMarker(position(markers), keyMarker === undefined ? undefined : `${keyMarker} ${uploadIdMarker}`, `the multipart uploads under ${JSON.stringify(prefix)}`, this.description);
+      markers = { 'key-marker': keyMarker as string, 'upload-id-marker': uploadIdMarker };
     }
   }
 
@@ -409,15 +583,19 @@ export class S3RemoteStore implements RemoteStore {
   async copyObject(
     sourceKey: string,
     destinationKey: string,
-    request: { source: ObjectEncryption; destination: ObjectEncryption; metadata?: ObjectMetadata | undefined },
+    request: { source: ObjectEncryption; destination: ObjectEncryption; metadata?: ObjectMetadata | undefined; storageClass?: string | undefined },
     options: CallOptions = {},
   ): Promise<void> {
-    await this.call(
+    const response = await this.call(
       async () => (await this.sdkClient()).send(new (await loadSdk()).CopyObjectCommand({
             Bucket: this.target.bucket,
             Key: destinationKey,
             CopySource: this.copySource(sourceKey),
+            // The COS dialect sends these as Copy and Replaced (cos-dialect.ts).
             ...(request.metadata === undefined ? { MetadataDirective: 'COPY' } : { MetadataDirective: 'REPLACE', Metadata: { ...request.metadata } }),
+            // A copy is STANDARD unless it names a class (PUT Object - Copy,
+            // https://cloud.tencent.com/document/product/436/10881; S3 alike): the source's class is kept.
+            StorageClass: request.storageClass as S3Sdk.StorageClass | undefined,
             ...copySourceEncryptionParams(request.source),
             ...writeEncryptionParams(request.destination),
           }),
@@ -426,6 +604,10 @@ export class S3RemoteStore implements RemoteStore {
       this.copyContext('server-side copy', sourceKey, request),
       options.signal,
     );
+    await this.confirmEncryption(destinationKey, request.destination, { serverSideEncryption: response.ServerSideEncryption, keyFingerprint: response.SSECustomerKeyMD5 }, 'server-side copy', {
+      remove: destinationKey !== sourceKey,
+      signal: options.signal,
+    });
   }
 
   async uploadPartCopy(
@@ -501,6 +683,27 @@ let sdkModule: Promise<typeof S3Sdk> | undefined;
 function loadSdk(): Promise<typeof S3Sdk> {
   sdkModule ??= import('@aws-sdk/client-s3');
   return sdkModule;
+}
+
+/** The Content-Type of every object cosync writes: its bytes, whatever the file was. */
+const OBJECT_CONTENT_TYPE = 'application/octet-stream';
+
+function lastOf<T>(items: ReadonlyArray<T>): T | undefined {
+  return items[items.length - 1];
+}
+
+/**
+ * Where the next page of a truncated listing starts, or a loud failure when the page gave no
+ * way on (or the same one again, which would loop forever).
+ */
+function nextPageMarker(previous: string | undefined, next: string | undefined, what: string, store: string): string {
+  if (next === undefined || next === '' || next === previous) {
+    throw new CosyncError(
+      'server',
+      `the listing of ${what} in ${store} stopped: the server said more entries follow (IsTruncated) but gave nothing to continue from; nothing was acted on from a partial listing — try again, and report it if it persists`,
+    );
+  }
+  return next;
 }
 
 const CRC64_OUTPUT_FIELD = 'cosyncCrc64';

@@ -6,7 +6,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { MultipartLimits } from '../../app/part-size.js';
 import { parseEndpoint, type Dialect, type SseMode, type Target } from '../../app/target.js';
-import { startRecordingServer, type RecordedRequest, type ResponseHeaders, type ResponseScript, type ScriptedResponse } from '../../test/support/recording-server.js';
+import { encryptionEcho, startRecordingServer, type RecordedRequest, type ResponseHeaders, type ResponseScript, type ScriptedResponse } from '../../test/support/recording-server.js';
 import { SseCustomerKey, StoreCredentials } from '../secrets/secret-values.js';
 import { contentDigest, METADATA } from '../transfer/content-digest.js';
 import { copyObjectWithFallback } from '../transfer/copy-object.js';
@@ -141,9 +141,11 @@ describe('server-side copy', () => {
     const [copy] = server.requests;
     expect(copy?.method).toBe('PUT');
     expect(copy?.path).toBe('/photos-1250000000/renamed/a.txt');
-    // COS names the source by host (BUCKET-APPID.cos.REGION.myqcloud.com/KEY; here the test server's host).
-    expect(copy?.headers[`${prefix}-copy-source`]).toBe(dialect === 's3' ? 'photos-1250000000/dir/a%20b.txt' : 'photos-1250000000.127.0.0.1/dir/a%20b.txt');
-    expect(copy?.headers[`${prefix}-metadata-directive`]).toBe('COPY');
+    // COS names the source by bucket and region, BUCKET-APPID.cos.REGION.myqcloud.com/KEY, whatever host the request went to
+    // (PUT Object - Copy, https://cloud.tencent.com/document/product/436/10881).
+    expect(copy?.headers[`${prefix}-copy-source`]).toBe(dialect === 's3' ? 'photos-1250000000/dir/a%20b.txt' : 'photos-1250000000.cos.ap-guangzhou.myqcloud.com/dir/a%20b.txt');
+    // COS: Copy | Replaced (same document); S3: COPY | REPLACE.
+    expect(copy?.headers[`${prefix}-metadata-directive`]).toBe(dialect === 's3' ? 'COPY' : 'Copy');
     expect(copy?.headers[`${prefix}-copy-source-server-side-encryption-customer-algorithm`]).toBe('AES256');
     expect(copy?.headers[`${prefix}-copy-source-server-side-encryption-customer-key`]).toBe(oldKey.revealBase64());
     expect(copy?.headers[`${prefix}-copy-source-server-side-encryption-customer-key-md5`]).toBe(oldKey.fingerprint);
@@ -161,7 +163,8 @@ describe('server-side copy', () => {
     await store.copyObject('big.bin', 'big.bin', { source: { mode: 'c', key: SseCustomerKey.generate() }, destination: { mode: 'c', key: SseCustomerKey.generate() }, metadata });
     const [copy] = server.requests;
     expect(copy?.path).toBe('/photos-1250000000/big.bin');
-    expect(copy?.headers[`${prefix}-metadata-directive`]).toBe('REPLACE');
+    // A copy onto itself must replace the metadata: COS says Replaced (https://cloud.tencent.com/document/product/436/10881).
+    expect(copy?.headers[`${prefix}-metadata-directive`]).toBe(dialect === 's3' ? 'REPLACE' : 'Replaced');
     expect(copy?.headers[`${prefix}-meta-cosync-writer`]).toBe('docs-1a2b');
     expect(copy?.headers[`${prefix}-meta-cosync-part-bytes`]).toBe('16777216');
     store.close();
@@ -208,7 +211,8 @@ describe('UploadPartCopy', () => {
     expect(copy?.path).toBe('/photos-1250000000/renamed/big.bin');
     expect(copy?.query.get('partNumber')).toBe('3');
     expect(copy?.query.get('uploadId')).toBe('upload-1');
-    expect(copy?.headers[`${prefix}-copy-source`]).toBe(dialect === 's3' ? 'photos-1250000000/dir/a%20b.bin' : 'photos-1250000000.127.0.0.1/dir/a%20b.bin');
+    // Upload Part - Copy names the source like PUT Object - Copy (https://cloud.tencent.com/document/product/436/8287).
+    expect(copy?.headers[`${prefix}-copy-source`]).toBe(dialect === 's3' ? 'photos-1250000000/dir/a%20b.bin' : 'photos-1250000000.cos.ap-guangzhou.myqcloud.com/dir/a%20b.bin');
     expect(copy?.headers[`${prefix}-copy-source-range`]).toBe('bytes=10-19');
     expect(copy?.headers[`${prefix}-copy-source-if-match`]).toBe('"source-etag"');
     expect(copy?.headers[`${prefix}-copy-source-server-side-encryption-customer-algorithm`]).toBe('AES256');
@@ -260,7 +264,7 @@ describe('copyObjectWithFallback over the CopyObject limit', () => {
 
   /** Answers HEAD and ranged GET like S3 for an object holding `object` (HEADs of the copy too). */
   function serveObject(request: RecordedRequest, metadata: Record<string, string> = {}): ScriptedResponse | undefined {
-    const headers: Record<string, string> = { etag: '"source-etag"', 'last-modified': new Date().toUTCString(), 'x-amz-meta-cosync-mtime': '42' };
+    const headers: Record<string, string> = { etag: '"source-etag"', 'last-modified': new Date().toUTCString(), 'x-amz-meta-cosync-mtime': '42', ...encryptionEcho(request.headers) };
     for (const [name, value] of Object.entries(metadata)) headers[`x-amz-meta-${name}`] = value;
     if (request.method === 'HEAD') return { status: 200, headers: { ...headers, 'content-length': String(object.length) } };
     if (request.method !== 'GET') return undefined;
@@ -319,7 +323,7 @@ describe('copyObjectWithFallback over the CopyObject limit', () => {
     script = (request) => {
       if (isPartCopy(request)) return { status: 200, body: `<CopyPartResult><ETag>"copy-${request.query.get('partNumber')}"</ETag></CopyPartResult>` };
       // The object Complete made is short.
-      if (request.method === 'HEAD' && request.path.endsWith('/renamed.bin')) return { status: 200, headers: { etag: '"made"', 'content-length': '7' } };
+      if (request.method === 'HEAD' && request.path.endsWith('/renamed.bin')) return { status: 200, headers: { etag: '"made"', 'content-length': '7', ...encryptionEcho(request.headers) } };
       return serveObject(request);
     };
     const store = storeFor('s3', 'c');

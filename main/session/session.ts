@@ -6,11 +6,11 @@
 import { join } from 'node:path';
 import { CosyncError } from '../../app/result.js';
 import {
+  addressingFor,
   assertKeySafeTransport,
   cosEndpointForRegion,
-  cosRegionOfHost,
-  isCosHost,
   normalizePrefix,
+  parseDialect,
   parseEndpoint,
   parseSseMode,
   validateBucketName,
@@ -158,6 +158,8 @@ export interface TargetSettings {
   readonly key?: string | undefined;
   readonly 'kms-key-id'?: string | undefined;
   readonly 'path-style'?: boolean | undefined;
+  /** `cos` or `s3`; by default, COS for Tencent's hosts. */
+  readonly dialect?: string | undefined;
 }
 
 /** Builds and validates a Target from settings, before any I/O. */
@@ -167,7 +169,12 @@ export function targetFromSettings(values: TargetSettings, defaultSse: 'none' | 
     values.endpoint === undefined && values.region !== undefined
       ? cosEndpointForRegion(values.region)
       : parseEndpoint(requireOption(values.endpoint, 'endpoint URL', ' (or --region for Tencent COS, e.g. --region ap-guangzhou)'));
-  const dialect = isCosHost(endpoint.host) ? 'cos' : 's3';
+  const addressing = addressingFor(endpoint, {
+    region: values.region,
+    pathStyle: values['path-style'],
+    dialect: values.dialect === undefined ? undefined : parseDialect(values.dialect),
+  });
+  const { dialect } = addressing;
   const bucketName = requireOption(values.bucket, 'bucket NAME');
   const bucket = dialect === 'cos' ? validateCosBucketName(bucketName) : validateBucketName(bucketName);
   const sse = values.sse === undefined ? (values.key !== undefined ? 'c' : defaultSse) : parseSseMode(values.sse);
@@ -175,15 +182,12 @@ export function targetFromSettings(values: TargetSettings, defaultSse: 'none' | 
   if (sse !== 'c' && values.key !== undefined) throw new CosyncError('usage', `--key is only used with --sse c (got --sse ${sse})`);
   if (values['kms-key-id'] !== undefined && sse !== 'kms') throw new CosyncError('usage', '--kms-key-id is only used with --sse kms');
   assertKeySafeTransport(endpoint, sse);
-  const cosRegion = cosRegionOfHost(endpoint.host);
-  const isIpOrLocal = /^[\d.]+$|^\[|^localhost$/.test(endpoint.host);
   return {
     endpoint,
     bucket,
     prefix: normalizePrefix(values.prefix),
-    region: values.region ?? cosRegion ?? 'us-east-1',
-    // Virtual-hosted addressing needs DNS names; IP and localhost endpoints only work path-style.
-    pathStyle: values['path-style'] === true || isIpOrLocal,
+    region: addressing.region,
+    pathStyle: addressing.pathStyle,
     dialect,
     sse,
     keyName: values.key,

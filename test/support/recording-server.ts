@@ -32,6 +32,24 @@ const OBJECT_BODY = Buffer.from('hello');
 /** A test's answers: a response (possibly later, to hold a request in flight), or undefined for the usual one. */
 export type ResponseScript = (request: RecordedRequest) => ScriptedResponse | undefined | Promise<ScriptedResponse | undefined>;
 
+/**
+ * The encryption headers a real server answers a request with, in the request's own dialect: the
+ * SSE-C algorithm and key MD5, or the SSE-COS/SSE-KMS value (on writes), as S3 and COS echo them.
+ */
+export function encryptionEcho(headers: IncomingHttpHeaders): Record<string, string> {
+  const echo: Record<string, string> = {};
+  for (const prefix of ['x-amz', 'x-cos']) {
+    const md5 = headers[`${prefix}-server-side-encryption-customer-key-md5`];
+    if (typeof md5 === 'string') {
+      echo[`${prefix}-server-side-encryption-customer-algorithm`] = 'AES256';
+      echo[`${prefix}-server-side-encryption-customer-key-md5`] = md5;
+    }
+    const sse = headers[`${prefix}-server-side-encryption`];
+    if (typeof sse === 'string') echo[`${prefix}-server-side-encryption`] = sse;
+  }
+  return echo;
+}
+
 /** Starts the server on an ephemeral loopback port. */
 export async function startRecordingServer(
   extraHeaders: ResponseHeaders = () => ({}),
@@ -42,13 +60,7 @@ export async function startRecordingServer(
     // The usual answer: a minimal S3.
     const answer = (request: RecordedRequest, url: URL) => {
       const echo: Record<string, string> = {};
-      for (const prefix of ['x-amz', 'x-cos']) {
-        const md5 = incoming.headers[`${prefix}-server-side-encryption-customer-key-md5`];
-        if (typeof md5 === 'string') {
-          echo[`${prefix}-server-side-encryption-customer-algorithm`] = 'AES256';
-          echo[`${prefix}-server-side-encryption-customer-key-md5`] = md5;
-        }
-      }
+      Object.assign(echo, encryptionEcho(incoming.headers));
       const headers = { ...echo, ...extraHeaders(request) };
       const xml = (body: string) => {
         outgoing.writeHead(200, { 'content-type': 'application/xml', ...headers });
