@@ -16,7 +16,9 @@ import { allKeys, bucketDigests, folderConfig, folderDigests, RecordingLogger, s
 import { SseCustomerKey } from '../secrets/secret-values.js';
 
 const MiB = 1024 * 1024;
-const work = useWorkDir('sync');
+let dialectWork: () => string;
+/** The work folder of the dialect under test. */
+const work = (): string => dialectWork();
 let services: Services;
 /** The dialect under test, and its bucket (by its RGW name), set by inDialect for each block. */
 let access: StoreAccess;
@@ -30,7 +32,9 @@ beforeAll(() => {
 
 /** Runs the enclosing block's tests in a dialect, on a bucket of their own. */
 function inDialect(dialect: DialectName): void {
+  const blockWork = useWorkDir(`sync-${dialect}`);
   beforeAll(async () => {
+    dialectWork = blockWork;
     access = await storeAccess(services, dialect);
     bucket = await createBucket(services, `cosync-sync-${dialect}`);
   });
