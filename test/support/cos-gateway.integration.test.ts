@@ -87,11 +87,14 @@ describe('the COS gateway', () => {
     expect(await failure(wrongSecret.send(new ListObjectsCommand({ Bucket: cosBucket() })))).toEqual({ status: 403, code: 'SignatureDoesNotMatch' });
     const wrongRegion = sdkClient({ accessKeyId: access.accessKey, secretAccessKey: access.secretKey }, 'ap-beijing');
     expect(await failure(wrongRegion.send(new ListObjectsCommand({ Bucket: cosBucket() })))).toEqual({ status: 400, code: 'AuthorizationHeaderMalformed' });
+    // A client of its own: the SDK corrects its clock from the reply's Date after this error.
+    const skewed = sdkClient({ accessKeyId: access.accessKey, secretAccessKey: access.secretKey });
     gateway.setClockOffset(20 * 60_000);
     try {
-      expect(await failure(client.send(new ListObjectsCommand({ Bucket: cosBucket() })))).toEqual({ status: 403, code: 'RequestTimeTooSkewed' });
+      expect(await failure(skewed.send(new ListObjectsCommand({ Bucket: cosBucket() })))).toEqual({ status: 403, code: 'RequestTimeTooSkewed' });
     } finally {
       gateway.setClockOffset(0);
+      skewed.destroy();
     }
     wrongSecret.destroy();
     wrongRegion.destroy();
