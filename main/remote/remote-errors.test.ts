@@ -10,7 +10,7 @@ describe('key mismatch messages', () => {
     const error = toCosyncError(refusedHead, { ...base, recordedKeyFingerprint: () => 'RECORDED==' });
     expect(error.code).toBe('key-mismatch');
     expect(error.message).toBe(
-      'the server refused the SSE-C key for "a/b.jpg" in bucket "photos" (HTTP 400): this object was encrypted with key fingerprint RECORDED==; you supplied SUPPLIED== — use the key with fingerprint RECORDED== (`cosync key list` shows fingerprints)',
+      'the server refused the SSE-C key for "a/b.jpg" in bucket "photos" (HTTP 400 without a reason, as servers answer a HEAD whose SSE-C key does not match): this object was encrypted with key fingerprint RECORDED==; you supplied SUPPLIED== — use the key with fingerprint RECORDED== (`cosync key list` shows fingerprints)',
     );
   });
 
@@ -37,5 +37,27 @@ describe('key mismatch messages', () => {
     const error = toCosyncError({ name: 'NoSuchBucket', $metadata: { httpStatusCode: 404 } }, { ...base, recordedKeyFingerprint: () => String(++asked) });
     expect(error.code).toBe('bucket-not-found');
     expect(asked).toBe(0);
+  });
+
+  it('blames the key only when the server says the key was the problem (its error code or message)', () => {
+    // RGW's answer to a GET with another key (measured): InvalidArgument about the key's MD5.
+    const wrongKey = { name: 'InvalidArgument', message: 'The calculated MD5 hash of the key did not match the hash that was provided.', $metadata: { httpStatusCode: 400 } };
+    expect(toCosyncError(wrongKey, { ...base, operation: 'download' })).toMatchObject({ code: 'key-mismatch', message: /HTTP 400 InvalidArgument: The calculated MD5 hash of the key/ });
+    // A copy refused for its metadata directive (COS: "取其他值时返回 InvalidArgument", https://cloud.tencent.com/document/product/436/10881) is no key problem.
+    const badDirective = { name: 'InvalidArgument', message: 'x-cos-metadata-directive must be Copy or Replaced', $metadata: { httpStatusCode: 400 } };
+    const refused = toCosyncError(badDirective, { ...base, operation: 'server-side copy', recordedKeyFingerprint: () => 'SUPPLIED==' });
+    expect(refused.code).toBe('server');
+    expect(refused.message).toMatch(/server-side copy of "a\/b.jpg" in bucket "photos" failed: x-cos-metadata-directive must be Copy or Replaced \(HTTP 400\)/);
+    expect(refused.message).not.toMatch(/key/i);
+  });
+});
+
+describe('clock skew', () => {
+  it('tells the user their clock is off, by how much, and what to do', () => {
+    const skewed = { name: 'RequestTimeTooSkewed', message: 'The difference between the request time and the server time is too large.', $metadata: { httpStatusCode: 403 }, clockOffsetMs: 3_600_000 * 3 };
+    expect(toCosyncError(skewed, { ...base, operation: 'upload' })).toMatchObject({
+      code: 'clock-skewed',
+      message: /refused the upload because this computer's clock is off \(about 3 hours behind the server's\) \(RequestTimeTooSkewed\): set the clock right/,
+    });
   });
 });

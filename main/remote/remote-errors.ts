@@ -28,6 +28,25 @@ interface SdkLikeError {
   Code?: string;
   $metadata?: { httpStatusCode?: number };
   cause?: unknown;
+  /** Set by the store when a request was still refused as skewed after correcting the clock. */
+  clockOffsetMs?: number;
+}
+
+/**
+ * Words in an error code or message that say the SSE-C key itself was the problem: RGW's
+ * "The calculated MD5 hash of the key did not match…", "…Customer provided keys must provide…",
+ * S3's and COS's InvalidArgument/InvalidRequest texts about the customer key or its MD5
+ * (COS error codes, https://cloud.tencent.com/document/product/436/7730).
+ */
+const KEY_PROBLEM = /customer[- ]?(provided )?key|hash of the key|key[- ]?md5|encryption key|sse-?c\b|server[- ]side[- ]encryption/i;
+
+/**
+ * Whether a 4xx came without any reason: no error body (every HEAD, which has none), so the
+ * SDK could only say "Unknown"/"UnknownError" and the lean client "Http400".
+ */
+function givesNoReason(name: string, message: string | undefined, status: number): boolean {
+  const statusNames = ['', 'Unknown', `Http${status}`, 'BadRequest', 'Forbidden'];
+  return statusNames.includes(name) && (message === undefined || ['', 'UnknownError', `HTTP ${status}`, name].includes(message));
 }
 
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'ECONNRESET', 'EPIPE', 'TimeoutError']);
@@ -43,6 +62,13 @@ const TLS_CODES = new Set([
 /** The HTTP status of an SDK error, if any. */
 export function httpStatusOf(error: unknown): number | undefined {
   return (error as SdkLikeError | undefined)?.$metadata?.httpStatusCode;
+}
+
+/** A clock offset (the server's time minus ours) in words: "3 minutes behind", "2 hours ahead". */
+export function describeClockOffset(offsetMs: number): string {
+  const seconds = Math.round(Math.abs(offsetMs) / 1000);
+  const amount = seconds >= 7200 ? `${Math.round(seconds / 3600)} hours` : seconds >= 120 ? `${Math.round(seconds / 60)} minutes` : `${seconds} seconds`;
+  return `${amount} ${offsetMs > 0 ? 'behind' : 'ahead'}`;
 }
 
 /** Why a key was refused, in terms of fingerprints when cosync knows which key wrote the object. */
@@ -106,13 +132,30 @@ export function toCosyncError(error: unknown, context: ErrorContext): CosyncErro
       return new CosyncError('unsupported', `${context.endpoint} does not support ${context.operation} of ${where} (NotImplemented)`);
     case 'AccessDenied':
       return new CosyncError('access-denied', `access denied to ${where} at ${context.endpoint}: the credentials lack permission for ${context.operation}`);
+    case 'PathStyleDomainForbidden':
+      return new CosyncError(
+        'usage',
+        `${context.endpoint} refuses path-style requests for this bucket (PathStyleDomainForbidden: COS buckets created since 2024-01-01 take virtual-hosted requests only, https://cloud.tencent.com/document/product/436/102489): remove --path-style`,
+      );
+    case 'RequestTimeTooSkewed':
+      return new CosyncError(
+        'clock-skewed',
+        `${context.endpoint} refused the ${context.operation} because this computer's clock is off${sdk.clockOffsetMs === undefined ? '' : ` (about ${describeClockOffset(sdk.clockOffsetMs)} the server's)`} (RequestTimeTooSkewed): set the clock right — turn on automatic time (NTP) — and try again`,
+      );
     default:
       break;
   }
-  if (context.sentCustomerKey === true && context.key !== undefined && (status === 400 || status === 403)) {
-    return new CosyncError('key-mismatch', `the server refused the SSE-C key for ${where} (HTTP ${status}): ${describeRefusedKey(context)}`);
+  // A 400 or 403 on an SSE-C request is a key problem only when the server says so (its error
+  // code or message) — or says nothing at all (HEAD): a refused copy directive or storage class
+  // is not a key problem, and blaming the key would send the user after the wrong thing.
+  const serverSays = sdk.message !== undefined && sdk.message !== 'UnknownError' ? `${name}: ${sdk.message}` : name;
+  const noReason = status !== undefined && givesNoReason(name, sdk.message, status);
+  const aboutKey = KEY_PROBLEM.test(`${name} ${sdk.message ?? ''}`);
+  if (context.sentCustomerKey === true && context.key !== undefined && (status === 400 || status === 403) && (aboutKey || noReason)) {
+    const reason = noReason ? `HTTP ${status} without a reason, as servers answer a HEAD whose SSE-C key does not match` : `HTTP ${status} ${serverSays}`;
+    return new CosyncError('key-mismatch', `the server refused the SSE-C key for ${where} (${reason}): ${describeRefusedKey(context)}`);
   }
-  if (context.sentCustomerKey !== true && context.key !== undefined && status === 400 && /^(get|head|download|restore)/i.test(context.operation)) {
+  if (context.sentCustomerKey !== true && context.key !== undefined && status === 400 && (aboutKey || noReason) && /^(get|head|download|restore)/i.test(context.operation)) {
     const recorded = context.recordedKeyFingerprint?.();
     return new CosyncError(
       'key-mismatch',
@@ -126,7 +169,7 @@ export function toCosyncError(error: unknown, context: ErrorContext): CosyncErro
       ? new CosyncError('bucket-not-found', `bucket ${JSON.stringify(context.bucket)} does not exist at ${context.endpoint}`)
       : new CosyncError('object-not-found', `object ${where} does not exist`);
   }
-  if (status === 403) return new CosyncError('access-denied', `access denied to ${where} at ${context.endpoint} (HTTP 403)`);
+  if (status === 403) return new CosyncError('access-denied', `access denied to ${where} at ${context.endpoint} (HTTP 403${noReason ? '' : ` ${serverSays}`})`);
   if (status === 501) return new CosyncError('unsupported', `${context.endpoint} does not support ${context.operation} of ${where} (HTTP 501)`);
   if (status !== undefined && status >= 500) {
     return new CosyncError('server', `${context.endpoint} failed during ${context.operation} of ${where} (HTTP ${status} ${name}); try again later`);

@@ -145,6 +145,11 @@ export interface RemoteStore {
     },
     options?: CallOptions,
   ): Promise<{ etag: string }>;
+  /**
+   * Whether this store promises that the object's ETag is made of MD5s of its content (one MD5,
+   * or the MD5 of the part MD5s for multipart objects), so that a mismatch proves corruption.
+   */
+  etagIsContentMd5(details: RemoteObjectDetails, encryption: ObjectEncryption): boolean;
   /** Releases connections. */
   close(): void;
 }

@@ -20,7 +20,7 @@ import { assertKeySafeTransport, cosCopySourceHost } from '../../app/target.js';
 import type { StoreCredentials } from '../secrets/secret-values.js';
 import { toCosRequestHeaders, useCosDialect } from './cos-dialect.js';
 import { LeanPutClient, xmlBlocks, xmlText } from './lean-put.js';
-import { httpStatusOf, toCosyncError, type ErrorContext } from './remote-errors.js';
+import { describeClockOffset, httpStatusOf, toCosyncError, type ErrorContext } from './remote-errors.js';
 import { clockSkewOf, withRetry, type RetryPolicy } from './retry.js';
 import type {
   CallOptions,
@@ -49,8 +49,6 @@ export interface S3StoreOptions {
    * refused SSE-C key is reported with both fingerprints; asked only after a key was refused.
    */
   readonly recordedKeyFingerprint?: (objectKey: string) => string | undefined;
-  /** Told once when the server's clock and this machine's differ (RequestTimeTooSkewed), e.g. to log it. */
-  readonly onClockSkew?: (offsetMs: number) => void;
 }
 
 type SsecParams = { SSECustomerAlgorithm?: string; SSECustomerKey?: string };
@@ -252,7 +250,7 @@ export class S3RemoteStore implements RemoteStore {
       this.#lean.clockOffsetMs = offsetMs;
       const client = await this.#client;
       if (client !== undefined) client.config.systemClockOffset = offsetMs;
-      this.#options.onClockSkew?.(offsetMs);
+      this.#options.onRetry?.(operation, 1, `this computer's clock is ${describeClockOffset(offsetMs)} the server's (it answered RequestTimeTooSkewed): signing with the server's time instead; set this computer's clock right (automatic time / NTP)`, 0);
       try {
         return await attempt();
       } catch (second) {
@@ -669,6 +667,19 @@ export class S3RemoteStore implements RemoteStore {
       this.context('delete', key),
       options.signal,
     );
+  }
+
+  /**
+   * S3 makes ETags of content MD5s for plain and SSE-S3 objects, not for SSE-C or SSE-KMS ones
+   * (AWS "Checking object integrity", Object.ETag in the S3 API reference). COS says its ETag
+   * is not necessarily the MD5 and differs for encrypted objects, recommending CRC-64 instead
+   * (Common Response Headers, https://cloud.tencent.com/document/product/436/7729): only
+   * unencrypted objects qualify there.
+   */
+  etagIsContentMd5(details: RemoteObjectDetails, encryption: ObjectEncryption): boolean {
+    if (encryption.mode === 'c' || encryption.mode === 'kms' || details.keyFingerprint !== undefined) return false;
+    if (this.target.dialect === 'cos') return encryption.mode === 'none' && details.serverSideEncryption === undefined;
+    return details.serverSideEncryption === undefined || details.serverSideEncryption === 'AES256';
   }
 
   close(): void {

@@ -22,6 +22,9 @@
  *   the new digest.
  * - A multipart copy never carries metadata over: Create gets the source's metadata, with
  *   cosync-part-bytes set to the copy's own part size (restores check the multipart ETag by it).
+ * - Every copy keeps the source's storage class: a copy without one is STANDARD on COS and S3
+ *   (PUT Object - Copy, https://cloud.tencent.com/document/product/436/10881), so a rename or a
+ *   trash move would otherwise move an archived or infrequent-access object back to STANDARD.
  * - A copy onto itself (key rotation) replaces the object only at Complete, after every part has
  *   been read, and never when a check failed.
  */
@@ -99,7 +102,7 @@ export async function copyObjectWithFallback(
       } else {
         // S3 copies an object onto itself (key rotation) only when the request replaces its metadata — with the same metadata here.
         const metadata = sourceKey === destinationKey ? source.metadata : undefined;
-        await store.copyObject(sourceKey, destinationKey, { ...encryption, metadata }, { signal });
+        await store.copyObject(sourceKey, destinationKey, { ...encryption, metadata, storageClass: source.storageClass }, { signal });
       }
       return 'server-side';
     } catch (error) {
@@ -148,7 +151,7 @@ async function streamObject(job: CopyJob, plan: UploadPlan): Promise<void> {
     const md5 = createHash('md5').update(bytes).digest();
     checkSourceDigest(job, md5);
     metadata[METADATA.digest] = contentDigest(md5, customerKeyOf(encryption.destination));
-    await store.putObject(destinationKey, throttledBody(bufferBody(bytes), job.bandwidth), { contentMd5: md5.toString('base64'), metadata, encryption: encryption.destination }, { signal: job.signal });
+    await store.putObject(destinationKey, throttledBody(bufferBody(bytes), job.bandwidth), { contentMd5: md5.toString('base64'), metadata, encryption: encryption.destination, storageClass: job.source.storageClass }, { signal: job.signal });
     return;
   }
 
@@ -195,7 +198,7 @@ async function viaMultipartUpload(
   beforeComplete: () => void = () => undefined,
 ): Promise<void> {
   const { store, sourceKey, destinationKey, encryption, signal } = job;
-  const uploadId = await store.createMultipartUpload(destinationKey, { metadata, encryption: encryption.destination }, { signal });
+  const uploadId = await store.createMultipartUpload(destinationKey, { metadata, encryption: encryption.destination, storageClass: job.source.storageClass }, { signal });
   try {
     const etags = new Array<string>(plan.partCount);
     await runParts(job.queue, missingParts(plan.partCount, new Set()), signal, async (partNumber, partSignal) => {

@@ -26,7 +26,7 @@ import { contentDigest, METADATA, multipartEtag, PartHasher } from './content-di
 import { missingParts, runParts } from './run-parts.js';
 
 /** How a restored file was checked. */
-export type Verification = 'digest' | 'etag' | 'size-only';
+export type Verification = 'digest' | 'crc64' | 'etag' | 'size-only';
 
 /** What happened to one object. */
 export type DownloadOutcome =
@@ -73,12 +73,19 @@ function partBytesFor(details: RemoteObjectDetails): number {
   return Number.isSafeInteger(fromMetadata) && fromMetadata > 0 ? fromMetadata : Math.max(details.sizeBytes, 1);
 }
 
-/** Checks hashes of the received bytes against what the object says about itself. */
-function verify(key: string, details: RemoteObjectDetails, hashes: Hashes, encryption: ObjectEncryption): Verification {
+/**
+ * Checks hashes of the received bytes against what the object says about itself: the size, the
+ * server's CRC-64 (COS), the digest cosync recorded at upload; and the ETag only where the store
+ * promises it is made of content MD5s (`etagIsContentMd5`: never for SSE-C or SSE-KMS objects, nor
+ * for any encrypted object on COS) — and not once the CRC-64 has matched, which COS recommends
+ * over the ETag (https://cloud.tencent.com/document/product/436/7729).
+ */
+function verify(key: string, details: RemoteObjectDetails, hashes: Hashes, encryption: ObjectEncryption, etagIsContentMd5: boolean): Verification {
   if (hashes.sizeBytes !== details.sizeBytes) {
     throw new CosyncError('integrity', `${JSON.stringify(key)}: received ${hashes.sizeBytes} bytes but the object has ${details.sizeBytes}`);
   }
-  if (details.crc64 !== undefined && hashes.crc64 !== undefined && details.crc64 !== hashes.crc64.toString()) {
+  const crc64Checked = details.crc64 !== undefined && hashes.crc64 !== undefined;
+  if (crc64Checked && details.crc64 !== hashes.crc64?.toString()) {
     throw new CosyncError('integrity', `${JSON.stringify(key)}: the downloaded content's CRC-64 (${hashes.crc64}) differs from the server's (${details.crc64})`);
   }
   const customerKey = encryption.mode === 'c' ? encryption.key : undefined;
@@ -92,17 +99,17 @@ function verify(key: string, details: RemoteObjectDetails, hashes: Hashes, encry
     }
     return 'digest';
   }
+  if (crc64Checked) return 'crc64';
+  if (!etagIsContentMd5) return 'size-only';
   const etag = details.etag ?? '';
   const uploadedByCosync = details.metadata[METADATA.partBytes] !== undefined;
   if (/^[0-9a-f]{32}-\d+$/.test(etag)) {
     if (multipartEtag(hashes.partMd5s) === etag) return 'etag';
-    // With SSE-C, part ETags need not be content MD5s (AWS), so a mismatch proves nothing there.
-    if (uploadedByCosync && customerKey === undefined) {
-      throw new CosyncError('integrity', `${JSON.stringify(key)}: the downloaded content does not match the object's multipart ETag`);
-    }
+    // Only cosync's own uploads have parts of the size recorded beside them: another tool's parts give another ETag.
+    if (uploadedByCosync) throw new CosyncError('integrity', `${JSON.stringify(key)}: the downloaded content does not match the object's multipart ETag`);
     return 'size-only';
   }
-  if (/^[0-9a-f]{32}$/.test(etag) && customerKey === undefined && encryption.mode !== 'kms' && hashes.md5 !== undefined) {
+  if (/^[0-9a-f]{32}$/.test(etag) && hashes.md5 !== undefined) {
     if (hashes.md5.toString('hex') === etag) return 'etag';
     throw new CosyncError('integrity', `${JSON.stringify(key)}: the downloaded content does not match the object's ETag`);
   }
@@ -156,7 +163,7 @@ export async function downloadFile(
     : { ...(await downloadStream(key, destination, encryption, context, observer)), resumedParts: 0 };
 
   try {
-    const verification = verify(key, details, hashes, encryption);
+    const verification = verify(key, details, hashes, encryption, context.store.etagIsContentMd5(details, encryption));
     if (existing !== undefined) {
       const local = await hashLocalFile(destination, partBytesFor(details));
       const same = hashes.md5 !== undefined ? local.md5?.equals(hashes.md5) === true : multipartEtag(local.partMd5s) === multipartEtag(hashes.partMd5s);

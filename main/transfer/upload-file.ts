@@ -289,6 +289,11 @@ export async function uploadFile(
           { signal },
         );
         checkEchoedKey(encryption, response.keyFingerprint, key);
+        // COS returns each part's CRC-64 on Upload Part (https://cloud.tencent.com/document/product/436/40334):
+        // a damaged part is found as it completes, not only after Complete; unrecorded, it is sent again on the next attempt.
+        if (response.crc64 !== undefined && range.crc64 !== undefined && response.crc64 !== range.crc64.toString()) {
+          throw new CosyncError('integrity', `the server's CRC-64 of part ${partNumber} of ${JSON.stringify(key)} (${response.crc64}) differs from the local file's (${range.crc64}); the part will be sent again`);
+        }
         const record: PartRecord = { partNumber, etag: response.etag, md5Hex: range.md5.toString('hex') };
         // The part counts only once the journal has it: a crash after this line never re-sends it.
         context.journal.recordPart(uploadId, record);
