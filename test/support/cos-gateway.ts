@@ -13,8 +13,8 @@
  * Where COS's documents leave room, the gateway takes the pessimistic reading (the one that
  * breaks a client relying on S3 habits). What follows which document:
  * - Addresses: `BUCKET-APPID.cos.REGION.myqcloud.com`, SigV4 region = REGION
- *   (https://www.tencentcloud.com/document/product/436/7749, PUT Object's request line; and
- *   "Accessing COS with AWS S3 SDK", https://www.tencentcloud.com/document/product/436/32537).
+ *   (https://www.tencentcloud.com/document/product/436/7749, PUT Object's request line; COS's
+ *   docs list "Accessing COS with AWS S3 SDK" among their practices: SigV4 is accepted).
  *   Path-style requests on `cos.REGION.myqcloud.com` are refused with PathStyleDomainForbidden,
  *   as for buckets created since 2024-01-01 (unless `allowPathStyle`).
  * - Errors: `<Error><Code/><Message/><Resource/><RequestId/><TraceId/></Error>` and the codes of
@@ -28,9 +28,9 @@
  *   436/7749; the common request headers, 436/7728: mandatory for PUT and POST with a body).
  *   COS documents no dedicated code, so a missing one gets 400 InvalidArgument.
  * - Listing: GET Bucket (List Objects) pages by `marker` only, at most 1,000 keys
- *   (https://www.tencentcloud.com/document/product/436/7734); none of Tencent's SDKs sends
- *   `list-type` (cos-nodejs-sdk-v5 sdk/base.js getBucket: prefix, delimiter, marker, max-keys,
- *   encoding-type). Here `list-type`, `continuation-token` and `start-after` are ignored and the
+ *   (https://cloud.tencent.com/document/product/436/7734, English 436/30614: the parameters are
+ *   prefix, delimiter, encoding-type, marker, max-keys; "IsTruncated 为 true，同时会附加一个
+ *   NextMarker"). Here `list-type`, `continuation-token` and `start-after` are ignored and the
  *   reply is a v1 listing with `NextMarker` whenever it is truncated.
  * - PUT Object - Copy (https://www.tencentcloud.com/document/api/436/10881): the source is
  *   `x-cos-copy-source: BUCKET-APPID.cos.REGION.myqcloud.com/KEY`; `x-cos-metadata-directive` is
@@ -38,15 +38,17 @@
  *   copy onto itself needs `Replaced`; the copy is STANDARD and unencrypted unless the request
  *   names a storage class and SSE.
  * - CRC-64: `x-cos-hash-crc64ecma` (CRC-64/XZ of the plaintext, decimal) on PUT Object, Upload
- *   Part, Complete, HEAD and GET (https://www.tencentcloud.com/document/product/436/34078, data
- *   verification; cos-go-sdk-v5 object.go checks it on Put and Complete). Complete's value is the
- *   parts' CRCs combined, or computed from the stored object when a part's is unknown.
- * - ETags of SSE-COS and SSE-KMS objects are not the MD5 of the content (COS: "ETag … 不一定是
- *   对象内容的 MD5", 436/7729 HEAD Object; it recommends CRC-64 instead). The gateway gives such
+ *   Part, Complete, HEAD and GET (COS's SDK pages read it from PUT's response, e.g. the Node.js
+ *   SDK page https://www.tencentcloud.com/zh/document/product/436/43323; the Go SDK page 436/44906
+ *   says the SDK checks it). Complete's value is the parts' CRCs combined, or computed from the
+ *   stored object when a part's is unknown.
+ * - ETags of SSE-COS and SSE-KMS objects are not the MD5 of the content (the issue's reading
+ *   of COS's documents, which recommend CRC-64 for integrity instead). The gateway gives such
  *   objects an ETag that is a 32-hex-digit value unrelated to the MD5 (the treacherous case).
  * - Archived objects (ARCHIVE, DEEP_ARCHIVE): GET answers 403 InvalidObjectState until POST
- *   Object restore (https://www.tencentcloud.com/document/product/436/12633) has finished; HEAD
- *   shows `x-cos-storage-class` and `x-cos-restore`.
+ *   Object restore (https://intl.cloud.tencent.com/document/product/436/12633) has finished; HEAD
+ *   (436/7745) shows `x-cos-storage-class` and `x-cos-restore`. The code InvalidObjectState
+ *   follows S3; COS's page was not checked for it.
  * - Temporary keys: requests signed with an STS key carry `x-cos-security-token`; an expired
  *   token gets 400 ExpiredToken (436/7730).
  * - Clock skew: a request dated more than 15 minutes off gets 403 RequestTimeTooSkewed, and every
