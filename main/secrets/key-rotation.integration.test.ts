@@ -12,16 +12,19 @@ import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useWorkDir, writeRandomFile } from '../../test/support/files.js';
-import { createBucket, listKeys, onJsonEvents, rawClient, readObject, requireServices, runCosync, spawnCosync, uniqueName, type RunResult, type Services } from '../../test/support/services.js';
+import { createBucket, DIALECTS, listKeys, onJsonEvents, rawClient, readObject, requireServices, runCosync, spawnCosync, storeAccess, uniqueName, type RunResult, type Services, type StoreAccess } from '../../test/support/services.js';
 import { bucketDigests, folderConfig, folderDigests } from '../../test/support/sync.js';
 import { contentDigest } from '../transfer/content-digest.js';
 import { readKit } from './recovery-kit.js';
 import type { SseCustomerKey } from './secret-values.js';
 
 const MiB = 1024 * 1024;
-const work = useWorkDir('rotate');
 let services: Services;
+/** The dialect under test, its bucket (RGW name) and work folder: set for each dialect's block. */
+let access: StoreAccess;
 let bucket: string;
+let dialectWork: () => string;
+const work = (): string => dialectWork();
 let configDir: string;
 const env: Record<string, string> = {};
 /** Everything cosync printed, for the leak scan. */
@@ -91,7 +94,7 @@ async function etags(prefix: string): Promise<Map<string, string>> {
 }
 
 async function addFolder(root: string, prefix: string, keyName: string, extra: string[] = []): Promise<string> {
-  const added = await expectOk(['folder', 'add', root, '--endpoint', services.httpsEndpoint, '--bucket', bucket, '--prefix', prefix, '--key', keyName, '--json', ...extra]);
+  const added = await expectOk(['folder', 'add', root, ...access.targetArgs(bucket), '--prefix', prefix, '--key', keyName, '--json', ...extra]);
   return (JSON.parse(added.stdout) as { id: string }).id;
 }
 
@@ -104,16 +107,23 @@ async function filesUnder(dir: string): Promise<string[]> {
   return entries.filter((entry) => entry.isFile()).map((entry) => join(entry.parentPath, entry.name));
 }
 
-beforeAll(async () => {
+beforeAll(() => {
   services = requireServices();
-  bucket = await createBucket(services, 'cosync-rotate');
-  configDir = join(work(), 'config');
-  env.COSYNC_SECRET_ID = services.accessKey;
-  env.COSYNC_SECRET_KEY = services.secretKey;
 });
 afterAll(() => headClient?.destroy());
 
-describe('cosync key rotate on RGW', () => {
+describe.each(DIALECTS)('cosync key rotate on RGW (%s dialect)', (dialect) => {
+  const blockWork = useWorkDir(`rotate-${dialect}`);
+  beforeAll(async () => {
+    dialectWork = blockWork;
+    access = await storeAccess(services, dialect);
+    bucket = await createBucket(services, 'cosync-rotate');
+    configDir = join(work(), 'config');
+    Object.assign(env, access.env);
+    outputs.length = 0;
+    allKeys.length = 0;
+  });
+
   it('re-encrypts every object (conflict copies and trash too): the old key reads nothing, the new key everything, sync has nothing to do', async () => {
     const keyName = uniqueName('rot');
     await expectOk(['key', 'generate', keyName]);
@@ -178,9 +188,9 @@ describe('cosync key rotate on RGW', () => {
       await expect(readObject(services, bucket, key, Buffer.from(oldKey.revealBytes())), key).rejects.toMatchObject({ $metadata: { httpStatusCode: 400 } });
       expect(await headStatus(key, newKey), `${key} with the new key`).toBe(200);
     }
-    const folder = folderConfig(services, { id, localPath: root, bucket, prefix: 'docs/' });
+    const folder = folderConfig(access, { id, localPath: root, bucket, prefix: 'docs/' });
     const local = await folderDigests(root);
-    expect(await bucketDigests(services, folder, [...local.keys()], newKey)).toEqual(local);
+    expect(await bucketDigests(access, folder, [...local.keys()], newKey)).toEqual(local);
     expect((await readObject(services, bucket, conflictKey, Buffer.from(newKey.revealBytes()))).equals(theirs)).toBe(true);
     expect((await readObject(services, bucket, trashKey, Buffer.from(newKey.revealBytes()))).equals(gone)).toBe(true);
     expect((await readObject(services, bucket, 'docs/plain-note.txt')).toString()).toBe('not encrypted');
@@ -194,7 +204,7 @@ describe('cosync key rotate on RGW', () => {
     expect(small['cosync-digest']).not.toBe(metadataBefore.small['cosync-digest']);
     expect(await metadataOf('docs/big.bin', newKey)).toEqual({ ...metadataBefore.big, 'cosync-part-bytes': String(6 * MiB) });
     const restoreTo = join(work(), 'docs-restored');
-    const restored = await expectOk(['restore', '--endpoint', services.httpsEndpoint, '--bucket', bucket, '--prefix', 'docs/sub', '--to', restoreTo, '--key', keyName]);
+    const restored = await expectOk(['restore', ...access.targetArgs(bucket), '--prefix', 'docs/sub', '--to', restoreTo, '--key', keyName]);
     expect(restored.stdout).toMatch(/restored .*b\.txt .*verified by digest/);
     expect((await readFile(join(restoreTo, 'b.txt'))).equals(await readFile(join(root, 'sub', 'b.txt')))).toBe(true);
 
@@ -282,9 +292,9 @@ describe('cosync key rotate on RGW', () => {
     expect(resumed.stdout).toMatch(new RegExp(`${151 - underNewKey} objects re-encrypted now, ${underNewKey} by an earlier run`));
 
     for (const key of objects) expect(await headStatus(key, oldKey), key).toBe(400);
-    const folder = folderConfig(services, { id, localPath: root, bucket, prefix: 'many/' });
+    const folder = folderConfig(access, { id, localPath: root, bucket, prefix: 'many/' });
     const local = await folderDigests(root);
-    expect(await bucketDigests(services, folder, [...local.keys()], newKey)).toEqual(local);
+    expect(await bucketDigests(access, folder, [...local.keys()], newKey)).toEqual(local);
     const listedAfter = (await expectOk(['key', 'list'])).stdout;
     expect(listedAfter).toContain(`${keyName}\t${newKey.fingerprint}\n`);
     expect(listedAfter).not.toContain(`${keyName}.rotating`);

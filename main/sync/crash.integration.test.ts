@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NO_FAULTS, startFaultProxy, type ProxiedRequest } from '../../test/support/fault-proxy.js';
 import { useWorkDir, writeRandomFile } from '../../test/support/files.js';
-import { createBucket, requireServices, runCosync, spawnCosync, uniqueName, type Services } from '../../test/support/services.js';
+import { createBucket, requireServices, runCosync, spawnCosync, storeAccess, uniqueName, type Services } from '../../test/support/services.js';
 import { seededRandom } from '../../test/support/random.js';
 import { allKeys, bucketDigests, folderConfig, folderDigests } from '../../test/support/sync.js';
 import type { SseCustomerKey } from '../secrets/secret-values.js';
@@ -221,13 +221,15 @@ describe(`crash simulation (seed ${SEED}, ${ROUNDS} rounds)`, () => {
 
     const final = await run(syncArgs, 300_000);
     expect(final.code, `${context}: ${final.stderr}`).toBe(0);
-    const folder = folderConfig(services, { id: folderId, localPath: root, bucket, prefix: 'crash/' });
+    // Checked straight on RGW, not through the proxy.
+    const access = await storeAccess(services, 's3');
+    const folder = folderConfig(access, { id: folderId, localPath: root, bucket, prefix: 'crash/' });
     const local = await folderDigests(root);
     const key = await keyFromKeychain(keyName, configDir);
-    const withKey = await bucketDigests(services, folder, [...local.keys()], key);
+    const withKey = await bucketDigests(access, folder, [...local.keys()], key);
     for (const [path, digest] of local) expect(withKey.get(path), `${context}: ${path}`).toBe(digest);
     // Mirror: nothing of ours beyond the folder (no leftovers of renames or deletions, no half uploads).
-    expect(await allKeys(services, folder), context).toEqual([...local.keys()].map((path) => `crash/${path}`).sort());
+    expect(await allKeys(access, folder), context).toEqual([...local.keys()].map((path) => `crash/${path}`).sort());
     const status = await run(['status', '--json']);
     const [report] = JSON.parse(status.stdout) as Array<{ counts: { synced: number; pending: number; error: number } }>;
     expect(report?.counts, context).toEqual({ synced: local.size, pending: 0, error: 0 });

@@ -5,11 +5,11 @@
  */
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
-import { readdir, readFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, expect, it } from 'vitest';
 import { useWorkDir, writeRandomFile } from '../../test/support/files.js';
-import { createBucket, onJsonEvents, requireServices, runCosync, spawnCosync, uniqueName, type Services } from '../../test/support/services.js';
+import { createBucket, DIALECTS, onJsonEvents, requireServices, runCosync, spawnCosync, storeAccess, uniqueName, type Services } from '../../test/support/services.js';
 
 const MiB = 1024 * 1024;
 let services: Services;
@@ -23,21 +23,23 @@ async function sha256File(path: string): Promise<string> {
   return createHash('sha256').update(await readFile(path)).digest('hex');
 }
 
-it('resumes a killed restore of a 160 MiB SSE-C object, fetching only the missing ranges', async () => {
-  const work = workDir();
+it.each(DIALECTS)('resumes a killed restore of a 160 MiB SSE-C object, fetching only the missing ranges (%s dialect)', async (dialect) => {
+  const access = await storeAccess(services, dialect);
+  const work = join(workDir(), dialect);
+  await mkdir(work, { recursive: true });
   const configDir = join(work, 'config');
   const bucket = await createBucket(services);
   const keyName = uniqueName('restore');
   expect((await runCosync(['key', 'generate', keyName], { configDir, services })).code).toBe(0);
-  const env = { COSYNC_SECRET_ID: services.accessKey, COSYNC_SECRET_KEY: services.secretKey };
+  const env = access.env;
 
   const source = join(work, 'big.bin');
   const sha256 = await writeRandomFile(source, 160 * MiB);
-  const upload = await runCosync(['backup', source, '--endpoint', services.httpsEndpoint, '--bucket', bucket, '--prefix', 'r', '--key', keyName, '--part-size', '8'], { configDir, services, env });
+  const upload = await runCosync(['backup', source, ...access.targetArgs(bucket), '--prefix', 'r', '--key', keyName, '--part-size', '8'], { configDir, services, env });
   expect(upload.code, upload.stderr).toBe(0);
 
   const target = join(work, 'restored');
-  const args = ['restore', '--endpoint', services.httpsEndpoint, '--bucket', bucket, '--prefix', 'r', '--to', target, '--key', keyName, '--concurrency', '4', '--json'];
+  const args = ['restore', ...access.targetArgs(bucket), '--prefix', 'r', '--to', target, '--key', keyName, '--concurrency', '4', '--json'];
   const child = spawnCosync(args, { configDir, services, env });
   onJsonEvents(child, (event) => {
     if (event.type === 'file-progress' && (event.bytesDone ?? 0) >= 60 * MiB && child.exitCode === null) child.kill('SIGKILL');

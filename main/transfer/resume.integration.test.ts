@@ -5,12 +5,12 @@
  */
 import { ListMultipartUploadsCommand, ListPartsCommand } from '@aws-sdk/client-s3';
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { beforeAll, expect, it } from 'vitest';
 import { useWorkDir, writeRandomFile } from '../../test/support/files.js';
-import { createBucket, onJsonEvents, rawClient, readObject, requireServices, runCosync, spawnCosync, uniqueName, type Services } from '../../test/support/services.js';
+import { createBucket, DIALECTS, onJsonEvents, rawClient, readObject, requireServices, runCosync, spawnCosync, storeAccess, uniqueName, type Services } from '../../test/support/services.js';
 
 const MiB = 1024 * 1024;
 const PART_MIB = 8;
@@ -22,8 +22,10 @@ beforeAll(() => {
   services = requireServices();
 });
 
-it('resumes a 200 MiB SSE-C upload after kill -9, re-sending at most the parts in flight', async () => {
-  const work = workDir();
+it.each(DIALECTS)('resumes a 200 MiB SSE-C upload after kill -9, re-sending at most the parts in flight (%s dialect)', async (dialect) => {
+  const access = await storeAccess(services, dialect);
+  const work = join(workDir(), dialect);
+  await mkdir(work, { recursive: true });
   const configDir = join(work, 'config');
   const bucket = await createBucket(services);
   const keyName = uniqueName('resume');
@@ -35,8 +37,8 @@ it('resumes a 200 MiB SSE-C upload after kill -9, re-sending at most the parts i
   const file = join(work, 'big.bin');
   const sha256 = await writeRandomFile(file, 200 * MiB);
   const partCount = Math.ceil(200 / PART_MIB);
-  const args = ['backup', file, '--endpoint', services.httpsEndpoint, '--bucket', bucket, '--key', keyName, '--part-size', String(PART_MIB), '--concurrency', String(CONCURRENCY), '--json'];
-  const env = { COSYNC_SECRET_ID: services.accessKey, COSYNC_SECRET_KEY: services.secretKey };
+  const args = ['backup', file, ...access.targetArgs(bucket), '--key', keyName, '--part-size', String(PART_MIB), '--concurrency', String(CONCURRENCY), '--json'];
+  const env = access.env;
 
   // First run: kill -9 once a third of the parts are committed.
   const child = spawnCosync(args, { configDir, services, env });

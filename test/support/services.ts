@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Agent as HttpsAgent } from 'node:https';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { startCosGateway, type CosGateway } from './cos-gateway.js';
 
 /** The running services. */
 export interface Services {
@@ -36,6 +37,87 @@ export function requireServices(): Services {
     secretKey: env.COSYNC_TEST_S3_SECRET_KEY as string,
     caFile: env.COSYNC_TEST_CA as string,
     dbusAddress: env.DBUS_SESSION_BUS_ADDRESS as string,
+  };
+}
+
+/** The two wire dialects the integration suites run in: S3 straight to RGW, COS through the gateway. */
+export type DialectName = 's3' | 'cos';
+export const DIALECTS: ReadonlyArray<DialectName> = ['s3', 'cos'];
+
+/**
+ * How cosync reaches the test store in one dialect. Buckets are created and checked on RGW by
+ * their RGW names (rawClient, readObject, listKeys): independent of the dialect under test.
+ */
+export interface StoreAccess {
+  readonly dialect: DialectName;
+  readonly services: Services;
+  /** The endpoint cosync is given: RGW's HTTPS endpoint, or `https://cos.REGION.myqcloud.com:PORT`. */
+  readonly endpoint: string;
+  /** The SigV4 region: us-east-1 for RGW, the COS region from the host. */
+  readonly region: string;
+  readonly pathStyle: boolean;
+  readonly accessKey: string;
+  readonly secretKey: string;
+  /** cosync's name of an RGW bucket (COS: NAME-APPID). */
+  bucketName(rgwBucket: string): string;
+  /** The RGW bucket behind a name cosync uses. */
+  rgwBucket(bucketName: string): string;
+  /** `--endpoint ENDPOINT --bucket NAME` for the CLI. */
+  targetArgs(rgwBucket: string): string[];
+  /** The environment a cosync process needs: credentials, and for COS the host-name resolution. */
+  readonly env: Readonly<Record<string, string>>;
+  /** The COS gateway (its knobs), in the COS dialect. */
+  readonly gateway: CosGateway | undefined;
+}
+
+let gatewayStarted: Promise<CosGateway> | undefined;
+
+/** The COS gateway of this test process, started on first use in front of RGW. */
+export function cosGateway(services: Services): Promise<CosGateway> {
+  gatewayStarted ??= startCosGateway({ rgwEndpoint: services.httpsEndpoint, rgwAccessKey: services.accessKey, rgwSecretKey: services.secretKey, caFile: services.caFile });
+  return gatewayStarted;
+}
+
+const COS_HOSTS_PRELOAD = new URL('./cos-hosts.mjs', import.meta.url).href;
+
+/** The test store in a dialect (COS starts this process's gateway). */
+export async function storeAccess(services: Services, dialect: DialectName): Promise<StoreAccess> {
+  if (dialect === 's3') {
+    return {
+      dialect,
+      services,
+      endpoint: services.httpsEndpoint,
+      region: 'us-east-1',
+      pathStyle: true,
+      accessKey: services.accessKey,
+      secretKey: services.secretKey,
+      bucketName: (rgwBucket) => rgwBucket,
+      rgwBucket: (bucketName) => bucketName,
+      targetArgs: (rgwBucket) => ['--endpoint', services.httpsEndpoint, '--bucket', rgwBucket],
+      env: { COSYNC_SECRET_ID: services.accessKey, COSYNC_SECRET_KEY: services.secretKey },
+      gateway: undefined,
+    };
+  }
+  const gateway = await cosGateway(services);
+  const suffix = `-${gateway.appId}`;
+  return {
+    dialect,
+    services,
+    endpoint: gateway.endpoint,
+    region: gateway.region,
+    pathStyle: false,
+    accessKey: gateway.secretId,
+    secretKey: gateway.secretKey,
+    bucketName: (rgwBucket) => gateway.cosBucket(rgwBucket),
+    rgwBucket: (bucketName) => (bucketName.endsWith(suffix) ? bucketName.slice(0, -suffix.length) : bucketName),
+    targetArgs: (rgwBucket) => ['--endpoint', gateway.endpoint, '--bucket', gateway.cosBucket(rgwBucket)],
+    env: {
+      COSYNC_SECRET_ID: gateway.secretId,
+      COSYNC_SECRET_KEY: gateway.secretKey,
+      // BUCKET-APPID.cos.REGION.myqcloud.com → 127.0.0.1 inside the cosync process (see cos-hosts.mjs).
+      NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import=${COS_HOSTS_PRELOAD}`.trim(),
+    },
+    gateway,
   };
 }
 

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DeletePolicy, SyncFolderConfig } from '../../app/sync-model.js';
-import { parseEndpoint } from '../../app/target.js';
+import { folderTarget } from '../../app/sync-model.js';
 import { Journal } from '../../main/journal/journal.js';
 import type { Logger, LogLevel } from '../../main/log/logger.js';
 import type { ObjectEncryption } from '../../main/remote/remote-store.js';
@@ -12,17 +12,18 @@ import { StoreCredentials, type SseCustomerKey } from '../../main/secrets/secret
 import { StatusTracker } from '../../main/sync/status-tracker.js';
 import { SyncEngine, type FolderRunOutcome } from '../../main/sync/sync-engine.js';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
-import { rawClient, type Services } from './services.js';
+import { listKeys, rawClient, type StoreAccess } from './services.js';
 
 const MiB = 1024 * 1024;
 
-export function folderConfig(services: Services, overrides: Partial<SyncFolderConfig> & { localPath: string; bucket: string }): SyncFolderConfig {
+/** A folder's config in the access's dialect; `bucket` is the RGW bucket. */
+export function folderConfig(access: StoreAccess, overrides: Partial<SyncFolderConfig> & { localPath: string; bucket: string }): SyncFolderConfig {
   return {
     id: 'test-folder',
-    endpoint: services.httpsEndpoint,
+    endpoint: access.endpoint,
     prefix: 'sync/',
     region: undefined,
-    pathStyle: true,
+    pathStyle: access.pathStyle,
     sse: 'c',
     keyName: 'test',
     kmsKeyId: undefined,
@@ -31,14 +32,13 @@ export function folderConfig(services: Services, overrides: Partial<SyncFolderCo
     paused: false,
     createdAt: new Date().toISOString(),
     ...overrides,
+    bucket: access.bucketName(overrides.bucket),
   };
 }
 
-export function storeFor(services: Services, folder: SyncFolderConfig): S3RemoteStore {
-  return new S3RemoteStore(
-    { endpoint: parseEndpoint(folder.endpoint), bucket: folder.bucket, prefix: folder.prefix, region: 'us-east-1', pathStyle: true, dialect: 's3', sse: folder.sse, keyName: folder.keyName, kmsKeyId: undefined },
-    new StoreCredentials(services.accessKey, services.secretKey),
-  );
+/** cosync's store for a folder, in the folder's dialect (COS by its host). */
+export function storeFor(access: StoreAccess, folder: SyncFolderConfig): S3RemoteStore {
+  return new S3RemoteStore(folderTarget(folder), new StoreCredentials(access.accessKey, access.secretKey));
 }
 
 /** A logger that remembers events (to count moves, uploads…). */
@@ -54,7 +54,7 @@ export class RecordingLogger implements Logger {
 
 /** Runs `sync --once` in-process for one folder with a fresh engine (as a new process would). */
 export async function syncOnce(
-  services: Services,
+  access: StoreAccess,
   folder: SyncFolderConfig,
   journalFile: string,
   encryption: ObjectEncryption,
@@ -66,7 +66,7 @@ export async function syncOnce(
     journal,
     logger,
     status,
-    connect: async () => ({ store: storeFor(services, folder), encryption }),
+    connect: async () => ({ store: storeFor(access, folder), encryption }),
     sizing: { multipartThresholdBytes: 5 * MiB, preferredPartBytes: 5 * MiB },
   });
   try {
@@ -93,28 +93,21 @@ export async function folderDigests(root: string): Promise<Map<string, string>> 
   return result;
 }
 
-/** Every key under a prefix (all pages). */
-export async function allKeys(services: Services, folder: SyncFolderConfig, prefix = folder.prefix): Promise<string[]> {
-  const store = storeFor(services, folder);
-  try {
-    const keys: string[] = [];
-    for await (const object of store.listObjects(prefix)) keys.push(object.key);
-    return keys.sort();
-  } finally {
-    store.close();
-  }
+/** Every key under a prefix (all pages), listed on RGW by an independent client. */
+export async function allKeys(access: StoreAccess, folder: SyncFolderConfig, prefix = folder.prefix): Promise<string[]> {
+  return listKeys(access.services, access.rgwBucket(folder.bucket), prefix);
 }
 
 /** Reads every object of `paths` with the key (one independent SDK client, 16 at a time) and returns path → SHA-256. */
-export async function bucketDigests(services: Services, folder: SyncFolderConfig, paths: ReadonlyArray<string>, key: SseCustomerKey | undefined): Promise<Map<string, string>> {
-  const client = rawClient(services);
+export async function bucketDigests(access: StoreAccess, folder: SyncFolderConfig, paths: ReadonlyArray<string>, key: SseCustomerKey | undefined): Promise<Map<string, string>> {
+  const client = rawClient(access.services);
   const customer = key === undefined ? {} : { SSECustomerAlgorithm: 'AES256', SSECustomerKey: Buffer.from(key.revealBytes()).toString('base64') };
   const result = new Map<string, string>();
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < paths.length) {
       const path = paths[next++] as string;
-      const response = await client.send(new GetObjectCommand({ Bucket: folder.bucket, Key: folder.prefix + path, ...customer }));
+      const response = await client.send(new GetObjectCommand({ Bucket: access.rgwBucket(folder.bucket), Key: folder.prefix + path, ...customer }));
       const bytes = await (response.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray();
       result.set(path, createHash('sha256').update(bytes).digest('hex'));
     }
