@@ -184,8 +184,10 @@ export async function syncCommand({ values, positionals }: ParsedArguments<typeo
       }
       const { result, scan } = outcome;
       failures.push(...result.failed.map((failure) => failure.error.code));
-      inSync += Math.max(0, scan.files - result.failed.length);
       const counts = status.counts(outcome.folderId);
+      // What the tracker holds as synced, not the scan's count less the failures: files the scan
+      // refused by name are failures that the scan never counted as files.
+      inSync += counts.synced;
       if (values.json === true) {
         io.stdout.write(`${JSON.stringify({ type: 'folder-synced', folder: outcome.folderId, files: scan.files, actions: result.actionsRun, failed: result.failed, skipped: result.skipped, remoteOnly: result.remoteOnly, counts })}\n`);
       } else {
