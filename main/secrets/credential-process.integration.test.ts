@@ -62,14 +62,20 @@ describe('temporary credentials from a credential process (COS gateway)', () => 
   const noStaticKeys = { COSYNC_SECRET_ID: undefined, COSYNC_SECRET_KEY: undefined };
   const run = (configDir: string, args: string[]) => runCosync(args, { configDir, services, env: { ...access.env, ...noStaticKeys }, timeoutMs: 300_000 });
 
-  it('backs up with the keys the process hands out, and keeps them off disk', async () => {
-    const configDir = join(work(), 'first', 'config');
+  /** A config dir and an account whose credentials come from a fresh credential process with gateway-issued keys. */
+  async function accountWithProcess(name: string) {
+    const configDir = join(work(), name, 'config');
     const account = uniqueName('sts');
-    const process = await credentialProcess('first');
+    const process = await credentialProcess(name);
     const issued = gateway.issueTemporaryCredentials();
     await process.handOut(issued);
     const set = await run(configDir, ['credentials', 'set', '--account', account, '--process', process.command]);
     expect(set.code, set.stderr).toBe(0);
+    return { configDir, account, process, issued, set };
+  }
+
+  it('backs up with the keys the process hands out, and keeps them off disk', async () => {
+    const { configDir, account, process, issued, set } = await accountWithProcess('first');
     expect(set.stdout).toContain(`temporary, from \`${process.command}\``);
     const show = await run(configDir, ['credentials', 'show', '--account', account]);
     expect(show.stdout).toContain(`temporary credentials from \`${process.command}\``);
@@ -86,12 +92,7 @@ describe('temporary credentials from a credential process (COS gateway)', () => 
   });
 
   it('runs the process again when the token expires in the middle of a backup, and completes', async () => {
-    const configDir = join(work(), 'expiry', 'config');
-    const account = uniqueName('sts');
-    const process = await credentialProcess('expiry');
-    const first = gateway.issueTemporaryCredentials();
-    await process.handOut(first);
-    expect((await run(configDir, ['credentials', 'set', '--account', account, '--process', process.command])).code).toBe(0);
+    const { configDir, account, process, issued: first } = await accountWithProcess('expiry');
     const runsBefore = await process.runs();
 
     const files = 30;
@@ -123,11 +124,7 @@ describe('temporary credentials from a credential process (COS gateway)', () => 
   });
 
   it('a process that fails stops the backup with its message, and nothing is uploaded', async () => {
-    const configDir = join(work(), 'failing', 'config');
-    const account = uniqueName('sts');
-    const process = await credentialProcess('failing');
-    await process.handOut(gateway.issueTemporaryCredentials());
-    expect((await run(configDir, ['credentials', 'set', '--account', account, '--process', process.command])).code).toBe(0);
+    const { configDir, account, process } = await accountWithProcess('failing');
     await process.fail('token service unreachable');
     const source = await sourceFolder('failing', 2);
     const backup = await run(configDir, ['backup', source, ...access.targetArgs(bucket), '--prefix', 'failing', '--sse', 'cos', '--account', account]);
