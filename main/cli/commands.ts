@@ -161,6 +161,7 @@ export const CREDENTIALS_SET_OPTIONS = {
   'secret-id': { type: 'string', value: 'ID', description: 'the COS SecretId or S3 access key id' },
   'secret-key-env': { type: 'string', value: 'VAR', description: 'read the secret key from this environment variable instead of stdin' },
   'session-token-env': { type: 'string', value: 'VAR', description: 'read a session token (temporary credentials) from this environment variable' },
+  process: { type: 'string', value: 'COMMAND', description: 'instead of keys: a command that prints temporary credentials as JSON (AWS credential_process format), run again before they expire' },
   account: { type: 'string', value: 'NAME', description: 'store them under this account name (default: default)' },
 } as const satisfies OptionTable;
 
@@ -180,7 +181,7 @@ const CREDENTIALS: GroupSpec = {
       synopsis: '--secret-id ID',
       summary: 'store credentials; reads the secret key from stdin (or --secret-key-env VAR)',
       options: CREDENTIALS_SET_OPTIONS,
-      examples: ['cosync credentials set --secret-id AKIDEXAMPLE < secret-key.txt', 'cosync credentials set --account work --secret-id AKIDEXAMPLE --secret-key-env WORK_SECRET'],
+      examples: ['cosync credentials set --secret-id AKIDEXAMPLE < secret-key.txt', 'cosync credentials set --account work --secret-id AKIDEXAMPLE --secret-key-env WORK_SECRET', "cosync credentials set --account sts --process '/opt/bin/cos-sts --role backup'"],
       run: async (parsed, session) => (await import('./credentials-command.js')).credentialsSet(parsed, session),
     }),
     defineCommand({

@@ -3,6 +3,7 @@
  * the keychain, under an account name. Options are defined in commands.ts.
  */
 import { CosyncError } from '../../app/result.js';
+import { runCredentialProcess } from '../secrets/credential-process.js';
 import { DEFAULT_ACCOUNT } from '../secrets/keychain.js';
 import { StoreCredentials } from '../secrets/secret-values.js';
 import { requireOption, type Session } from '../session/session.js';
@@ -15,6 +16,7 @@ export async function credentialsSet({ values, positionals }: ParsedArguments<ty
   const { io } = session;
   refusePositionals(positionals);
   const account = values.account ?? DEFAULT_ACCOUNT;
+  if (values.process !== undefined) return credentialProcessSet(values, account, session);
   const secretId = requireOption(values['secret-id'], 'secret-id ID').trim();
   let secretKey: string;
   if (values['secret-key-env'] !== undefined) {
@@ -33,13 +35,32 @@ export async function credentialsSet({ values, positionals }: ParsedArguments<ty
   return 0;
 }
 
+/** `cosync credentials set --process COMMAND`: stores the command after one run of it succeeded. */
+async function credentialProcessSet(values: ParsedArguments<typeof CREDENTIALS_SET_OPTIONS>['values'], account: string, session: Session): Promise<number> {
+  const command = values.process?.trim() ?? '';
+  if (command === '') throw new CosyncError('usage', '--process needs a command, e.g. --process \'/opt/bin/cos-sts --role backup\'');
+  const conflicting = (['secret-id', 'secret-key-env', 'session-token-env'] as const).find((name) => values[name] !== undefined);
+  if (conflicting !== undefined) throw new CosyncError('usage', `--process and --${conflicting} do not go together: the command hands out the keys`);
+  // A command that cannot hand out credentials now would fail every later run: refuse to store it.
+  const first = await runCredentialProcess(command, session.io.env);
+  await session.keychain.setCredentialProcess(account, command);
+  session.logger.log('info', 'credentials-set', { account, process: command });
+  const until = first.expiration === undefined ? '' : `, the first valid until ${first.expiration.toISOString()}`;
+  session.io.stdout.write(`credentials for account ${account}: temporary, from \`${command}\` (run again before they expire${until})\n`);
+  return 0;
+}
+
 /** `cosync credentials show [--account NAME]`. */
 export async function credentialsShow({ values, positionals }: ParsedArguments<typeof CREDENTIALS_ACCOUNT_OPTIONS>, session: Session): Promise<number> {
   refusePositionals(positionals);
   const account = values.account ?? DEFAULT_ACCOUNT;
   const credentials = await session.keychain.getCredentials(account);
   if (credentials === undefined) throw new CosyncError('credentials-missing', `no credentials stored for account ${account}`);
-  session.io.stdout.write(`account ${account}: secret id ${credentials.abbreviatedId} (secret key stored, not shown)\n`);
+  session.io.stdout.write(
+    credentials.renewable === undefined
+      ? `account ${account}: secret id ${credentials.abbreviatedId} (secret key stored, not shown)\n`
+      : `account ${account}: temporary credentials from \`${credentials.renewable.command}\`\n`,
+  );
   return 0;
 }
 

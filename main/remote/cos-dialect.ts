@@ -11,8 +11,20 @@
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { DeserializeHandler, DeserializeHandlerArguments, DeserializeHandlerOutput } from '@smithy/types';
+import type { Dialect } from '../../app/target.js';
+
+/**
+ * The header that carries the session token of temporary credentials: COS reads
+ * `x-cos-security-token` (common request headers, https://cloud.tencent.com/document/product/436/7728;
+ * cos-nodejs-sdk-v5 sdk/base.js sends the STS token under that name) and refuses an expired one
+ * with ExpiredToken; S3 reads `x-amz-security-token`. Either is signed with the request.
+ */
+export function securityTokenHeader(dialect: Dialect): string {
+  return dialect === 'cos' ? 'x-cos-security-token' : 'x-amz-security-token';
+}
 
 const REQUEST_RENAMES: ReadonlyArray<[string, string]> = [
+  ['x-amz-security-token', securityTokenHeader('cos')],
   ['x-amz-metadata-directive', 'x-cos-metadata-directive'],
   ['x-amz-storage-class', 'x-cos-storage-class'],
   // The copy source's SSE-C key, range (UploadPartCopy) and conditions.
@@ -78,12 +90,20 @@ export function fromCosResponseHeaders(headers: Readonly<Record<string, string>>
   return result;
 }
 
-/** Installs the COS dialect on an S3 client. */
-export function useCosDialect(client: S3Client, copySourceHost: string): void {
+/**
+ * Installs the COS dialect on an S3 client. The SDK's signer would add a session token as
+ * `x-amz-security-token`, so with the COS dialect the client's credentials carry none and
+ * `sessionToken` supplies it here, before signing, as `x-cos-security-token`.
+ */
+export function useCosDialect(client: S3Client, copySourceHost: string, sessionToken: () => Promise<string | undefined>): void {
   client.middlewareStack.add(
     (next) => async (args) => {
       const request = args.request as { headers?: Record<string, string> };
-      if (request.headers !== undefined) request.headers = toCosRequestHeaders(request.headers, copySourceHost);
+      if (request.headers !== undefined) {
+        request.headers = toCosRequestHeaders(request.headers, copySourceHost);
+        const token = await sessionToken();
+        if (token !== undefined) request.headers[securityTokenHeader('cos')] = token;
+      }
       return next(args);
     },
     // Build runs before finalizeRequest, where SigV4 signs the headers as they are now.

@@ -17,6 +17,7 @@ import { request as httpsRequest, type Agent as HttpsAgent } from 'node:https';
 import type { Readable } from 'node:stream';
 import { CosyncError } from '../../app/result.js';
 import type { Dialect } from '../../app/target.js';
+import { securityTokenHeader } from './cos-dialect.js';
 
 /** What the lean client needs to address and sign requests. */
 export interface LeanPutTarget {
@@ -56,7 +57,7 @@ export interface LeanPutResponse {
 
 /** Signs and sends PutObject requests. */
 export class LeanPutClient {
-  #signingKey: { date: string; key: Buffer } | undefined;
+  #signingKey: { date: string; secret: string; key: Buffer } | undefined;
   /**
    * Milliseconds to add to this machine's clock when signing: set from the server's `Date` after
    * it refused a request as RequestTimeTooSkewed (SigV4 signatures carry the time).
@@ -65,15 +66,16 @@ export class LeanPutClient {
 
   constructor(
     private readonly target: LeanPutTarget,
-    private readonly credentials: LeanCredentials,
+    /** Asked before each request: temporary credentials change while a client lives. */
+    private readonly credentials: () => Promise<LeanCredentials>,
     private readonly agent: HttpAgent | HttpsAgent,
     private readonly timeoutMs: number,
   ) {}
 
-  private signingKeyFor(date: string): Buffer {
-    if (this.#signingKey?.date !== date) {
-      const dateKey = hmac(`AWS4${this.credentials.secretAccessKey}`, date);
-      this.#signingKey = { date, key: hmac(hmac(hmac(dateKey, this.target.region), 's3'), 'aws4_request') };
+  private signingKeyFor(date: string, secret: string): Buffer {
+    if (this.#signingKey?.date !== date || this.#signingKey.secret !== secret) {
+      const dateKey = hmac(`AWS4${secret}`, date);
+      this.#signingKey = { date, secret, key: hmac(hmac(hmac(dateKey, this.target.region), 's3'), 'aws4_request') };
     }
     return this.#signingKey.key;
   }
@@ -100,7 +102,7 @@ export class LeanPutClient {
     return (await this.send('GET', undefined, query, {}, undefined, signal)).body;
   }
 
-  private send(
+  private async send(
     method: 'PUT' | 'GET',
     key: string | undefined,
     queryParameters: Readonly<Record<string, string>>,
@@ -120,21 +122,22 @@ export class LeanPutClient {
       .join('&');
     const now = new Date(Date.now() + this.clockOffsetMs).toISOString().replace(/[-:]|\.\d{3}/g, '');
     const date = now.slice(0, 8);
+    const credentials = await this.credentials();
 
     const all: Record<string, string> = {
       host,
       'x-amz-content-sha256': 'UNSIGNED-PAYLOAD',
       'x-amz-date': now,
       ...(payload === undefined ? {} : { 'content-length': String(payload.length) }),
-      ...(this.credentials.sessionToken === undefined ? {} : { 'x-amz-security-token': this.credentials.sessionToken }),
+      ...(credentials.sessionToken === undefined ? {} : { [securityTokenHeader(target.dialect)]: credentials.sessionToken }),
     };
     for (const [name, value] of Object.entries(headers)) all[name.toLowerCase()] = value.trim();
     const names = Object.keys(all).sort();
     const canonicalRequest = [method, path, query, ...names.map((name) => `${name}:${all[name]}`), '', names.join(';'), 'UNSIGNED-PAYLOAD'].join('\n');
     const scope = `${date}/${target.region}/s3/aws4_request`;
     const stringToSign = ['AWS4-HMAC-SHA256', now, scope, createHash('sha256').update(canonicalRequest).digest('hex')].join('\n');
-    const signature = createHmac('sha256', this.signingKeyFor(date)).update(stringToSign).digest('hex');
-    all.authorization = `AWS4-HMAC-SHA256 Credential=${this.credentials.accessKeyId}/${scope}, SignedHeaders=${names.join(';')}, Signature=${signature}`;
+    const signature = createHmac('sha256', this.signingKeyFor(date, credentials.secretAccessKey)).update(stringToSign).digest('hex');
+    all.authorization = `AWS4-HMAC-SHA256 Credential=${credentials.accessKeyId}/${scope}, SignedHeaders=${names.join(';')}, Signature=${signature}`;
 
     const transport = target.protocol === 'https' ? httpsRequest : httpRequest;
     return new Promise((resolve, reject) => {

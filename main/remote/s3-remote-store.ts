@@ -10,7 +10,7 @@
  */
 import type { S3Client, ServerSideEncryption } from '@aws-sdk/client-s3';
 import type * as S3Sdk from '@aws-sdk/client-s3';
-import type { DeserializeHandler, DeserializeHandlerArguments, DeserializeHandlerOutput } from '@smithy/types';
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider, DeserializeHandler, DeserializeHandlerArguments, DeserializeHandlerOutput } from '@smithy/types';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import type { Readable } from 'node:stream';
@@ -135,7 +135,7 @@ function describeEncryption(asked: ObjectEncryption, dialect: Target['dialect'])
 export class S3RemoteStore implements RemoteStore {
   readonly description: string;
   #client: Promise<S3Client> | undefined;
-  readonly #signing: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  readonly #credentials: StoreCredentials;
   readonly #agent: HttpAgent | HttpsAgent;
   readonly #options: S3StoreOptions;
   readonly #lean: LeanPutClient;
@@ -150,13 +150,27 @@ export class S3RemoteStore implements RemoteStore {
     this.description = `bucket ${JSON.stringify(target.bucket)} at ${target.endpoint.url}`;
     const agentOptions = { keepAlive: true, maxSockets: options.maxSockets ?? 16 };
     this.#agent = target.endpoint.protocol === 'https' ? new HttpsAgent(agentOptions) : new HttpAgent(agentOptions);
-    this.#signing = credentials.revealForSigning();
+    this.#credentials = credentials;
     this.#lean = new LeanPutClient(
       { protocol: target.endpoint.protocol, host: target.endpoint.host, port: target.endpoint.port, bucket: target.bucket, region: target.region, pathStyle: target.pathStyle, dialect: target.dialect },
-      this.#signing,
+      () => credentials.signing(),
       this.#agent,
       options.requestTimeoutMs ?? 120_000,
     );
+  }
+
+  /**
+   * The SDK's credential provider: asked before each request, so temporary credentials renewed
+   * while a long run goes on are used at once. Marked memoized so the SDK does not cache the
+   * first answer itself (StoreCredentials caches until shortly before expiry). With the COS
+   * dialect the token goes out as `x-cos-security-token` (useCosDialect), not through the signer.
+   */
+  private sdkCredentials(): AwsCredentialIdentityProvider {
+    const provider = async (): Promise<AwsCredentialIdentity> => {
+      const { accessKeyId, secretAccessKey, sessionToken } = await this.#credentials.signing();
+      return this.target.dialect === 'cos' || sessionToken === undefined ? { accessKeyId, secretAccessKey } : { accessKeyId, secretAccessKey, sessionToken };
+    };
+    return Object.assign(provider, { memoized: true });
   }
 
   /**
@@ -170,7 +184,7 @@ export class S3RemoteStore implements RemoteStore {
         endpoint: this.target.endpoint.url,
         region: this.target.region,
         forcePathStyle: this.target.pathStyle,
-        credentials: this.#signing,
+        credentials: this.sdkCredentials(),
         maxAttempts: 1,
         requestChecksumCalculation: 'WHEN_REQUIRED',
         responseChecksumValidation: 'WHEN_REQUIRED',
@@ -181,7 +195,7 @@ export class S3RemoteStore implements RemoteStore {
           requestTimeout: this.#options.requestTimeoutMs ?? 120_000,
         }),
       });
-      if (this.target.dialect === 'cos') useCosDialect(client, cosCopySourceHost(this.target));
+      if (this.target.dialect === 'cos') useCosDialect(client, cosCopySourceHost(this.target), async () => (await this.#credentials.signing()).sessionToken);
       // COS sends `x-cos-hash-crc64ecma`, a header the SDK's S3 model does not know and drops.
       client.middlewareStack.addRelativeTo(
         <Output extends object>(next: DeserializeHandler<object, Output>) =>
@@ -242,7 +256,7 @@ export class S3RemoteStore implements RemoteStore {
         onRetry: (attemptNumber, reason, delayMs) => this.#options.onRetry?.(operation, attemptNumber, reason, delayMs),
       });
     try {
-      return await attempt();
+      return await this.renewingExpiredCredentials(attempt);
     } catch (error) {
       const serverTime = clockSkewOf(error);
       if (serverTime === undefined) throw error;
@@ -257,6 +271,23 @@ export class S3RemoteStore implements RemoteStore {
         if (clockSkewOf(second) !== undefined) throw Object.assign(second as object, { clockOffsetMs: offsetMs });
         throw second;
       }
+    }
+  }
+
+  /**
+   * Runs `attempt`; when the store refuses temporary credentials as expired (ExpiredToken, or
+   * InvalidAccessKeyId for a temporary id it no longer knows), renews them and tries once more.
+   */
+  private async renewingExpiredCredentials<T>(attempt: () => Promise<T>): Promise<T> {
+    const { renewable } = this.#credentials;
+    const used = await renewable?.current();
+    try {
+      return await attempt();
+    } catch (error) {
+      const name = (error as { name?: string } | undefined)?.name;
+      if (renewable === undefined || used === undefined || (name !== 'ExpiredToken' && name !== 'InvalidAccessKeyId')) throw error;
+      await renewable.replace(used);
+      return attempt();
     }
   }
 

@@ -665,3 +665,24 @@ describe('COS answers', () => {
     store.close();
   });
 });
+
+describe('temporary credentials', () => {
+  it.each([
+    // COS reads the STS token from x-cos-security-token (https://cloud.tencent.com/document/product/436/7728).
+    ['cos', 'x-cos-security-token', 'x-amz-security-token'],
+    ['s3', 'x-amz-security-token', 'x-cos-security-token'],
+  ] as const)('%s dialect: the session token in %s, signed, on SDK and lean requests alike', async (dialect, header, other) => {
+    const target: Target = { endpoint: parseEndpoint(server.url), bucket: 'photos-1250000000', prefix: '', region: 'ap-guangzhou', pathStyle: true, dialect, sse: 'none', keyName: undefined, kmsKeyId: undefined };
+    const store = new S3RemoteStore(target, new StoreCredentials('AKIDtemporary', 'secret', 'token-abc'), { retryPolicy: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1 } });
+    const requests = await exercise(store, { mode: 'none' });
+    await store.copyObject('a.txt', 'b.txt', { source: { mode: 'none' }, destination: { mode: 'none' } });
+    for await (const object of store.listObjects('')) void object;
+    const [, , , , , , copy, list] = server.requests;
+    for (const [operation, request] of Object.entries({ ...requests, copy, list })) {
+      expect(request?.headers[header], operation).toBe('token-abc');
+      expect(request?.headers[other], operation).toBeUndefined();
+      expect(request?.headers.authorization, operation).toMatch(new RegExp(`SignedHeaders=[^,]*${header}`));
+    }
+    store.close();
+  });
+});

@@ -5,6 +5,7 @@
 import { validateKeyName, parseBase64Key } from '../../app/keys.js';
 import { CosyncError } from '../../app/result.js';
 import type { SecretStore } from './secret-store.js';
+import { CredentialProcessSource, runCredentialProcess } from './credential-process.js';
 import { SseCustomerKey, StoreCredentials } from './secret-values.js';
 
 const KEY_PREFIX = 'sse-c-key:';
@@ -66,11 +67,17 @@ export class Keychain {
   }
 
   /** Credentials stored for an account, or undefined. */
-  async getCredentials(account: string): Promise<StoreCredentials | undefined> {
+  async getCredentials(account: string, env: NodeJS.ProcessEnv = process.env): Promise<StoreCredentials | undefined> {
     const stored = await this.store.get(CREDENTIALS_PREFIX + account);
     if (stored === undefined) return undefined;
     try {
-      const parsed = JSON.parse(stored) as { secretId?: unknown; secretKey?: unknown; sessionToken?: unknown };
+      const parsed = JSON.parse(stored) as { secretId?: unknown; secretKey?: unknown; sessionToken?: unknown; process?: unknown };
+      if (typeof parsed.process === 'string') {
+        const command = parsed.process;
+        const credentials = StoreCredentials.fromProcess(new CredentialProcessSource(command, () => runCredentialProcess(command, env)));
+        credentials.source = `the credential process of keychain account "${account}"`;
+        return credentials;
+      }
       if (typeof parsed.secretId !== 'string' || typeof parsed.secretKey !== 'string') throw new Error('shape');
       const credentials = new StoreCredentials(
         parsed.secretId,
@@ -91,6 +98,14 @@ export class Keychain {
       CREDENTIALS_PREFIX + account,
       JSON.stringify({ secretId: revealed.accessKeyId, secretKey: revealed.secretAccessKey, sessionToken: revealed.sessionToken }),
     );
+  }
+
+  /**
+   * Stores a command that hands out temporary credentials for an account (credential-process.ts).
+   * Only the command line is kept; the credentials it prints stay in memory.
+   */
+  async setCredentialProcess(account: string, command: string): Promise<void> {
+    await this.store.set(CREDENTIALS_PREFIX + account, JSON.stringify({ process: command }));
   }
 
   /** Removes an account's credentials; true when they existed. */

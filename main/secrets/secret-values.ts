@@ -53,19 +53,52 @@ export class SseCustomerKey {
   }
 }
 
+/** What a request is signed with (the AWS SDK's credential identity). */
+export interface SigningCredentials {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly sessionToken?: string;
+  /** When temporary credentials stop working. */
+  readonly expiration?: Date;
+}
+
+/** Temporary credentials that can be fetched again (credential-process.ts). */
+export interface RenewableCredentials {
+  /** The command that hands them out, for messages (not a secret). */
+  readonly command: string;
+  /** Valid credentials, renewed shortly before they expire. */
+  current(): Promise<SigningCredentials>;
+  /** Credentials other than `rejected` (which the store refused as expired): renewed unless already. */
+  replace(rejected: SigningCredentials): Promise<SigningCredentials>;
+}
+
 /** Access credentials for COS (SecretId/SecretKey) or S3 (access key id / secret access key). */
 export class StoreCredentials {
   readonly #secretKey: string;
   readonly #sessionToken: string | undefined;
+  /** Set for temporary credentials from a credential process; then secretId and secretKey are unused. */
+  readonly renewable: RenewableCredentials | undefined;
 
   constructor(
     /** The public half (SecretId / access key id); shown only abbreviated. */
     readonly secretId: string,
     secretKey: string,
     sessionToken?: string,
+    renewable?: RenewableCredentials,
   ) {
     this.#secretKey = secretKey;
     this.#sessionToken = sessionToken;
+    this.renewable = renewable;
+  }
+
+  /** Temporary credentials that a command hands out. */
+  static fromProcess(renewable: RenewableCredentials): StoreCredentials {
+    return new StoreCredentials('', '', undefined, renewable);
+  }
+
+  /** What to sign the next request with; only the remote-store adapter calls this. */
+  async signing(): Promise<SigningCredentials> {
+    return this.renewable === undefined ? this.revealForSigning() : this.renewable.current();
   }
 
   /** Where these came from, for messages: "keychain account default" or "environment". */
@@ -73,6 +106,7 @@ export class StoreCredentials {
 
   /** The form the AWS SDK wants; only the remote-store adapter calls this. */
   revealForSigning(): { accessKeyId: string; secretAccessKey: string; sessionToken?: string } {
+    if (this.renewable !== undefined) throw new TypeError('credentials from a credential process have no fixed secret');
     return this.#sessionToken === undefined
       ? { accessKeyId: this.secretId, secretAccessKey: this.#secretKey }
       : { accessKeyId: this.secretId, secretAccessKey: this.#secretKey, sessionToken: this.#sessionToken };
@@ -80,6 +114,7 @@ export class StoreCredentials {
 
   /** The secret id with its middle hidden, e.g. "AKID…cdef". */
   get abbreviatedId(): string {
+    if (this.renewable !== undefined) return `temporary, from \`${this.renewable.command}\``;
     return this.secretId.length <= 8 ? '…' : `${this.secretId.slice(0, 4)}…${this.secretId.slice(-4)}`;
   }
 

@@ -206,11 +206,11 @@ export async function credentialsFor(session: Session, account: string | undefin
     return credentials;
   }
   const name = account ?? DEFAULT_ACCOUNT;
-  const stored = await session.keychain.getCredentials(name);
+  const stored = await session.keychain.getCredentials(name, env);
   if (stored === undefined) {
     throw new CosyncError(
       'credentials-missing',
-      `no credentials for account ${name}: run \`cosync credentials set --secret-id ID${name === DEFAULT_ACCOUNT ? '' : ` --account ${name}`}\` (secret key on stdin), or set COSYNC_SECRET_ID and COSYNC_SECRET_KEY`,
+      `no credentials for account ${name}: run \`cosync credentials set --secret-id ID${name === DEFAULT_ACCOUNT ? '' : ` --account ${name}`}\` (secret key on stdin) or \`cosync credentials set --process 'COMMAND'\` (temporary credentials), or set COSYNC_SECRET_ID and COSYNC_SECRET_KEY`,
     );
   }
   return stored;
