@@ -202,6 +202,17 @@ export class S3RemoteStore implements RemoteStore {
         },
         { step: 'build', name: 'cosyncUnsignedPayload', priority: 'low' },
       );
+      const trafficLimit = this.trafficLimitHeader();
+      if (Object.keys(trafficLimit).length > 0) {
+        client.middlewareStack.add(
+          (next, context) => async (args) => {
+            const request = args.request as { headers?: Record<string, string> };
+            if (context.commandName === 'GetObjectCommand' && request.headers !== undefined) Object.assign(request.headers, trafficLimit);
+            return next(args);
+          },
+          { step: 'build', name: 'cosyncTrafficLimit' },
+        );
+      }
       return client;
     });
     return this.#client;
@@ -355,7 +366,16 @@ export class S3RemoteStore implements RemoteStore {
         headers['x-amz-server-side-encryption-customer-key-md5'] = encryption.key.fingerprint;
         break;
     }
-    return this.target.dialect === 'cos' ? toCosRequestHeaders(headers, cosCopySourceHost(this.target)) : headers;
+    if (this.target.dialect !== 'cos') return headers;
+    return { ...toCosRequestHeaders(headers, cosCopySourceHost(this.target)), ...this.trafficLimitHeader() };
+  }
+
+  /**
+   * COS's server-side limit for one request, sent on PUT Object, Upload Part and GET Object, the
+   * requests COS documents it for (https://cloud.tencent.com/document/product/436/40140).
+   */
+  private trafficLimitHeader(): Record<string, string> {
+    return this.target.trafficLimitBits === undefined ? {} : { 'x-cos-traffic-limit': String(this.target.trafficLimitBits) };
   }
 
   async createMultipartUpload(
