@@ -145,6 +145,14 @@ export function toCosyncError(error: unknown, context: ErrorContext): CosyncErro
     default:
       break;
   }
+  // A refused storage class: S3 says InvalidStorageClass; COS refuses a MAZ_ class outside a
+  // multi-AZ bucket (and a single-AZ class inside one) with a 400 naming the class.
+  if (name === 'InvalidStorageClass' || (status === 400 && /storage ?class/i.test(sdk.message ?? ''))) {
+    return new CosyncError(
+      'usage',
+      `${context.endpoint} refused the storage class of ${where} (${name}${sdk.message !== undefined && sdk.message !== 'UnknownError' ? `: ${sdk.message}` : ''}): on Tencent COS the MAZ_ classes are only for multi-AZ buckets, and a multi-AZ bucket takes only MAZ_ classes; choose another --storage-class, or none for the bucket's default`,
+    );
+  }
   // A 400 or 403 on an SSE-C request is a key problem only when the server says so (its error
   // code or message) — or says nothing at all (HEAD): a refused copy directive or storage class
   // is not a key problem, and blaming the key would send the user after the wrong thing.
