@@ -335,7 +335,7 @@ export class S3RemoteStore implements RemoteStore {
   ): Promise<{ etag: string | undefined; keyFingerprint: string | undefined; crc64: string | undefined }> {
     // Sent by the lean client (see lean-put.ts): same headers as the SDK's, a fraction of the CPU.
     const headers = this.leanHeaders(request.contentMd5, request.metadata, request.encryption, request.storageClass);
-    const response = await this.call(() => this.#lean.put(key, body.open(), body.length, headers, { signal: options.signal }), this.context('upload', key, request.encryption), options.signal);
+    const response = await this.call(() => this.#lean.put(key, body.open(), body.length, headers, { signal: options.signal }), { ...this.context('upload', key, request.encryption), storageClass: request.storageClass }, options.signal);
     await this.confirmEncryption(key, request.encryption, response, 'upload', { remove: true, signal: options.signal });
     return { etag: response.etag, keyFingerprint: response.keyFingerprint, crc64: response.crc64 };
   }
@@ -394,7 +394,7 @@ export class S3RemoteStore implements RemoteStore {
           }),
           { abortSignal: options.signal },
         ),
-      this.context('multipart start', key, request.encryption),
+      { ...this.context('multipart start', key, request.encryption), storageClass: request.storageClass },
       options.signal,
     );
     if (response.UploadId === undefined) throw toCosyncError(new Error('the server returned no UploadId'), this.context('multipart start', key));
