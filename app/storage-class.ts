@@ -67,7 +67,7 @@ export function parseTrafficLimit(text: string, dialect: Dialect): number {
   if (text.trim() === '' || !Number.isFinite(mibPerSecond) || bits < TRAFFIC_LIMIT_BITS.min || bits > TRAFFIC_LIMIT_BITS.max) {
     throw new CosyncError(
       'usage',
-      `--traffic-limit must be a number of MiB per second from ${TRAFFIC_LIMIT_BITS.min / BITS_PER_MIB} to ${TRAFFIC_LIMIT_BITS.max / BITS_PER_MIB} (COS's range, 100 KiB/s to 100 MiB/s per request); got ${JSON.stringify(text)}`,
+      `--traffic-limit must be a number of MiB per second from 0.1 (100 KiB/s) to 100 (COS's range: ${TRAFFIC_LIMIT_BITS.min} to ${TRAFFIC_LIMIT_BITS.max} bit/s per request); got ${JSON.stringify(text)}`,
     );
   }
   return bits;
