@@ -12,6 +12,7 @@
  */
 import { CosyncError, err, ok, type CosyncErrorInfo, type Result } from './result.js';
 import { DELETE_POLICIES, type DeletePolicy } from './sync-model.js';
+import { KNOWN_STORAGE_CLASSES } from './storage-class.js';
 import type { FileStatus, StateCounts, StatusBatch } from './sync-status.js';
 import type { Dialect, SseMode } from './target.js';
 import type { TransferEvent } from './transfer-events.js';
@@ -29,6 +30,8 @@ export interface FolderOverview {
   readonly sse: SseMode;
   readonly keyName: string | undefined;
   readonly policy: DeletePolicy;
+  /** The storage class of new objects (undefined: the bucket's default, STANDARD). */
+  readonly storageClass?: string | undefined;
   readonly activity: FolderActivity;
   readonly problem: CosyncErrorInfo | undefined;
   /** A watcher problem that makes the folder rely on periodic rescans. */
@@ -86,6 +89,8 @@ export interface AddFolderRequest extends StoreLocation {
   readonly keyName: string | undefined;
   readonly kmsKeyId: string | undefined;
   readonly policy: DeletePolicy;
+  /** The storage class of new objects, in the store's dialect (checked by the engine); undefined: the bucket's default. */
+  readonly storageClass?: string | undefined;
 }
 
 /** Where remote paths start: a sync folder's prefix, or the root of its bucket. */
@@ -334,6 +339,7 @@ export const REQUEST_VALIDATORS: { readonly [C in Channel]: PayloadValidator<C> 
     keyName: optional(text({ max: 200 })),
     kmsKeyId: optional(text({ max: 500 })),
     policy: oneOf(DELETE_POLICIES),
+    storageClass: optional(oneOf(KNOWN_STORAGE_CLASSES)),
   }),
   'sync:remove-folder': record({ folderId }),
   'sync:test-connection': record(STORE_LOCATION),

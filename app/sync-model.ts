@@ -4,6 +4,7 @@
  * string the object key ends with — so a tree entry and its object always share one name.
  */
 import { addressingFor, parseEndpoint, type Dialect, type SseMode, type Target } from './target.js';
+import { parseStorageClass } from './storage-class.js';
 
 /** What happens to the object of a file deleted locally. */
 export type DeletePolicy = 'keep' | 'mirror' | 'trash';
@@ -34,6 +35,10 @@ export interface SyncFolderConfig {
   readonly policy: DeletePolicy;
   readonly paused: boolean;
   readonly createdAt: string;
+  /** The storage class of new objects (undefined: the bucket's default, STANDARD). */
+  readonly storageClass?: string | undefined;
+  /** COS's per-request server-side limit, bit/s (`x-cos-traffic-limit`). */
+  readonly trafficLimitBits?: number | undefined;
 }
 
 /** A file as last observed on disk. */
@@ -116,13 +121,16 @@ export function pathStamp(epochMs: number): string {
 /** The bucket location and encryption of a folder, in the form every transfer takes. */
 export function folderTarget(folder: SyncFolderConfig): Target {
   const endpoint = parseEndpoint(folder.endpoint);
+  const addressing = addressingFor(endpoint, { region: folder.region, pathStyle: folder.pathStyle, dialect: folder.dialect });
   return {
     endpoint,
     bucket: folder.bucket,
     prefix: folder.prefix,
-    ...addressingFor(endpoint, { region: folder.region, pathStyle: folder.pathStyle, dialect: folder.dialect }),
+    ...addressing,
     sse: folder.sse,
     keyName: folder.keyName,
     kmsKeyId: folder.kmsKeyId,
+    storageClass: folder.storageClass === undefined ? undefined : parseStorageClass(folder.storageClass, addressing.dialect),
+    trafficLimitBits: folder.trafficLimitBits,
   };
 }

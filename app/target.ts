@@ -32,6 +32,10 @@ export interface Target {
   readonly keyName: string | undefined;
   /** Optional KMS key id (sse = 'kms' only). */
   readonly kmsKeyId: string | undefined;
+  /** The storage class of new objects (undefined: the bucket's default, STANDARD). */
+  readonly storageClass?: string | undefined;
+  /** COS's per-request server-side limit, bit/s (`x-cos-traffic-limit`; COS only). */
+  readonly trafficLimitBits?: number | undefined;
 }
 
 const SSE_MODES: ReadonlySet<string> = new Set<SseMode>(['none', 'cos', 'kms', 'c']);

@@ -48,6 +48,22 @@ export const TARGET_OPTIONS = {
   account: { type: 'string', value: 'NAME', description: 'use the credentials stored under this account (default: default)' },
 } as const satisfies OptionTable;
 
+/** What new objects are stored as (backup and folder add). */
+export const STORAGE_CLASS_OPTION = {
+  type: 'string',
+  value: 'CLASS',
+  description:
+    'store new objects in this class: on COS STANDARD, STANDARD_IA, INTELLIGENT_TIERING, ARCHIVE, DEEP_ARCHIVE or MAZ_STANDARD, MAZ_STANDARD_IA, MAZ_INTELLIGENT_TIERING (multi-AZ buckets only); on S3 STANDARD, STANDARD_IA, ONEZONE_IA, INTELLIGENT_TIERING, GLACIER, GLACIER_IR, DEEP_ARCHIVE',
+  complete: ['STANDARD', 'STANDARD_IA', 'INTELLIGENT_TIERING', 'ARCHIVE', 'DEEP_ARCHIVE', 'MAZ_STANDARD', 'MAZ_STANDARD_IA', 'MAZ_INTELLIGENT_TIERING', 'ONEZONE_IA', 'GLACIER', 'GLACIER_IR'],
+} as const;
+
+/** COS's server-side limit per request (backup, folder add, restore). */
+export const TRAFFIC_LIMIT_OPTION = {
+  type: 'string',
+  value: 'MIB/S',
+  description: 'Tencent COS only: ask COS to limit each upload or download request to this many MiB per second (0.1–100, sent as x-cos-traffic-limit); --bwlimit limits the whole transfer on this side',
+} as const;
+
 /** How a transfer runs and reports. */
 export const TRANSFER_OPTIONS = {
   json: { type: 'boolean', description: 'print one JSON object per event instead of lines for people' },

@@ -7,7 +7,7 @@
  * gets it typed in `values`. A command's module is loaded only when it runs.
  */
 import { defineCommand, type CommandEntry, type CommandSection, type GroupSpec, type OptionTable } from './command-spec.js';
-import { SIZING_OPTIONS, TARGET_OPTIONS, TRANSFER_OPTIONS } from './cli-options.js';
+import { SIZING_OPTIONS, STORAGE_CLASS_OPTION, TARGET_OPTIONS, TRAFFIC_LIMIT_OPTION, TRANSFER_OPTIONS } from './cli-options.js';
 
 // ── keys ────────────────────────────────────────────────────────────────────────────
 
@@ -239,6 +239,8 @@ export const BACKUP_OPTIONS = {
   ...TARGET_OPTIONS,
   ...TRANSFER_OPTIONS,
   ...SIZING_OPTIONS,
+  'storage-class': STORAGE_CLASS_OPTION,
+  'traffic-limit': TRAFFIC_LIMIT_OPTION,
   'stale-upload-hours': { type: 'string', value: 'H', description: 'abort unfinished multipart uploads under the prefix older than H hours (default 24)' },
 } as const satisfies OptionTable;
 
@@ -248,6 +250,7 @@ export const RESTORE_OPTIONS = {
   to: { type: 'string', value: 'DIR', description: 'the folder to restore into (made if missing)', complete: 'directory' },
   overwrite: { type: 'boolean', description: 'replace local files that differ (without it they are left alone and reported)' },
   ...TRANSFER_OPTIONS,
+  'traffic-limit': TRAFFIC_LIMIT_OPTION,
 } as const satisfies OptionTable;
 
 const COS_NOTE =
@@ -291,6 +294,8 @@ export const FOLDER_ADD_OPTIONS = {
     description: 'what a local delete does in the bucket: keep (default: objects stay), mirror (deleted too), trash (moved to .cosync-trash/DATE/)',
     complete: ['keep', 'mirror', 'trash'],
   },
+  'storage-class': STORAGE_CLASS_OPTION,
+  'traffic-limit': TRAFFIC_LIMIT_OPTION,
   'kit-saved': { type: 'boolean', description: "acknowledge that the --key's recovery kit is kept elsewhere (otherwise it must have been exported first)" },
   json: { type: 'boolean', description: 'print the added folder as JSON' },
 } as const satisfies OptionTable;

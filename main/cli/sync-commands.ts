@@ -48,7 +48,7 @@ async function loadFolders(session: Session): Promise<ReadonlyArray<SyncFolderCo
 
 function describeFolder(folder: SyncFolderConfig): string {
   const encryption = folder.sse === 'c' ? `SSE-C key ${folder.keyName}` : folder.sse === 'none' ? 'no server-side encryption' : `SSE-${folder.sse.toUpperCase()}`;
-  return `${folder.id}  ${folder.localPath} → ${folder.endpoint}/${folder.bucket}/${folder.prefix}  (${encryption}, deletes: ${folder.policy}${folder.paused ? ', paused' : ''})`;
+  return `${folder.id}  ${folder.localPath} → ${folder.endpoint}/${folder.bucket}/${folder.prefix}  (${encryption}${folder.storageClass === undefined ? '' : `, ${folder.storageClass}`}, deletes: ${folder.policy}${folder.paused ? ', paused' : ''})`;
 }
 
 // ── folder ──

@@ -71,6 +71,7 @@ export async function backupCommand({ values, positionals }: ParsedArguments<typ
         partQueue: new PQueue({ concurrency: partConcurrency }),
         buffers: new BufferPool(partConcurrency),
         crc64Parts: target.dialect === 'cos',
+        storageClass: target.storageClass,
         bandwidth: bandwidthLimit(values.bwlimit),
         logger,
       },

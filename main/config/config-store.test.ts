@@ -37,6 +37,13 @@ describe('config folders', () => {
     ]);
   });
 
+  it('keeps a folder’s storage class and COS traffic limit, and refuses values no store knows', async () => {
+    const loaded = await storeWith({ version: 1, keys: {}, folders: [{ ...folder, storageClass: 'ARCHIVE', trafficLimitBits: 8388608 }] }).load();
+    expect(loaded.folders[0]).toMatchObject({ storageClass: 'ARCHIVE', trafficLimitBits: 8388608 });
+    await expect(storeWith({ version: 1, keys: {}, folders: [{ ...folder, storageClass: 'COLD' }] }).load()).rejects.toThrow(/storageClass: unknown storage class "COLD"/);
+    await expect(storeWith({ version: 1, keys: {}, folders: [{ ...folder, trafficLimitBits: 1000 }] }).load()).rejects.toThrow(/trafficLimitBits: must be a whole number of bit\/s from 819200 to 838860800/);
+  });
+
   it('keeps transfer settings, and has none in an older config', async () => {
     expect((await storeWith({ version: 1, keys: {}, transfers: { fileConcurrency: 4, partConcurrency: 16, bandwidthBytesPerSecond: 1048576 } }).load()).transfers).toEqual({
       fileConcurrency: 4,

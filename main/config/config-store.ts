@@ -8,6 +8,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CosyncError } from '../../app/result.js';
+import { KNOWN_STORAGE_CLASSES, TRAFFIC_LIMIT_BITS } from '../../app/storage-class.js';
 import { DELETE_POLICIES, type DeletePolicy, type SyncFolderConfig } from '../../app/sync-model.js';
 import { normalizePrefix, parseDialect, parseEndpoint, parseSseMode } from '../../app/target.js';
 import { writeFileAtomic } from '../fs/atomic-write.js';
@@ -89,7 +90,7 @@ export class ConfigStore {
 const CONFIG_FIELDS: ReadonlyArray<keyof CosyncConfig> = ['version', 'keys', 'folders', 'transfers'];
 const KEY_FIELDS: ReadonlyArray<keyof KeyInfo> = ['fingerprint', 'createdAt', 'origin', 'kitExportedAt'];
 const TRANSFER_FIELDS: ReadonlyArray<keyof TransferSettings> = ['bandwidthBytesPerSecond', 'fileConcurrency', 'partConcurrency'];
-const FOLDER_FIELDS: ReadonlyArray<keyof SyncFolderConfig> = ['id', 'localPath', 'endpoint', 'bucket', 'prefix', 'region', 'pathStyle', 'dialect', 'sse', 'keyName', 'kmsKeyId', 'account', 'policy', 'paused', 'createdAt'];
+const FOLDER_FIELDS: ReadonlyArray<keyof SyncFolderConfig> = ['id', 'localPath', 'endpoint', 'bucket', 'prefix', 'region', 'pathStyle', 'dialect', 'sse', 'keyName', 'kmsKeyId', 'account', 'policy', 'paused', 'createdAt', 'storageClass', 'trafficLimitBits'];
 
 function refuseUnknownFields(item: object, known: ReadonlyArray<string>, where: string, fail: (what: string) => never): void {
   const unknown = Object.keys(item).filter((field) => !known.includes(field));
@@ -212,5 +213,19 @@ function validateFolder(value: unknown, where: string, fail: (what: string) => n
     policy: policy as DeletePolicy,
     paused: flag('paused'),
     createdAt: optionalText('createdAt') ?? new Date(0).toISOString(),
+    // Checked against the folder's dialect when its target is built (folderTarget).
+    storageClass: checked('storageClass', () => {
+      const storageClass = optionalText('storageClass');
+      if (storageClass !== undefined && !KNOWN_STORAGE_CLASSES.includes(storageClass)) throw new Error(`unknown storage class ${JSON.stringify(storageClass)}`);
+      return storageClass;
+    }),
+    trafficLimitBits: checked('trafficLimitBits', () => {
+      const bits = item.trafficLimitBits;
+      if (bits === undefined || bits === null) return undefined;
+      if (typeof bits !== 'number' || !Number.isInteger(bits) || bits < TRAFFIC_LIMIT_BITS.min || bits > TRAFFIC_LIMIT_BITS.max) {
+        throw new Error(`must be a whole number of bit/s from ${TRAFFIC_LIMIT_BITS.min} to ${TRAFFIC_LIMIT_BITS.max} (got ${JSON.stringify(bits)})`);
+      }
+      return bits;
+    }),
   };
 }

@@ -252,6 +252,7 @@ export class Daemon {
       sse: config.sse,
       keyName: config.keyName,
       policy: config.policy,
+      storageClass: config.storageClass,
       activity,
       problem: description.problem,
       degraded: description.degraded,
@@ -636,7 +637,7 @@ export class Daemon {
 }
 
 /** A Target from what the UI sent, validated like the CLI's flags. */
-function targetOf(request: StoreLocation & { sse: AddFolderRequest['sse']; keyName: string | undefined; kmsKeyId: string | undefined }): Target {
+function targetOf(request: StoreLocation & { sse: AddFolderRequest['sse']; keyName: string | undefined; kmsKeyId: string | undefined; storageClass?: string | undefined }): Target {
   return targetFromSettings(
     {
       endpoint: request.endpoint.trim() === '' ? undefined : request.endpoint.trim(),
@@ -648,6 +649,7 @@ function targetOf(request: StoreLocation & { sse: AddFolderRequest['sse']; keyNa
       'kms-key-id': request.sse === 'kms' ? request.kmsKeyId : undefined,
       'path-style': request.pathStyle,
       dialect: request.dialect,
+      'storage-class': request.storageClass,
     },
     'none',
   );

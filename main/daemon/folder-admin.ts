@@ -104,6 +104,8 @@ export async function addSyncFolder(session: Session, request: NewFolder): Promi
     policy: request.policy,
     paused: false,
     createdAt: new Date().toISOString(),
+    storageClass: target.storageClass,
+    trafficLimitBits: target.trafficLimitBits,
   };
   // Checked again against the config as it is under the lock: another process may have added a
   // folder while the bucket was being checked.

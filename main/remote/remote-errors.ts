@@ -19,6 +19,8 @@ export interface ErrorContext {
    * was refused (the server never says which key it wants).
    */
   readonly recordedKeyFingerprint?: (() => string | undefined) | undefined;
+  /** The storage class the request asked for, if any (a 400 then may be its refusal). */
+  readonly storageClass?: string | undefined;
 }
 
 interface SdkLikeError {
@@ -144,6 +146,17 @@ export function toCosyncError(error: unknown, context: ErrorContext): CosyncErro
       );
     default:
       break;
+  }
+  // A refused storage class: S3 says InvalidStorageClass; COS refuses a MAZ_ class outside a
+  // multi-AZ bucket (and a single-AZ class inside one) with a 400 naming the class.
+  // Ceph RGW answers a class its placement lacks with a bare 400 InvalidArgument.
+  const saysStorageClass = /storage ?class/i.test(sdk.message ?? '');
+  const unexplained = sdk.message === undefined || sdk.message === '' || sdk.message === 'UnknownError';
+  if (context.storageClass !== undefined && (name === 'InvalidStorageClass' || (status === 400 && (saysStorageClass || (name === 'InvalidArgument' && unexplained))))) {
+    return new CosyncError(
+      'usage',
+      `${context.endpoint} refused storage class ${context.storageClass} for ${where} (${name}${unexplained ? '' : `: ${sdk.message}`}): on Tencent COS the MAZ_ classes are only for multi-AZ buckets and a multi-AZ bucket takes only MAZ_ classes; other S3 stores offer only the classes they were set up with (Ceph RGW: STANDARD unless configured). Choose another --storage-class, or none for the bucket's default`,
+    );
   }
   // A 400 or 403 on an SSE-C request is a key problem only when the server says so (its error
   // code or message) — or says nothing at all (HEAD): a refused copy directive or storage class

@@ -216,6 +216,17 @@ export class S3RemoteStore implements RemoteStore {
         },
         { step: 'build', name: 'cosyncUnsignedPayload', priority: 'low' },
       );
+      const trafficLimit = this.trafficLimitHeader();
+      if (Object.keys(trafficLimit).length > 0) {
+        client.middlewareStack.add(
+          (next, context) => async (args) => {
+            const request = args.request as { headers?: Record<string, string> };
+            if (context.commandName === 'GetObjectCommand' && request.headers !== undefined) Object.assign(request.headers, trafficLimit);
+            return next(args);
+          },
+          { step: 'build', name: 'cosyncTrafficLimit' },
+        );
+      }
       return client;
     });
     return this.#client;
@@ -355,7 +366,7 @@ export class S3RemoteStore implements RemoteStore {
   ): Promise<{ etag: string | undefined; keyFingerprint: string | undefined; crc64: string | undefined }> {
     // Sent by the lean client (see lean-put.ts): same headers as the SDK's, a fraction of the CPU.
     const headers = this.leanHeaders(request.contentMd5, request.metadata, request.encryption, request.storageClass);
-    const response = await this.call(() => this.#lean.put(key, body.open(), body.length, headers, { signal: options.signal }), this.context('upload', key, request.encryption), options.signal);
+    const response = await this.call(() => this.#lean.put(key, body.open(), body.length, headers, { signal: options.signal }), { ...this.context('upload', key, request.encryption), storageClass: request.storageClass }, options.signal);
     await this.confirmEncryption(key, request.encryption, response, 'upload', { remove: true, signal: options.signal });
     return { etag: response.etag, keyFingerprint: response.keyFingerprint, crc64: response.crc64 };
   }
@@ -386,7 +397,16 @@ export class S3RemoteStore implements RemoteStore {
         headers['x-amz-server-side-encryption-customer-key-md5'] = encryption.key.fingerprint;
         break;
     }
-    return this.target.dialect === 'cos' ? toCosRequestHeaders(headers, cosCopySourceHost(this.target)) : headers;
+    if (this.target.dialect !== 'cos') return headers;
+    return { ...toCosRequestHeaders(headers, cosCopySourceHost(this.target)), ...this.trafficLimitHeader() };
+  }
+
+  /**
+   * COS's server-side limit for one request, sent on PUT Object, Upload Part and GET Object, the
+   * requests COS documents it for (https://cloud.tencent.com/document/product/436/40140).
+   */
+  private trafficLimitHeader(): Record<string, string> {
+    return this.target.trafficLimitBits === undefined ? {} : { 'x-cos-traffic-limit': String(this.target.trafficLimitBits) };
   }
 
   async createMultipartUpload(
@@ -405,7 +425,7 @@ export class S3RemoteStore implements RemoteStore {
           }),
           { abortSignal: options.signal },
         ),
-      this.context('multipart start', key, request.encryption),
+      { ...this.context('multipart start', key, request.encryption), storageClass: request.storageClass },
       options.signal,
     );
     if (response.UploadId === undefined) throw toCosyncError(new Error('the server returned no UploadId'), this.context('multipart start', key));

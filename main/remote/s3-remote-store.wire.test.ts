@@ -29,8 +29,8 @@ afterEach(async () => {
   await server.close();
 });
 
-function storeFor(dialect: Dialect, sse: SseMode): S3RemoteStore {
-  const target: Target = { endpoint: parseEndpoint(server.url), bucket: 'photos-1250000000', prefix: '', region: 'ap-guangzhou', pathStyle: true, dialect, sse, keyName: undefined, kmsKeyId: undefined };
+function storeFor(dialect: Dialect, sse: SseMode, more: Partial<Target> = {}): S3RemoteStore {
+  const target: Target = { endpoint: parseEndpoint(server.url), bucket: 'photos-1250000000', prefix: '', region: 'ap-guangzhou', pathStyle: true, dialect, sse, keyName: undefined, kmsKeyId: undefined, ...more };
   return new S3RemoteStore(target, new StoreCredentials('AKIDtest', 'secret'), { retryPolicy: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1 } });
 }
 
@@ -684,5 +684,41 @@ describe('temporary credentials', () => {
       expect(request?.headers.authorization, operation).toMatch(new RegExp(`SignedHeaders=[^,]*${header}`));
     }
     store.close();
+  });
+});
+
+describe('storage class and COS traffic limit', () => {
+  it.each([
+    ['cos', 'x-cos-storage-class', 'x-amz-storage-class', 'ARCHIVE'],
+    ['cos', 'x-cos-storage-class', 'x-amz-storage-class', 'MAZ_STANDARD_IA'],
+    ['s3', 'x-amz-storage-class', 'x-cos-storage-class', 'GLACIER'],
+  ] as const)('%s: the class goes on PUT and Initiate as %s, never on parts (%s absent)', async (dialect, header, other, storageClass) => {
+    // PUT Object and Initiate Multipart Upload take x-cos-storage-class (https://cloud.tencent.com/document/product/436/7749, /7746).
+    const store = storeFor(dialect, 'none');
+    await store.putObject('a.txt', bufferBody(body), { contentMd5: md5, metadata: {}, encryption: { mode: 'none' }, storageClass });
+    const uploadId = await store.createMultipartUpload('big.bin', { metadata: {}, encryption: { mode: 'none' }, storageClass });
+    await store.uploadPart('big.bin', uploadId, 1, bufferBody(body), { contentMd5: md5, encryption: { mode: 'none' } });
+    const [put, create, part] = server.requests;
+    expect(put?.headers[header]).toBe(storageClass);
+    expect(create?.headers[header]).toBe(storageClass);
+    expect(put?.headers.authorization).toMatch(new RegExp(`SignedHeaders=[^,]*${header}`));
+    for (const request of [put, create, part]) expect(request?.headers[other]).toBeUndefined();
+    expect(part?.headers[header]).toBeUndefined();
+    store.close();
+  });
+
+  it('COS: x-cos-traffic-limit in bit/s on PUT, UploadPart and GET (the requests COS documents it for), not on the others', async () => {
+    // Single-connection speed limit: PUT Object, POST Object, GET Object and Upload Part (https://cloud.tencent.com/document/product/436/40140).
+    const store = storeFor('cos', 'none', { trafficLimitBits: 8 * 1024 * 1024 });
+    const requests = await exercise(store, { mode: 'none' });
+    for (const operation of ['put', 'part', 'get']) expect(requests[operation]?.headers['x-cos-traffic-limit'], operation).toBe('8388608');
+    for (const operation of ['create', 'complete', 'head']) expect(requests[operation]?.headers['x-cos-traffic-limit'], operation).toBeUndefined();
+    expect(requests.get?.headers.authorization).toMatch(/SignedHeaders=[^,]*x-cos-traffic-limit/);
+    store.close();
+  });
+
+  it('no traffic limit header unless asked for', async () => {
+    const requests = await exercise(storeFor('cos', 'none'), { mode: 'none' });
+    for (const [operation, request] of Object.entries(requests)) expect(request.headers['x-cos-traffic-limit'], operation).toBeUndefined();
   });
 });

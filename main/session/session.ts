@@ -4,6 +4,7 @@
  * validated Target, credentials and encryption.
  */
 import { join } from 'node:path';
+import { parseStorageClass, parseTrafficLimit } from '../../app/storage-class.js';
 import { CosyncError } from '../../app/result.js';
 import {
   addressingFor,
@@ -160,6 +161,10 @@ export interface TargetSettings {
   readonly 'path-style'?: boolean | undefined;
   /** `cos` or `s3`; by default, COS for Tencent's hosts. */
   readonly dialect?: string | undefined;
+  /** The storage class of new objects, in the dialect's names. */
+  readonly 'storage-class'?: string | undefined;
+  /** COS's server-side limit per request, MiB/s. */
+  readonly 'traffic-limit'?: string | undefined;
 }
 
 /** Builds and validates a Target from settings, before any I/O. */
@@ -192,6 +197,8 @@ export function targetFromSettings(values: TargetSettings, defaultSse: 'none' | 
     sse,
     keyName: values.key,
     kmsKeyId: values['kms-key-id'],
+    storageClass: values['storage-class'] === undefined ? undefined : parseStorageClass(values['storage-class'], dialect),
+    trafficLimitBits: values['traffic-limit'] === undefined ? undefined : parseTrafficLimit(values['traffic-limit'], dialect),
   };
 }
 

@@ -139,6 +139,7 @@ export class SyncEngine {
       partQueue: this.#partQueue,
       buffers: this.#buffers,
       crc64Parts: target.dialect === 'cos',
+      storageClass: target.storageClass,
       bandwidth: this.#options.bandwidth,
       logger: this.#options.logger,
     };

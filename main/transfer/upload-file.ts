@@ -43,6 +43,8 @@ export interface UploadContext {
    * each part's CRC is computed while its bytes are in memory and combined at the end.
    */
   readonly crc64Parts: boolean;
+  /** The storage class of new objects (undefined: the bucket's default). */
+  readonly storageClass?: string | undefined;
   /** The global bandwidth limit, if any. */
   readonly bandwidth?: TokenBucket | undefined;
   readonly logger: Logger;
@@ -230,7 +232,7 @@ export async function uploadFile(
           const put = await context.store.putObject(
             key,
             throttledBody(range.body, context.bandwidth),
-            { contentMd5: range.md5.toString('base64'), metadata: { ...baseMetadata, [METADATA.digest]: contentDigest(range.md5, customerKey) }, encryption },
+            { contentMd5: range.md5.toString('base64'), metadata: { ...baseMetadata, [METADATA.digest]: contentDigest(range.md5, customerKey) }, encryption, storageClass: context.storageClass },
             { signal: context.signal },
           );
           checkEchoedKey(encryption, put.keyFingerprint, key);
@@ -418,7 +420,7 @@ async function resumeOrCreate(
     context.logger.log('info', 'multipart-restart', { key, reason: sameState ? 'upload gone from server' : 'file or settings changed' });
     await abandon(key, upload.uploadId, context);
   }
-  const uploadId = await context.store.createMultipartUpload(key, { metadata: wanted.metadata, encryption }, { signal: context.signal });
+  const uploadId = await context.store.createMultipartUpload(key, { metadata: wanted.metadata, encryption, storageClass: context.storageClass }, { signal: context.signal });
   context.journal.beginMultipart({
     endpoint: context.endpointId,
     bucket: context.bucket,

@@ -72,7 +72,8 @@ export function FolderCard({
       </header>
       <p className="muted destination">
         → {folder.bucket}/{folder.prefix} · {SSE_LABELS[folder.sse]}
-        {folder.keyName !== undefined ? ` (key ${folder.keyName})` : ''} · deletes: {folder.policy}
+        {folder.keyName !== undefined ? ` (key ${folder.keyName})` : ''}
+        {folder.storageClass !== undefined ? <span data-testid="folder-storage-class"> · {folder.storageClass}</span> : null} · deletes: {folder.policy}
       </p>
       <dl className="counts">
         <div>

@@ -8,6 +8,7 @@
 import { useEffect, useId, useState, type FormEvent } from 'react';
 import type { AddFolderRequest, FolderOverview, JobSummary, KeySummary } from '../../app/contract.js';
 import { MIN_NEW_PASSPHRASE_CHARACTERS } from '../../app/keys.js';
+import { COS_STORAGE_CLASSES, S3_STORAGE_CLASSES } from '../../app/storage-class.js';
 import { FolderSelect } from './overview.js';
 import type { CosyncErrorInfo } from '../../app/result.js';
 import type { DeletePolicy } from '../../app/sync-model.js';
@@ -494,6 +495,26 @@ export function AddFolderForm({ transport, keys, onAdded }: { readonly transport
             </p>
           ) : null}
         </fieldset>
+        <label>
+          Storage class of new objects
+          <select value={form.storageClass ?? ''} onChange={(event) => set('storageClass', event.target.value === '' ? undefined : event.target.value)} aria-label="Storage class">
+            <option value="">Bucket default (STANDARD)</option>
+            <optgroup label="Tencent COS (MAZ_ classes: multi-AZ buckets only)">
+              {COS_STORAGE_CLASSES.map((storageClass) => (
+                <option key={storageClass} value={storageClass}>
+                  {storageClass}
+                </option>
+              ))}
+            </optgroup>
+            <optgroup label="Other S3 stores">
+              {S3_STORAGE_CLASSES.filter((storageClass) => !COS_STORAGE_CLASSES.includes(storageClass)).map((storageClass) => (
+                <option key={storageClass} value={storageClass}>
+                  {storageClass}
+                </option>
+              ))}
+            </optgroup>
+          </select>
+        </label>
         <fieldset>
           <legend>When a file is deleted here</legend>
           <Choices name="policy" value={form.policy} onChange={(policy) => set('policy', policy)} choices={POLICY_CHOICES} />

@@ -146,6 +146,8 @@ export interface GatewayRequest {
   readonly bucket: string | undefined;
   readonly key: string | undefined;
   readonly query: ReadonlyArray<readonly [string, string]>;
+  /** The `x-cos-traffic-limit` the request carried (bit/s, as sent). */
+  readonly trafficLimit?: string | undefined;
   status: number;
   code: string | undefined;
 }
@@ -176,6 +178,8 @@ export interface CosGatewayOptions {
   readonly allowPathStyle?: boolean;
   /** Archived objects become readable after this many HEADs once a restore was asked for (default: only via completeRestore). */
   readonly restoreCompletesAfterHeads?: number;
+  /** The buckets are multi-AZ: they take the MAZ_ classes (default: single-AZ buckets, which refuse them). */
+  readonly multiAz?: boolean;
 }
 
 /** The running gateway and its emulation knobs. */
@@ -480,9 +484,22 @@ export async function startCosGateway(options: CosGatewayOptions): Promise<CosGa
     throw new CosError(400, 'InvalidArgument', `x-cos-server-side-encryption must be AES256 or cos/kms, not ${JSON.stringify(value)}`);
   };
 
+  /** `x-cos-traffic-limit`: digits, 819200–838860800 bit/s, or 400 (single-connection limit, 436/40140). Not enforced: RGW sends at its own pace. */
+  const checkTrafficLimit = (headers: IncomingHttpHeaders): void => {
+    const value = headerValue(headers, 'x-cos-traffic-limit');
+    if (value === undefined) return;
+    const bits = /^\d+$/.test(value) ? Number(value) : Number.NaN;
+    if (!(bits >= 819_200 && bits <= 838_860_800)) throw new CosError(400, 'InvalidArgument', `x-cos-traffic-limit must be 819200 to 838860800 bit/s, not ${JSON.stringify(value)}`);
+  };
+
   const requestedStorageClass = (headers: IncomingHttpHeaders): string => {
     const value = headerValue(headers, 'x-cos-storage-class') ?? 'STANDARD';
     if (!STORAGE_CLASSES.has(value)) throw new CosError(400, 'InvalidArgument', `unknown x-cos-storage-class ${JSON.stringify(value)}`);
+    // MAZ classes exist only in multi-AZ buckets (storage class overview, 436/33417). COS's exact
+    // code for the refusal is not documented; InvalidArgument naming the class is the assumption.
+    if (value.startsWith('MAZ_') !== (options.multiAz === true)) {
+      throw new CosError(400, 'InvalidArgument', `The storage class ${value} is not allowed for this ${options.multiAz === true ? 'multi-AZ' : 'single-AZ'} bucket`);
+    }
     return value;
   };
 
@@ -835,9 +852,10 @@ export async function startCosGateway(options: CosGatewayOptions): Promise<CosGa
     const query = parseQuery(rawQuery);
     Object.assign(record, { query });
     const address = addressOf(request, rawPath);
-    Object.assign(record, { bucket: address.cosBucket, key: address.key });
+    Object.assign(record, { bucket: address.cosBucket, key: address.key, trafficLimit: headerValue(request.headers, 'x-cos-traffic-limit') });
     authenticate(request, rawPath, rawQuery, address);
     refuseAmzHeaders(request.headers);
+    checkTrafficLimit(request.headers);
     const index = faults.findIndex((candidate) => candidate.matches(record));
     if (index >= 0) {
       const injected = faults[index] as (typeof faults)[number];
