@@ -17,7 +17,7 @@ import { CosyncError } from '../../app/result.js';
 import { cosyncVersion } from '../config/version.js';
 import { Session, type SessionDependencies } from '../session/session.js';
 import { applyGlobalOptions, GLOBAL_OPTIONS } from './cli-options.js';
-import { childEntry, closestWord, helpHint, isParseArgsError, missingSubcommand, optionLabel, parseCommandArguments, type CommandEntry, type OptionSpec } from './command-spec.js';
+import { childEntry, closestWord, helpHint, isParseArgsError, missingSubcommand, oneLine, optionLabel, parseCommandArguments, type CommandEntry, type OptionSpec } from './command-spec.js';
 import { TOP_LEVEL, TOP_LEVEL_OPTIONS } from './commands.js';
 import { exitCodeForError, EXIT_CODES } from './exit-codes.js';
 
@@ -134,6 +134,6 @@ function unknownLeadingOption(word: string, entry: CommandEntry | undefined): Co
 }
 
 function describeUnexpected(error: unknown): string {
-  if (isParseArgsError(error)) return `${(error as Error).message}; ${helpHint('')}`;
+  if (isParseArgsError(error)) return `${oneLine((error as Error).message)}; ${helpHint('')}`;
   return `unexpected error: ${(error as Error).message ?? String(error)}`;
 }

@@ -145,7 +145,8 @@ export function parseCommandArguments(
     return { parsed: { values: values as OptionValues<OptionTable>, positionals }, help };
   } catch (error) {
     // The rest of parseArgs's errors (a value missing, a value given to a flag) say what is wrong.
-    if (isParseArgsError(error)) throw misuse((error as Error).message.replace(/\.$/, ''));
+    // Some of them span lines ("argument is ambiguous"); an error is one line on stderr.
+    if (isParseArgsError(error)) throw misuse(oneLine((error as Error).message).replace(/\.$/, ''));
     throw error;
   }
 }
@@ -236,4 +237,9 @@ export function listWords(words: ReadonlyArray<string>): string {
 
 function usageError(message: string): never {
   throw new CosyncError('usage', message);
+}
+
+/** A message that spans lines, as one line (a sentence end kept, else a full stop between them). */
+export function oneLine(message: string): string {
+  return message.replace(/([.?!])?\s*\n\s*/g, (_line, end: string | undefined) => `${end ?? '.'} `);
 }

@@ -10,12 +10,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useWorkDir } from '../../test/support/files.js';
 import { createBucket, listKeys, readObject, requireServices, runCosync, uniqueName, type RunResult, type Services } from '../../test/support/services.js';
+import { EXIT_CODES } from './exit-codes.js';
 
-/**
- * "Finished, but some files failed". main/cli gets distinct exit codes (issue 13 §2); until they
- * land this is the generic failure, then EXIT_CODES.someFailed.
- */
-const PARTIAL_RUN_EXIT = 1;
+/** "Finished, but some files failed" (EXIT_CODES.someFailed): the other files were done. */
+const PARTIAL_RUN_EXIT = EXIT_CODES.someFailed.code;
 const NFC = 'caf\u00e9.txt';
 const NFD = 'cafe\u0301.txt';
 /** `bad\xFF\xFEname.txt`: not UTF-8, as a Latin-1 system would write "badÿþname.txt". */

@@ -200,7 +200,7 @@ export class FileSecretStore implements SecretStore {
       const items = current?.items ?? new Map<string, string>();
       if (!mutate(items)) return;
       // The first write creates the keystore: its passphrase is a new one, held to the same rule as `keystore passphrase`.
-      if (current === undefined) checkedNewPassphrase((await this.passphraseBytes()).toString('utf8'), 'keystore passphrase');
+      if (current === undefined) checkedNewPassphrase((await this.passphraseBytes()).toString('utf8'), 'new keystore passphrase');
       const kdf = current?.header.kdf ?? this.#freshKdf();
       await this.write(kdf, items, await this.derivedKey(kdf));
     });

@@ -1,7 +1,10 @@
 /**
  * The parallel part loop shared by multipart uploads and ranged downloads: every missing part
  * goes through the global part queue (lower part numbers first); the first failure cancels the
- * parts still in flight, and is what the caller sees once all have settled.
+ * parts still in flight, and is what the caller sees once all have settled. "First" is in time,
+ * not in part order: a part cancelled while its answer was being read fails with whatever the
+ * half-read answer looked like (an SDK "Deserialization error … aborted"), which must not hide
+ * the failure that caused the cancel (the copy fallback, for one, depends on its code).
  */
 import type PQueue from 'p-queue';
 import { CosyncError } from '../../app/result.js';
@@ -14,6 +17,7 @@ export async function runParts(
   work: (partNumber: number, signal: AbortSignal) => Promise<void>,
 ): Promise<void> {
   const abort = new AbortController();
+  let cause: { readonly error: unknown } | undefined;
   const onOuterAbort = (): void => abort.abort();
   outerSignal?.addEventListener('abort', onOuterAbort, { once: true });
   try {
@@ -26,6 +30,7 @@ export async function runParts(
               try {
                 await work(partNumber, abort.signal);
               } catch (error) {
+                if (cause === undefined && !abort.signal.aborted) cause = { error };
                 abort.abort();
                 throw error;
               }
@@ -35,7 +40,8 @@ export async function runParts(
           ) as Promise<void>,
       ),
     );
-    // The first real failure, not the cancellations it caused.
+    if (cause !== undefined) throw cause.error;
+    // Cancelled from outside: the first real failure, if any, not the cancellations.
     const failures = results.filter((result): result is PromiseRejectedResult => result.status === 'rejected').map((result) => result.reason as unknown);
     const failure = failures.find((reason) => !(reason instanceof CosyncError && reason.code === 'aborted')) ?? failures[0];
     if (failure !== undefined) throw failure;

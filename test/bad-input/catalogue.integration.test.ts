@@ -147,9 +147,9 @@ const CLI_CASES: ReadonlyArray<CliCase> = [
   // flags
   { area: 'flags', input: 'an unknown command', args: () => ['frobnicate'], exit: 2, message: /unknown command "frobnicate"/ },
   { area: 'flags', input: 'an unknown option', args: () => ['key', 'list', '--colour'], exit: 2, message: /unknown option.*--colour/i },
-  { area: 'flags', input: 'an option without its value', args: (c) => ['backup', c.source, '--bucket', bucket, '--endpoint'], exit: 2, message: /--endpoint.*missing/i },
-  { area: 'flags', input: 'an unknown key action', args: () => ['key', 'frob'], exit: 2, message: /unknown key action "frob": use generate, import/ },
-  { area: 'flags', input: 'an unknown folder action', args: () => ['folder', 'frob'], exit: 2, message: /unknown folder action "frob": use add, list/ },
+  { area: 'flags', input: 'an option without its value', args: (c) => ['backup', c.source, '--bucket', bucket, '--endpoint'], exit: 2, message: /--endpoint needs a value \(--endpoint URL\)/ },
+  { area: 'flags', input: 'an unknown key action', args: () => ['key', 'frob'], exit: 2, message: /unknown key command "frob": use generate, import/ },
+  { area: 'flags', input: 'an unknown folder action', args: () => ['folder', 'frob'], exit: 2, message: /unknown folder command "frob": use add, list/ },
   { area: 'flags', input: '--concurrency 0', args: (c) => ['backup', c.source, ...at(c), '--concurrency', '0'], exit: 2, message: /--concurrency must be a whole number from 1 to 64; got "0"/ },
   { area: 'flags', input: 'an option value that starts with a dash', args: (c) => ['backup', c.source, ...at(c), '--bwlimit', '-1'], exit: 2, message: /--bwlimit.* argument is ambiguous\. Did you forget to specify the option argument/ },
   { area: 'flags', input: 'a negative --bwlimit', args: (c) => ['backup', c.source, ...at(c), '--bwlimit=-1'], exit: 2, message: /--bwlimit must be a positive number of MiB per second.*got "-1"/ },

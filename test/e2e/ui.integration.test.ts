@@ -102,10 +102,22 @@ it('a new user sets up an SSE-C folder, syncs, pauses, backs up by drag-and-drop
 
     const kitPath = join(work(), `${keyName}.kit.json`);
     await page.getByLabel(`Recovery kit file for ${keyName}`).fill(kitPath);
+    // Sealed is the window's default: the export waits for the passphrase, twice.
+    expect(await page.getByLabel(`Seal the kit of ${keyName} under a passphrase`).isChecked()).toBe(true);
+    const kitPassphrase = 'correct horse battery staple';
+    await page.getByLabel(`Kit passphrase for ${keyName}`, { exact: true }).fill(kitPassphrase);
+    await page.getByLabel(`Kit passphrase for ${keyName}, again`).fill(kitPassphrase);
     await page.getByRole('button', { name: `Export recovery kit of ${keyName}` }).click();
-    await page.getByTestId('keys-feedback').getByText(/Recovery kit of .* written/).waitFor();
+    await page.getByTestId('keys-feedback').getByText(/Sealed recovery kit of .* written/).waitFor();
     expect((await stat(kitPath)).mode & 0o777).toBe(0o600);
-    const kit = JSON.parse(await readFile(kitPath, 'utf8')) as { key: string; fingerprint: string };
+    // The fields are emptied once the engine answered.
+    expect(await page.getByLabel(`Kit passphrase for ${keyName}`, { exact: true }).inputValue()).toBe('');
+    // Opened as a user importing it on another machine would: with its passphrase.
+    const { readKit } = await import('../../main/secrets/recovery-kit.js');
+    const opened = await readKit(kitPath, { passphrase: async () => kitPassphrase });
+    expect(opened.sealed).toBe(true);
+    const kit = { key: Buffer.from(opened.key.revealBytes()).toString('base64'), fingerprint: opened.key.fingerprint };
+    expect(await readFile(kitPath, 'utf8')).not.toContain(kit.key);
     await page.getByTestId('kit-gate').waitFor({ state: 'detached' });
     await page.getByRole('button', { name: 'Add folder' }).click();
 
