@@ -101,13 +101,13 @@ export async function restoreCommand({ values, positionals }: ParsedArguments<ty
   if (positionals.length > 0) throw new CosyncError('usage', `unexpected argument ${JSON.stringify(positionals[0])}; restore takes --to DIR`);
   const target = targetFromSettings(values, 'none');
   const destination = resolve(requireOption(values.to, 'to DIR', ' (the folder to restore into)'));
+  const archiveRestore = archiveRestoreFromFlags(values);
   const { missingRestoreFolders, runRestore } = await import('../transfer/restore.js');
   // A file in the way is refused before any request; the folder itself is made once there is something to restore.
   await missingRestoreFolders(destination);
   const encryption = await encryptionFor(session, target);
   const credentials = await credentialsFor(session, values.account);
   const concurrency = positiveInteger(values.concurrency, 'concurrency', 8, 64);
-  const archiveRestore = archiveRestoreFromFlags(values);
   const journal = session.openJournal();
   // The journal knows which key wrote each object: a refused key is reported with both fingerprints.
   const recordedKeyFingerprint = await session.recordedKeyFingerprints(journal, target);
