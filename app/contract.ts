@@ -116,6 +116,8 @@ export interface JobSummary {
   readonly bytesDone: number;
   readonly bytes: number;
   readonly error: CosyncErrorInfo | undefined;
+  /** Archived files of a restore whose retrieval is under way: restore them again later. */
+  readonly retrieving?: { readonly files: number; readonly note: string } | undefined;
   readonly startedAt: number;
 }
 

@@ -32,6 +32,8 @@ export type ErrorCode =
   | 'bucket-not-found'
   | 'object-not-found'
   | 'integrity'
+  /** An archived object (ARCHIVE, DEEP_ARCHIVE, GLACIER) that must be retrieved before it can be read. */
+  | 'object-archived'
   /** The store did not confirm the server-side encryption asked for: the object may be in clear. */
   | 'encryption-unconfirmed'
   /** The store refused requests because this machine's clock is off. */

@@ -20,6 +20,8 @@ export type TransferEvent =
       readonly detail: string;
     }
   | { readonly type: 'file-failed'; readonly path: string; readonly key: string; readonly error: CosyncErrorInfo }
+  /** An archived object whose retrieval was started (now or by an earlier run): a later run downloads it. */
+  | { readonly type: 'file-retrieving'; readonly path: string; readonly key: string; readonly storageClass: string; readonly readyIn: string }
   | { readonly type: 'file-skipped'; readonly path: string; readonly reason: string }
   | {
       readonly type: 'run-finished';
@@ -27,6 +29,8 @@ export type TransferEvent =
       readonly succeeded: number;
       readonly failed: number;
       readonly skipped: number;
+      /** Archived objects still being retrieved (restore only): run the restore again later. */
+      readonly retrieving?: number;
       readonly bytes: number;
       readonly seconds: number;
     };
@@ -41,4 +45,9 @@ export function formatBytes(bytes: number): string {
     unit++;
   }
   return unit === 0 ? `${Math.round(value)} B` : `${value.toFixed(1)} ${units[unit]}`;
+}
+
+/** The words for an archived file being retrieved, the same in the CLI and the window. */
+export function describeRetrieving(event: { readonly storageClass: string; readonly readyIn: string }): string {
+  return `retrieving from archive (${event.storageClass}), ready in about ${event.readyIn}`;
 }

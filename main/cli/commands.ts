@@ -249,6 +249,14 @@ export const RESTORE_OPTIONS = {
   ...TARGET_OPTIONS,
   to: { type: 'string', value: 'DIR', description: 'the folder to restore into (made if missing)', complete: 'directory' },
   overwrite: { type: 'boolean', description: 'replace local files that differ (without it they are left alone and reported)' },
+  'restore-tier': {
+    type: 'string',
+    value: 'TIER',
+    description: 'how archived (ARCHIVE, DEEP_ARCHIVE, GLACIER) objects are retrieved: Standard (default; about 3–5 h, DEEP_ARCHIVE 12 h), Expedited (1–5 min, not DEEP_ARCHIVE) or Bulk (5–12 h, DEEP_ARCHIVE 48 h)',
+    complete: ['Standard', 'Expedited', 'Bulk'],
+  },
+  'restore-days': { type: 'string', value: 'N', description: 'how many days a retrieved archived object stays readable (default 1, at most 365)' },
+  wait: { type: 'boolean', description: 'wait for archived objects being retrieved (polling with growing pauses) and download them, instead of exiting 5' },
   ...TRANSFER_OPTIONS,
   'traffic-limit': TRAFFIC_LIMIT_OPTION,
 } as const satisfies OptionTable;
@@ -274,7 +282,11 @@ const RESTORE = defineCommand({
   name: 'restore',
   synopsis: '(--endpoint URL | --region COS-REGION) --bucket B --to DIR',
   summary: 'download every object under a prefix (or one object) into a folder, verified',
-  details: [COS_NOTE, 'Exit code 3: some files failed, the others were restored; 4: the store was unreachable or failing after retries, run it again later.'],
+  details: [
+    COS_NOTE,
+    'Archived objects are not failed: restore asks the store to retrieve them (POST Object restore, --restore-tier, --restore-days), reports each as "retrieving from archive, ready in about N hours", and a later run (or --wait) downloads them.',
+    'Exit code 3: some files failed, the others were restored; 4: the store was unreachable or failing after retries, run it again later; 5: archived files are still being retrieved, run it again later.',
+  ],
   options: RESTORE_OPTIONS,
   examples: [
     'cosync restore --endpoint https://s3.example.com --bucket backup --prefix laptop/Photos --to ~/Photos-restored --key photos',

@@ -26,4 +26,10 @@ describe('exit codes', () => {
     expect(exitCodeForRun(['key-mismatch'], 0)).toBe(1);
     expect(exitCodeForError('usage')).toBe(2);
   });
+
+  it('a restore with archived files still being retrieved: 5 when nothing failed, the failure codes otherwise', () => {
+    expect(exitCodeForRun([], 2, 1)).toBe(5);
+    expect(exitCodeForRun([], 0, 3)).toBe(5);
+    expect(exitCodeForRun(['key-mismatch'], 2, 1)).toBe(3);
+  });
 });

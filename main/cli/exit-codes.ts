@@ -13,6 +13,8 @@ export const EXIT_CODES = {
   usage: { code: 2, meaning: 'usage error: an unknown command or option, or a missing or invalid argument; nothing was done' },
   someFailed: { code: 3, meaning: 'finished, but some files failed: the others were done; the failed ones are listed' },
   temporary: { code: 4, meaning: 'temporary error, try again: the store was unreachable, failing (5xx) or throttling after every retry' },
+  // Not 3: nothing failed, and not 4: trying again soon does not help; the archive needs hours.
+  stillRetrieving: { code: 5, meaning: 'finished, but some archived files are still being retrieved: the others were done; run the same restore again later (or with --wait)' },
 } as const;
 
 /**
@@ -30,11 +32,12 @@ export function exitCodeForError(code: ErrorCode): number {
 }
 
 /**
- * The exit code of a run that went through its files (backup, restore, sync): 0 when none failed;
- * 4 when every failure was temporary; 3 when some failed and others were done; 1 when none was.
+ * The exit code of a run that went through its files (backup, restore, sync): 0 when none failed
+ * (5 when archived files are still being retrieved); 4 when every failure was temporary; 3 when
+ * some failed and others were done; 1 when none was.
  */
-export function exitCodeForRun(failures: ReadonlyArray<ErrorCode>, done: number): number {
-  if (failures.length === 0) return EXIT_CODES.ok.code;
+export function exitCodeForRun(failures: ReadonlyArray<ErrorCode>, done: number, retrieving = 0): number {
+  if (failures.length === 0) return retrieving > 0 ? EXIT_CODES.stillRetrieving.code : EXIT_CODES.ok.code;
   if (failures.every(isTemporary)) return EXIT_CODES.temporary.code;
   return done > 0 ? EXIT_CODES.someFailed.code : EXIT_CODES.failure.code;
 }

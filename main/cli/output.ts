@@ -2,7 +2,7 @@
  * How transfer events look on a terminal or in a pipe: one line per finished, failed or skipped
  * file and a summary (human), or one JSON object per event (`--json`).
  */
-import { formatBytes, type TransferEvent } from '../../app/transfer-events.js';
+import { describeRetrieving, formatBytes, type TransferEvent } from '../../app/transfer-events.js';
 import type { SessionIo } from '../session/session.js';
 import { LiveProgress } from './live-progress.js';
 
@@ -61,6 +61,9 @@ function linePrinter(io: { write(text: string): unknown }): (event: TransferEven
       case 'file-failed':
         io.write(`failed    ${event.path}${event.key === '' ? '' : ` -> ${event.key}`}: ${event.error.message}\n`);
         return;
+      case 'file-retrieving':
+        io.write(`archived  ${event.path} <- ${event.key}: ${describeRetrieving(event)}\n`);
+        return;
       case 'file-skipped':
         io.write(`skipped   ${event.path}: ${event.reason}\n`);
         return;
@@ -70,6 +73,10 @@ function linePrinter(io: { write(text: string): unknown }): (event: TransferEven
         io.write(
           `${event.direction}: ${event.succeeded} ${verb}, ${event.failed} failed${event.skipped > 0 ? `, ${event.skipped} skipped` : ''}; ${formatBytes(event.bytes)} in ${event.seconds.toFixed(1)} s${rate}\n`,
         );
+        const retrieving = event.retrieving ?? 0;
+        if (retrieving > 0) {
+          io.write(`restore: ${retrieving} archived file${retrieving === 1 ? ' is' : 's are'} still being retrieved: run the same restore again later (or pass --wait) to download ${retrieving === 1 ? 'it' : 'them'}\n`);
+        }
         return;
       }
       case 'file-started':

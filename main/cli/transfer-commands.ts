@@ -5,6 +5,7 @@
  */
 import { resolve } from 'node:path';
 import PQueue from 'p-queue';
+import { DEFAULT_RESTORE_REQUEST, MAX_RESTORE_DAYS, parseRestoreTier, RESTORE_TIERS, type RestoreRequest } from '../../app/archive-restore.js';
 import type { ErrorCode } from '../../app/result.js';
 import { COS_LIMITS, S3_LIMITS } from '../../app/part-size.js';
 import { CosyncError } from '../../app/result.js';
@@ -31,8 +32,8 @@ class RunOutcome {
     this.print(event);
   };
 
-  exitCode(succeeded: number): number {
-    return exitCodeForRun(this.#failures, succeeded);
+  exitCode(succeeded: number, retrieving = 0): number {
+    return exitCodeForRun(this.#failures, succeeded, retrieving);
   }
 }
 
@@ -84,11 +85,24 @@ export async function backupCommand({ values, positionals }: ParsedArguments<typ
   }
 }
 
+/** With --wait, the first look at archived objects being retrieved: Expedited ones take minutes. */
+const FIRST_ARCHIVE_POLL_MS = 60_000;
+
+/** `--restore-tier` and `--restore-days`, checked before any request. */
+function archiveRestoreFromFlags(values: { 'restore-tier'?: string | undefined; 'restore-days'?: string | undefined }): RestoreRequest {
+  const tierText = values['restore-tier'];
+  const tier = tierText === undefined ? DEFAULT_RESTORE_REQUEST.tier : parseRestoreTier(tierText);
+  if (tier === undefined) throw new CosyncError('usage', `--restore-tier ${JSON.stringify(tierText)} is not a retrieval tier: use ${RESTORE_TIERS.join(', ')}`);
+  const days = positiveInteger(values['restore-days'], 'restore-days', DEFAULT_RESTORE_REQUEST.days, MAX_RESTORE_DAYS);
+  return { tier, days };
+}
+
 /** `cosync restore --endpoint URL --bucket B --to DIR`; exits as exitCodeForRun says. */
 export async function restoreCommand({ values, positionals }: ParsedArguments<typeof RESTORE_OPTIONS>, session: Session): Promise<number> {
   if (positionals.length > 0) throw new CosyncError('usage', `unexpected argument ${JSON.stringify(positionals[0])}; restore takes --to DIR`);
   const target = targetFromSettings(values, 'none');
   const destination = resolve(requireOption(values.to, 'to DIR', ' (the folder to restore into)'));
+  const archiveRestore = archiveRestoreFromFlags(values);
   const { missingRestoreFolders, runRestore } = await import('../transfer/restore.js');
   // A file in the way is refused before any request; the folder itself is made once there is something to restore.
   await missingRestoreFolders(destination);
@@ -103,7 +117,7 @@ export async function restoreCommand({ values, positionals }: ParsedArguments<ty
   try {
     await store.checkAccess(target.prefix);
     const outcome = new RunOutcome(transferPrinter(session.io, values.json === true));
-    const { succeeded } = await runRestore(
+    const { succeeded, retrieving } = await runRestore(
       target.prefix,
       destination,
       encryption,
@@ -115,10 +129,16 @@ export async function restoreCommand({ values, positionals }: ParsedArguments<ty
         journal,
         partQueue: new PQueue({ concurrency }),
         bandwidth: bandwidthLimit(values.bwlimit),
+        archiveRestore,
       },
-      { fileConcurrency: Math.max(2, Math.min(concurrency, 8)), logger: session.logger, emit: outcome.emit },
+      {
+        fileConcurrency: Math.max(2, Math.min(concurrency, 8)),
+        logger: session.logger,
+        emit: outcome.emit,
+        waitForArchive: values.wait === true ? { firstPollMs: FIRST_ARCHIVE_POLL_MS } : undefined,
+      },
     );
-    return outcome.exitCode(succeeded);
+    return outcome.exitCode(succeeded, retrieving);
   } finally {
     journal.close();
     store.close();

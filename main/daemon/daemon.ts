@@ -16,7 +16,7 @@ import { CosyncError } from '../../app/result.js';
 import { folderTarget, type SyncFolderConfig } from '../../app/sync-model.js';
 import type { FileStatus } from '../../app/sync-status.js';
 import { normalizePrefix, type Target } from '../../app/target.js';
-import type { TransferEvent } from '../../app/transfer-events.js';
+import { describeRetrieving, type TransferEvent } from '../../app/transfer-events.js';
 import { targetFromSettings, type Session } from '../session/session.js';
 import type { CosyncConfig } from '../config/config-store.js';
 import { writeFileAtomic } from '../fs/atomic-write.js';
@@ -609,6 +609,10 @@ export class Daemon {
           job.fileBytes.delete(event.path);
           // The first failure is the job's headline; the rest are in the activity log.
           update({ filesFailed: summary.filesFailed + 1, error: summary.error ?? { code: event.error.code, message: `${event.path}: ${event.error.message}` } }, event, true);
+          break;
+        case 'file-retrieving':
+          job.fileBytes.delete(event.path);
+          update({ retrieving: { files: (summary.retrieving?.files ?? 0) + 1, note: summary.retrieving?.note ?? `${event.path}: ${describeRetrieving(event)}` } }, event, true);
           break;
         case 'file-skipped':
         case 'file-started':

@@ -85,6 +85,8 @@ export function fromCosResponseHeaders(headers: Readonly<Record<string, string>>
       result[`x-amz-meta-${lower.slice('x-cos-meta-'.length)}`] = value;
     } else if (lower === 'x-cos-storage-class') {
       result['x-amz-storage-class'] = value;
+    } else if (lower === 'x-cos-restore') {
+      result['x-amz-restore'] = value;
     }
   }
   return result;

@@ -102,14 +102,19 @@ export class LeanPutClient {
     return (await this.send('GET', undefined, query, {}, undefined, signal)).body;
   }
 
+  /** POST to `key` with query parameters and a small body (POST Object restore); resolves to the status. */
+  async post(key: string, query: Readonly<Record<string, string>>, headers: Readonly<Record<string, string>>, body: Buffer, signal?: AbortSignal): Promise<number> {
+    return (await this.send('POST', key, query, headers, { body, length: body.length }, signal)).status;
+  }
+
   private async send(
-    method: 'PUT' | 'GET',
+    method: 'PUT' | 'GET' | 'POST',
     key: string | undefined,
     queryParameters: Readonly<Record<string, string>>,
     headers: Readonly<Record<string, string>>,
     payload: { body: Buffer | Readable; length: number } | undefined,
     signal: AbortSignal | undefined,
-  ): Promise<{ headers: IncomingHttpHeaders; body: string }> {
+  ): Promise<{ status: number; headers: IncomingHttpHeaders; body: string }> {
     const { target } = this;
     // Virtual-hosted: connect to the bucket's own host name too (TLS certificates name it).
     const hostName = target.pathStyle ? target.host : `${target.bucket}.${target.host}`;
@@ -159,7 +164,7 @@ export class LeanPutClient {
           response.on('end', () => {
             const status = response.statusCode ?? 0;
             const text = Buffer.concat(chunks).toString('utf8');
-            if (status >= 200 && status < 300) return resolve({ headers: response.headers, body: text });
+            if (status >= 200 && status < 300) return resolve({ status, headers: response.headers, body: text });
             reject(sdkShapedError(status, text, response.headers));
           });
         },

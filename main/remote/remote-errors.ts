@@ -132,6 +132,12 @@ export function toCosyncError(error: unknown, context: ErrorContext): CosyncErro
       return new CosyncError('integrity', `the server received different bytes than were sent for ${where} (${name}); the transfer will be retried`);
     case 'NotImplemented':
       return new CosyncError('unsupported', `${context.endpoint} does not support ${context.operation} of ${where} (NotImplemented)`);
+    case 'InvalidObjectState':
+      // GET of an ARCHIVE / DEEP_ARCHIVE object not restored yet (GET Object, https://intl.cloud.tencent.com/document/product/436/7753).
+      return new CosyncError(
+        'object-archived',
+        `${where} is in archive storage and is not readable until it is retrieved (InvalidObjectState): \`cosync restore\` starts the retrieval; run it again once it is ready`,
+      );
     case 'AccessDenied':
       return new CosyncError('access-denied', `access denied to ${where} at ${context.endpoint}: the credentials lack permission for ${context.operation}`);
     case 'PathStyleDomainForbidden':

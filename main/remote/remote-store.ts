@@ -4,6 +4,7 @@
  * tests may use fakes for fault injection.
  */
 import type { Readable } from 'node:stream';
+import type { RestoreRequest } from '../../app/archive-restore.js';
 import type { SseCustomerKey } from '../secrets/secret-values.js';
 
 /** How an object is (to be) encrypted on the server. */
@@ -49,6 +50,8 @@ export interface RemoteObjectDetails extends RemoteObjectInfo {
   readonly serverSideEncryption?: string | undefined;
   /** The storage class the server reports; S3 and COS omit it for STANDARD. */
   readonly storageClass?: string | undefined;
+  /** `x-cos-restore` / `x-amz-restore` of an archived object a restore was asked for (app/archive-restore.ts). */
+  readonly restore?: string | undefined;
 }
 
 /** A part the server holds for a multipart upload. */
@@ -112,6 +115,12 @@ export interface RemoteStore {
     options?: CallOptions & { range?: { start: number; end: number } },
   ): Promise<{ body: Readable; details: RemoteObjectDetails }>;
   deleteObject(key: string, options?: CallOptions): Promise<void>;
+  /**
+   * Asks the store to retrieve an archived object (POST Object restore) for `request.days` days at
+   * `request.tier`: 'started', or 'already-started' when a retrieval is already under way (409
+   * RestoreAlreadyInProgress) or done (200).
+   */
+  restoreObject(key: string, request: RestoreRequest, options?: CallOptions): Promise<'started' | 'already-started'>;
   /**
    * Server-side copy (up to 5 GiB), re-encrypting from the source's encryption to the
    * destination's; metadata is kept, or replaced by `metadata` when given (S3 allows copying an

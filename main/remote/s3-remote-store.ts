@@ -11,9 +11,11 @@
 import type { S3Client, ServerSideEncryption } from '@aws-sdk/client-s3';
 import type * as S3Sdk from '@aws-sdk/client-s3';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider, DeserializeHandler, DeserializeHandlerArguments, DeserializeHandlerOutput } from '@smithy/types';
+import { createHash } from 'node:crypto';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import type { Readable } from 'node:stream';
+import type { RestoreRequest } from '../../app/archive-restore.js';
 import { CosyncError } from '../../app/result.js';
 import type { Target } from '../../app/target.js';
 import { assertKeySafeTransport, cosCopySourceHost } from '../../app/target.js';
@@ -350,6 +352,7 @@ export class S3RemoteStore implements RemoteStore {
         keyFingerprint: response.SSECustomerKeyMD5,
         serverSideEncryption: response.ServerSideEncryption,
         storageClass: response.StorageClass,
+        restore: response.Restore,
         crc64: crc64Of(response),
       };
     } catch (error) {
@@ -720,6 +723,20 @@ export class S3RemoteStore implements RemoteStore {
     );
   }
 
+  async restoreObject(key: string, request: RestoreRequest, options: CallOptions = {}): Promise<'started' | 'already-started'> {
+    const body = Buffer.from(restoreRequestXml(this.target.dialect, request));
+    const headers = { 'content-type': 'application/xml', 'content-md5': createHash('md5').update(body).digest('base64') };
+    try {
+      // 202 Accepted: retrieval started; 200 OK: the object is already restored (the request only sets its days).
+      const status = await this.retrying(() => this.#lean.post(key, { restore: '' }, headers, body, options.signal), 'restore request', options.signal);
+      return status === 202 ? 'started' : 'already-started';
+    } catch (error) {
+      // A second POST while a retrieval runs is refused with 409 RestoreAlreadyInProgress (COS 436/12633, S3 RestoreObject).
+      if (httpStatusOf(error) === 409 && (error as { name?: string }).name === 'RestoreAlreadyInProgress') return 'already-started';
+      throw toCosyncError(error, this.context('restore request', key));
+    }
+  }
+
   /**
    * S3 makes ETags of content MD5s for plain and SSE-S3 objects, not for SSE-C or SSE-KMS ones
    * (AWS "Checking object integrity", Object.ETag in the S3 API reference). COS says its ETag
@@ -737,6 +754,18 @@ export class S3RemoteStore implements RemoteStore {
     void this.#client?.then((client) => client.destroy());
     this.#agent.destroy();
   }
+}
+
+/**
+ * The body of POST Object restore. COS names the tier's container CASJobParameters
+ * (https://intl.cloud.tencent.com/document/product/436/12633; cos-nodejs-sdk-v5's restoreObject
+ * sends `RestoreRequest: { Days, CASJobParameters: { Tier } }`); S3 names it GlacierJobParameters
+ * (RestoreObject in the S3 API reference).
+ */
+export function restoreRequestXml(dialect: Target['dialect'], request: RestoreRequest): string {
+  const parameters = dialect === 'cos' ? 'CASJobParameters' : 'GlacierJobParameters';
+  const namespace = dialect === 'cos' ? '' : ' xmlns="http://s3.amazonaws.com/doc/2006-03-01/"';
+  return `<RestoreRequest${namespace}><Days>${request.days}</Days><${parameters}><Tier>${request.tier}</Tier></${parameters}></RestoreRequest>`;
 }
 
 let sdkModule: Promise<typeof S3Sdk> | undefined;

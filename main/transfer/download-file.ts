@@ -1,7 +1,9 @@
 /**
  * Downloads one object to a local file, checks it, and only then puts it in place.
  *
- *   HEAD (key check, size, digest) ─► existing file? (conflict unless identical or --overwrite)
+ *   HEAD (key check, size, digest, archive state) ─► archived and not readable yet? ask for its
+ *     retrieval (POST Object restore) and report it as retrieving — no GET, no "access denied"
+ *   ─► existing file? (conflict unless identical or --overwrite)
  *     ─► small, or carries a whole-content digest: one GET streamed and hashed into a temp file
  *     └► large multipart object: ranged GETs in parallel through the part queue, each part
  *        written at its offset and committed to the journal — a restart resumes the rest
@@ -17,6 +19,7 @@ import { basename, dirname, join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type PQueue from 'p-queue';
+import { archiveStateOf, DEFAULT_RESTORE_REQUEST, typicalRetrievalTime, type RestoreRequest } from '../../app/archive-restore.js';
 import { Crc64, crc64OfParts } from '../../app/crc64.js';
 import { CosyncError } from '../../app/result.js';
 import { commitTemporaryFile, PARTIAL_SUFFIX } from '../fs/atomic-write.js';
@@ -32,7 +35,9 @@ export type Verification = 'digest' | 'crc64' | 'etag' | 'size-only';
 /** What happened to one object. */
 export type DownloadOutcome =
   | { readonly kind: 'restored'; readonly sizeBytes: number; readonly verification: Verification; readonly resumedParts: number }
-  | { readonly kind: 'unchanged'; readonly sizeBytes: number; readonly verification: Verification; readonly resumedParts: number };
+  | { readonly kind: 'unchanged'; readonly sizeBytes: number; readonly verification: Verification; readonly resumedParts: number }
+  /** Archived: its retrieval was started now or earlier; a later run downloads it. */
+  | { readonly kind: 'retrieving'; readonly storageClass: string; readonly readyIn: string; readonly requested: 'started' | 'already-started' };
 
 /** Suffix of in-progress downloads; the sync engine ignores such files. */
 export { PARTIAL_SUFFIX };
@@ -52,6 +57,8 @@ export interface DownloadContext {
   readonly partQueue?: PQueue | undefined;
   readonly signal?: AbortSignal | undefined;
   readonly bandwidth?: TokenBucket | undefined;
+  /** How archived objects are retrieved (default DEFAULT_RESTORE_REQUEST). */
+  readonly archiveRestore?: RestoreRequest | undefined;
 }
 
 /** Progress of one download. */
@@ -150,6 +157,13 @@ export async function downloadFile(
   // HEAD first: a wrong key or a conflict is found before a byte is downloaded.
   const details = await context.store.headObject(key, encryption, { signal: context.signal });
   if (details === undefined) throw new CosyncError('object-not-found', `object ${JSON.stringify(key)} does not exist`);
+  const archive = archiveStateOf(details.storageClass, details.restore);
+  if (archive !== 'readable') {
+    const request = context.archiveRestore ?? DEFAULT_RESTORE_REQUEST;
+    const requested = archive === 'retrieving' ? 'already-started' : await context.store.restoreObject(key, request, { signal: context.signal });
+    const storageClass = details.storageClass as string;
+    return { kind: 'retrieving', storageClass, readyIn: typicalRetrievalTime(storageClass, request.tier), requested };
+  }
   if (existing !== undefined && existing.size !== details.sizeBytes && !context.overwrite) throw conflict(destination);
 
   await mkdir(dirname(destination), { recursive: true });

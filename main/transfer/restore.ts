@@ -4,6 +4,7 @@
  */
 import { mkdir, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import PQueue from 'p-queue';
 import { relativeSegmentsFor } from '../../app/object-key.js';
 import { CosyncError } from '../../app/result.js';
@@ -47,18 +48,36 @@ async function createRestoreFolder(destination: string): Promise<void> {
   }
 }
 
-/** Restores every object under `prefix` into `destination` (created when there is something to restore). */
+interface RestoreItem {
+  readonly key: string;
+  readonly path: string;
+  readonly sizeBytes: number;
+}
+
+/** The longest pause between two looks at archived objects being retrieved (--wait). */
+const MAX_ARCHIVE_POLL_MS = 15 * 60_000;
+
+/**
+ * Restores every object under `prefix` into `destination` (created when there is something to restore).
+ * Archived objects are asked to be retrieved and counted as `retrieving`, not failed.
+ */
 export async function runRestore(
   prefix: string,
   destination: string,
   encryption: ObjectEncryption,
   context: DownloadContext,
-  options: { fileConcurrency: number; logger: Logger; emit: (event: TransferEvent) => void },
-): Promise<{ succeeded: number; failed: number }> {
+  options: {
+    fileConcurrency: number;
+    logger: Logger;
+    emit: (event: TransferEvent) => void;
+    /** Keep polling archived objects until they are retrieved, then download them (`--wait`). */
+    waitForArchive?: { readonly firstPollMs: number } | undefined;
+  },
+): Promise<{ succeeded: number; failed: number; retrieving: number }> {
   const { store } = context;
   const started = Date.now();
   const { emit } = options;
-  const items: Array<{ key: string; path: string; sizeBytes: number }> = [];
+  const items: RestoreItem[] = [];
   let skipped = 0;
   for await (const object of store.listObjects(prefix, { signal: context.signal })) {
     const mapped = relativeSegmentsFor(prefix, object.key);
@@ -91,39 +110,51 @@ export async function runRestore(
   let failed = 0;
   let bytes = 0;
   let fatal: CosyncError | undefined;
-  await Promise.all(
-    items.map((item) =>
-      queue.add(async () => {
-        if (fatal !== undefined) {
-          failed++;
-          emit({ type: 'file-failed', path: item.path, key: item.key, error: { code: fatal.code, message: `not attempted: ${fatal.message}` } });
-          return;
-        }
-        emit({ type: 'file-started', path: item.path, key: item.key, bytes: item.sizeBytes });
-        let bytesDone = 0;
-        try {
-          const outcome = await downloadFile(item.key, item.path, encryption, context, {
-            onDidTransfer: (transferred) => {
-              bytesDone += transferred;
-              emit({ type: 'file-progress', path: item.path, bytesDone, bytes: item.sizeBytes });
-            },
-            onDidResume: (partsDone, partCount) => emit({ type: 'file-resumed', path: item.path, key: item.key, partsDone, partCount }),
-          });
-          succeeded++;
-          bytes += outcome.sizeBytes;
-          const detail = outcome.verification === 'size-only' ? 'size checked (no content digest available)' : `verified by ${outcome.verification}`;
-          emit({ type: 'file-finished', path: item.path, key: item.key, bytes: outcome.sizeBytes, result: outcome.kind, detail });
-          options.logger.log('info', outcome.kind, { path: item.path, key: item.key, bytes: outcome.sizeBytes, verification: outcome.verification });
-        } catch (error) {
-          const info = error instanceof CosyncError ? error : new CosyncError('internal', (error as Error).message);
-          failed++;
-          if (isRunFatal(info)) fatal ??= info;
-          emit({ type: 'file-failed', path: item.path, key: item.key, error: info.toInfo() });
-          options.logger.log('error', 'restore-failed', { path: item.path, key: item.key, code: info.code, message: info.message });
-        }
-      }),
-    ),
-  );
-  emit({ type: 'run-finished', direction: 'restore', succeeded, failed, skipped, bytes, seconds: (Date.now() - started) / 1000 });
-  return { succeeded, failed };
+  /** Archived objects whose retrieval is under way, for another look (--wait) or a later run. */
+  let retrieving: RestoreItem[] = [];
+  const restoreItem = async (item: RestoreItem, firstLook: boolean): Promise<void> => {
+    if (fatal !== undefined) {
+      failed++;
+      emit({ type: 'file-failed', path: item.path, key: item.key, error: { code: fatal.code, message: `not attempted: ${fatal.message}` } });
+      return;
+    }
+    if (firstLook) emit({ type: 'file-started', path: item.path, key: item.key, bytes: item.sizeBytes });
+    let bytesDone = 0;
+    try {
+      const outcome = await downloadFile(item.key, item.path, encryption, context, {
+        onDidTransfer: (transferred) => {
+          bytesDone += transferred;
+          emit({ type: 'file-progress', path: item.path, bytesDone, bytes: item.sizeBytes });
+        },
+        onDidResume: (partsDone, partCount) => emit({ type: 'file-resumed', path: item.path, key: item.key, partsDone, partCount }),
+      });
+      if (outcome.kind === 'retrieving') {
+        retrieving.push(item);
+        if (firstLook) emit({ type: 'file-retrieving', path: item.path, key: item.key, storageClass: outcome.storageClass, readyIn: outcome.readyIn });
+        options.logger.log('info', 'restore-retrieving', { path: item.path, key: item.key, storageClass: outcome.storageClass, requested: outcome.requested });
+        return;
+      }
+      succeeded++;
+      bytes += outcome.sizeBytes;
+      const detail = outcome.verification === 'size-only' ? 'size checked (no content digest available)' : `verified by ${outcome.verification}`;
+      emit({ type: 'file-finished', path: item.path, key: item.key, bytes: outcome.sizeBytes, result: outcome.kind, detail });
+      options.logger.log('info', outcome.kind, { path: item.path, key: item.key, bytes: outcome.sizeBytes, verification: outcome.verification });
+    } catch (error) {
+      const info = error instanceof CosyncError ? error : new CosyncError('internal', (error as Error).message);
+      failed++;
+      if (isRunFatal(info)) fatal ??= info;
+      emit({ type: 'file-failed', path: item.path, key: item.key, error: info.toInfo() });
+      options.logger.log('error', 'restore-failed', { path: item.path, key: item.key, code: info.code, message: info.message });
+    }
+  };
+  await Promise.all(items.map((item) => queue.add(() => restoreItem(item, true))));
+  // --wait: look again (HEAD, no new POST) with growing pauses until every retrieval is done.
+  for (let pause = options.waitForArchive?.firstPollMs; pause !== undefined && retrieving.length > 0 && fatal === undefined; pause = Math.min(pause * 2, MAX_ARCHIVE_POLL_MS)) {
+    await sleep(pause, undefined, { signal: context.signal });
+    const again = retrieving;
+    retrieving = [];
+    await Promise.all(again.map((item) => queue.add(() => restoreItem(item, false))));
+  }
+  emit({ type: 'run-finished', direction: 'restore', succeeded, failed, skipped, retrieving: retrieving.length, bytes, seconds: (Date.now() - started) / 1000 });
+  return { succeeded, failed, retrieving: retrieving.length };
 }

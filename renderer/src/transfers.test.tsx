@@ -3,6 +3,7 @@
 import { act, cleanup, configure, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { RemoteEntry } from '../../app/contract.js';
+import { describeRetrieving } from '../../app/transfer-events.js';
 import { activity, deferred, FakeTransport, failure, folder, job, ok } from './fake-transport.test-helper.mjs';
 import { ActivityLog, BackupPanel, JobList, RestorePanel } from './transfers.js';
 
@@ -235,6 +236,18 @@ describe('JobList', () => {
     expect(within(items[2] as HTMLElement).getByText('Done, verified')).toBeTruthy();
     expect(within(items[2] as HTMLElement).queryByRole('alert')).toBeNull();
     expect(screen.getByRole('progressbar', { name: 'Back up a.txt' }).getAttribute('value')).toBe('100');
+  });
+
+  it('shows a restore with archived files as retrieving, with the typical time, not as failed', () => {
+    const note = `photos/old.bin: ${describeRetrieving({ storageClass: 'ARCHIVE', readyIn: '3–5 hours' })}`;
+    render(<JobList jobs={[job({ id: 'j4', title: 'Restore photos/', state: 'finished', filesDone: 2, files: 4, retrieving: { files: 2, note } })]} />);
+    const item = screen.getByRole('listitem');
+    expect(within(item).getByText('Done, some still retrieving')).toBeTruthy();
+    expect(within(item).getByText(/2 retrieving from archive/)).toBeTruthy();
+    expect(within(item).getByRole('status').textContent).toBe(
+      'photos/old.bin: retrieving from archive (ARCHIVE), ready in about 3–5 hours (and 1 more). Restore again once they are ready to download them.',
+    );
+    expect(within(item).queryByRole('alert')).toBeNull();
   });
 
   it('renders nothing without jobs', () => {

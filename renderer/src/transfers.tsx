@@ -280,14 +280,21 @@ export function JobList({ jobs }: { readonly jobs: ReadonlyArray<JobSummary> }) 
             <div>
               <strong>{job.title}</strong>{' '}
               <span className={`badge badge-${job.state === 'running' ? 'syncing' : job.state === 'finished' ? 'idle' : 'error'}`}>
-                {job.state === 'running' ? 'Running' : job.state === 'finished' ? 'Done, verified' : 'Failed'}
+                {job.state === 'running' ? 'Running' : job.state === 'failed' ? 'Failed' : job.retrieving !== undefined ? 'Done, some still retrieving' : 'Done, verified'}
               </span>
             </div>
             <progress max={Math.max(1, job.bytes)} value={job.state === 'finished' ? Math.max(1, job.bytes) : job.bytesDone} aria-label={job.title} />
             <span className="muted">
               {job.filesDone} of {plural(job.files, 'file')} · {formatBytes(job.bytesDone)} of {formatBytes(job.bytes)}
               {job.filesFailed > 0 ? ` · ${job.filesFailed} failed` : ''}
+              {job.retrieving !== undefined ? ` · ${job.retrieving.files} retrieving from archive` : ''}
             </span>
+            {job.retrieving !== undefined ? (
+              <p className="notice" role="status" data-retrieving={job.retrieving.files}>
+                {job.retrieving.files === 1 ? job.retrieving.note : `${job.retrieving.note} (and ${job.retrieving.files - 1} more)`}. Restore again once
+                {job.retrieving.files === 1 ? ' it is' : ' they are'} ready to download {job.retrieving.files === 1 ? 'it' : 'them'}.
+              </p>
+            ) : null}
             {job.error !== undefined ? (
               <p className="notice notice-error" role="alert">
                 {job.error.message}
