@@ -8,7 +8,7 @@ import { CosyncError } from '../../app/result.js';
 import { normalizePrefix, parseEndpoint, validateBucketName } from '../../app/target.js';
 import { S3RemoteStore } from '../remote/s3-remote-store.js';
 import { SseCustomerKey } from '../secrets/secret-values.js';
-import type { KeyCheck } from '../secrets/verify-key.js';
+import type { KeyCheck } from '../keys/verify-key.js';
 import { credentialsFor, requireOption, targetFromSettings, type Session, type SessionIo } from '../session/session.js';
 import { positiveInteger } from './cli-options.js';
 import type { ParsedArguments } from './command-spec.js';
@@ -18,7 +18,7 @@ import type { KEY_DELETE_OPTIONS, KEY_EXPORT_OPTIONS, KEY_GENERATE_OPTIONS, KEY_
 export async function keyGenerate({ positionals }: ParsedArguments<typeof KEY_GENERATE_OPTIONS>, session: Session): Promise<number> {
   const { io } = session;
   const name = validateKeyName(singleName(positionals, 'key generate NAME'));
-  const { generateKey } = await import('../secrets/key-admin.js');
+  const { generateKey } = await import('../keys/key-admin.js');
   const { key } = await generateKey(session, name);
   io.stdout.write(`fingerprint: ${key.fingerprint}\n`);
   io.stderr.write(`Export a recovery kit now (\`cosync key export ${name} --out FILE\`): without the key, data encrypted with it cannot be recovered.\n`);
@@ -30,7 +30,7 @@ export async function keyImport({ values, positionals }: ParsedArguments<typeof 
   const { io } = session;
   const [{ checkImportedKey }, { storeImportedKey }, { readKit }, { kitPassphraseFrom }] = await Promise.all([
     import('./key-import-check.js'),
-    import('../secrets/key-admin.js'),
+    import('../keys/key-admin.js'),
     import('../secrets/recovery-kit.js'),
     import('../secrets/sealed-kit.js'),
   ]);
@@ -63,7 +63,7 @@ export async function keyExport({ values, positionals }: ParsedArguments<typeof 
     bucket: values.bucket === undefined ? undefined : validateBucketName(values.bucket),
     prefix: values.prefix === undefined ? undefined : normalizePrefix(values.prefix),
   };
-  const [{ exportRecoveryKit }, { kitPassphraseFrom, SEALED_KIT_ADVICE }] = await Promise.all([import('../secrets/key-admin.js'), import('../secrets/sealed-kit.js')]);
+  const [{ exportRecoveryKit }, { kitPassphraseFrom, SEALED_KIT_ADVICE }] = await Promise.all([import('../keys/key-admin.js'), import('../secrets/sealed-kit.js')]);
   const sealWith = values.sealed === true ? () => kitPassphraseFrom(session.io, true) : undefined;
   const { key } = await exportRecoveryKit(session, name, out, location, { force: values.force === true, printable: values.printable === true, sealWith });
   session.io.stdout.write(
@@ -109,7 +109,7 @@ export async function keyVerify({ values, positionals }: ParsedArguments<typeof 
   try {
     const recordedFingerprint = await session.recordedKeyFingerprints(journal, target);
     await store.checkAccess(target.prefix);
-    const { verifyKeyAgainstObjects } = await import('../secrets/verify-key.js');
+    const { verifyKeyAgainstObjects } = await import('../keys/verify-key.js');
     const results = await verifyKeyAgainstObjects(store, key, target.prefix, limit);
     if (results.length === 0) throw new CosyncError('object-not-found', `no objects under ${target.prefix === '' ? 'the bucket root' : `prefix ${JSON.stringify(target.prefix)}`} to check the key against`);
     const label: Record<KeyCheck, string> = { match: 'match    ', mismatch: 'MISMATCH ', 'not-sse-c': 'not SSE-C' };

@@ -9,7 +9,7 @@ import { folderTarget } from '../../app/sync-model.js';
 import type { Target } from '../../app/target.js';
 import { S3RemoteStore } from '../remote/s3-remote-store.js';
 import type { SseCustomerKey } from '../secrets/secret-values.js';
-import { verifyKeyAgainstObjects } from '../secrets/verify-key.js';
+import { verifyKeyAgainstObjects } from '../keys/verify-key.js';
 import { findFolder } from '../daemon/folder-admin.js';
 import { credentialsFor, targetFromSettings, type Session, type TargetSettings } from '../session/session.js';
 

@@ -1,6 +1,6 @@
 /**
  * `cosync key rotate NAME --folder ID --kit-out FILE`: the CLI side of key rotation
- * (main/secrets/key-rotation.ts does the work). Progress goes to stderr, the outcome to stdout;
+ * (main/keys/key-rotation.ts does the work). Progress goes to stderr, the outcome to stdout;
  * with --json every event is one JSON line on stdout.
  */
 import { setMaxListeners } from 'node:events';
@@ -12,8 +12,8 @@ import { folderTarget } from '../../app/sync-model.js';
 import { assertKeySafeTransport } from '../../app/target.js';
 import { formatBytes } from '../../app/transfer-events.js';
 import { S3RemoteStore } from '../remote/s3-remote-store.js';
-import { rotateFolderKey, type KeyRotationEvent } from '../secrets/key-rotation.js';
-import { recordedKeyFingerprints } from '../secrets/recorded-fingerprints.js';
+import { rotateFolderKey, type KeyRotationEvent } from '../keys/key-rotation.js';
+import { recordedKeyFingerprints } from '../keys/recorded-fingerprints.js';
 import { credentialsFor, requireOption, retryLogger, type Session, type SessionIo } from '../session/session.js';
 import { positiveInteger, sizingFromFlags } from './cli-options.js';
 import type { ParsedArguments } from './command-spec.js';

@@ -22,8 +22,8 @@ import type { CosyncConfig } from '../config/config-store.js';
 import { writeFileAtomic } from '../fs/atomic-write.js';
 import type { Journal } from '../journal/journal.js';
 import { formatLogFields } from '../log/logger.js';
-import { rotateFolderKey } from '../secrets/key-rotation.js';
-import { verifyKeyAgainstObjects } from '../secrets/verify-key.js';
+import { rotateFolderKey } from '../keys/key-rotation.js';
+import { verifyKeyAgainstObjects } from '../keys/verify-key.js';
 import { TokenBucket } from '../transfer/bandwidth.js';
 import { missingRestoreFolders, runRestore } from '../transfer/restore.js';
 import { SyncEngine, type FolderConnection, type FolderDescription } from '../sync/sync-engine.js';
@@ -464,7 +464,7 @@ export class Daemon {
   }
 
   /**
-   * Rotates a folder's SSE-C key (main/secrets/key-rotation.ts) as a job. The folder leaves the
+   * Rotates a folder's SSE-C key (main/keys/key-rotation.ts) as a job. The folder leaves the
    * engine for the duration — nothing may write with the old key meanwhile — and comes back
    * with whatever key the keychain then holds under its name (the new one once it is done).
    */

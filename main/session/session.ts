@@ -26,7 +26,7 @@ import type { ObjectEncryption } from '../remote/remote-store.js';
 import { FileSecretStore, KEYSTORE_FILE_NAME, passphraseFromEnvironment, type FileSecretStoreOptions } from '../secrets/file-secret-store.js';
 import { DEFAULT_ACCOUNT, Keychain } from '../secrets/keychain.js';
 import { KeytarSecretStore } from '../secrets/keytar-secret-store.js';
-import { recordedKeyFingerprints } from '../secrets/recorded-fingerprints.js';
+import { recordedKeyFingerprints } from '../keys/recorded-fingerprints.js';
 import type { SecretStore } from '../secrets/secret-store.js';
 import { StoreCredentials } from '../secrets/secret-values.js';
 

@@ -15,8 +15,8 @@ import { useWorkDir, writeRandomFile } from '../../test/support/files.js';
 import { createBucket, DIALECTS, listKeys, onJsonEvents, rawClient, readObject, requireServices, runCosync, spawnCosync, storeAccess, uniqueName, type RunResult, type Services, type StoreAccess } from '../../test/support/services.js';
 import { bucketDigests, folderConfig, folderDigests } from '../../test/support/sync.js';
 import { contentDigest } from '../transfer/content-digest.js';
-import { readKit } from './recovery-kit.js';
-import type { SseCustomerKey } from './secret-values.js';
+import { readKit } from '../secrets/recovery-kit.js';
+import type { SseCustomerKey } from '../secrets/secret-values.js';
 
 const MiB = 1024 * 1024;
 let services: Services;

@@ -29,10 +29,10 @@ import type { Journal, KeyRotationRecord, RotationObjectRecord } from '../journa
 import type { Logger } from '../log/logger.js';
 import type { ObjectEncryption, RemoteObjectDetails, RemoteObjectInfo, RemoteStore } from '../remote/remote-store.js';
 import { copyObjectWithFallback, type CopyMethod } from '../transfer/copy-object.js';
-import type { Keychain } from './keychain.js';
+import type { Keychain } from '../secrets/keychain.js';
 import { recordedKeyFingerprints } from './recorded-fingerprints.js';
-import { formatKit, readKit, writeKit } from './recovery-kit.js';
-import { SseCustomerKey } from './secret-values.js';
+import { formatKit, readKit, writeKit } from '../secrets/recovery-kit.js';
+import { SseCustomerKey } from '../secrets/secret-values.js';
 
 /** The new key waits under `NAME.rotating` until every object answers to it. */
 export const PENDING_KEY_SUFFIX = '.rotating';

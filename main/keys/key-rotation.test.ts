@@ -13,10 +13,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { SyncFolderConfig } from '../../app/sync-model.js';
 import { runCli } from '../cli/cli.js';
 import { Journal } from '../journal/journal.js';
-import { Keychain } from './keychain.js';
+import { Keychain } from '../secrets/keychain.js';
 import { pendingKeyName } from './key-rotation.js';
-import { MemorySecretStore } from './secret-store.js';
-import { SseCustomerKey } from './secret-values.js';
+import { MemorySecretStore } from '../secrets/secret-store.js';
+import { SseCustomerKey } from '../secrets/secret-values.js';
 
 const dirs: string[] = [];
 afterEach(() => {

@@ -5,7 +5,7 @@
  */
 import { CosyncError } from '../../app/result.js';
 import type { RemoteStore } from '../remote/remote-store.js';
-import type { SseCustomerKey } from './secret-values.js';
+import type { SseCustomerKey } from '../secrets/secret-values.js';
 
 /** What one object says about the key. */
 export type KeyCheck = 'match' | 'mismatch' | 'not-sse-c';

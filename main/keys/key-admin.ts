@@ -6,8 +6,8 @@ import { validateKeyName } from '../../app/keys.js';
 import type { Session } from '../session/session.js';
 import type { KeyInfo } from '../config/config-store.js';
 import { CosyncError } from '../../app/result.js';
-import { formatKit, formatPrintableKit, formatSealedKit, writeKit, type KitLocation } from './recovery-kit.js';
-import { SseCustomerKey } from './secret-values.js';
+import { formatKit, formatPrintableKit, formatSealedKit, writeKit, type KitLocation } from '../secrets/recovery-kit.js';
+import { SseCustomerKey } from '../secrets/secret-values.js';
 
 /** Generates a key from the OS CSPRNG and stores it; refuses to replace an existing key of that name. */
 export async function generateKey(session: Session, name: string): Promise<{ key: SseCustomerKey; info: KeyInfo }> {
