@@ -1,6 +1,7 @@
-// Lint, and the layer rules of ../shared/DESIGN.md enforced as errors:
+// Lint, and the layer rules of docs/architecture.md enforced as errors:
 //   app/       imports nothing environment-specific (no node:, no Node builtins, no electron, no DOM-side code)
-//   main/      never imports electron (only main/electron/ does) or the renderer
+//   main/      never imports electron (only main/electron/ does) or the renderer; inside it, each
+//              room imports only the rooms on the floors below its own (the table in main/rooms.js)
 //   renderer/  never imports main/, electron or Node
 // Tests run in Node under vitest, so they may use Node builtins, but they still may not reach
 // across layers. test/layering.test.ts checks that each rule fires.
@@ -8,6 +9,7 @@ import js from '@eslint/js';
 import { defineConfig } from 'eslint/config';
 import { builtinModules } from 'node:module';
 import tseslint from 'typescript-eslint';
+import { FLOORS, roomsBelow, roomsNotBelow } from './main/rooms.js';
 
 const nodeBuiltins = builtinModules.filter((name) => !name.startsWith('_')).flatMap((name) => [name, `${name}/*`]);
 const nodeImports = ['node:*', ...nodeBuiltins];
@@ -18,6 +20,31 @@ const reactImports = ['react', 'react/*', 'react-dom', 'react-dom/*'];
 const layer = (message, patterns) => ({
   'no-restricted-imports': ['error', { patterns: [{ group: patterns, message }] }],
 });
+
+const MAIN_BASICS = 'Only main/electron/ may import electron; main/ never imports the renderer (DESIGN.md, Layers).';
+
+/**
+ * The rule for one room of main/: the layer rules of main/, and no relative import that goes
+ * into a room on its own floor or above. (Dynamic import() is not seen by this rule;
+ * test/layering.test.ts checks those in the real code.)
+ */
+function room(name) {
+  const forbidden = roomsNotBelow(name);
+  const allowed = roomsBelow(name);
+  const patterns = [{ group: ['**/renderer/**'], message: MAIN_BASICS }];
+  if (name !== 'electron') patterns.push({ group: electronImports, message: MAIN_BASICS });
+  if (forbidden.length > 0) {
+    patterns.push({
+      regex: `^\\.\\.?/(?:.*/)?(?:${forbidden.join('|')})/`,
+      message: `main/${name}/ may import app/${allowed.map((below) => `, ${below}/`).join('')} and nothing else of main/: ${forbidden.map((other) => `${other}/`).join(', ')} are on its floor or above (main/rooms.js, docs/architecture.md).`,
+    });
+  }
+  return {
+    files: [`main/${name}/**/*.{ts,tsx,cts,mts}`],
+    ignores: ['main/**/*.test.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns }] },
+  };
+}
 
 // The globals Node gives every module, for the plain JavaScript files (bin/, scripts/, configs).
 // Listed by hand because the `globals` package is not a dependency.
@@ -66,21 +93,13 @@ export default defineConfig(
     rules: layer('Tests of app/ run in plain Node and test app/ alone (DESIGN.md, Layers).', [...electronImports, '**/main/**', '**/renderer/**']),
   },
   {
+    // Files of main/ outside any room, and tests (which may drive the CLI end to end).
     files: ['main/**/*.{ts,tsx,cts,mts}'],
-    ignores: ['main/electron/**', 'main/cli/**', 'main/**/*.test.ts'],
-    rules: layer(
-      'Only main/electron/ may import electron; main/ never imports the renderer; the engine does not depend on the CLI, which is one of its front ends (DESIGN.md, Layers).',
-      [...electronImports, '**/renderer/**', '**/cli/**'],
-    ),
+    rules: layer(MAIN_BASICS, [...electronImports, '**/renderer/**']),
   },
+  ...FLOORS.flatMap((floor) => Object.keys(floor.rooms)).map(room),
   {
-    // The CLI, and tests (which may drive the CLI end to end).
-    files: ['main/cli/**/*.{ts,tsx,cts,mts}', 'main/**/*.test.ts'],
-    ignores: ['main/electron/**'],
-    rules: layer('Only main/electron/ may import electron; main/ never imports the renderer (DESIGN.md, Layers).', [...electronImports, '**/renderer/**']),
-  },
-  {
-    files: ['main/electron/**/*.{ts,tsx,cts,mts}'],
+    files: ['main/electron/**/*.test.ts'],
     rules: layer('The desktop shell talks to the renderer over IPC, never by import, and runs the engine without the CLI (DESIGN.md, Layers).', ['**/renderer/**', '**/cli/**']),
   },
   {

@@ -3,14 +3,22 @@
  * config.json, and the log line, in one place for `cosync key …` and the UI.
  */
 import { validateKeyName } from '../../app/keys.js';
-import type { Session } from '../session/session.js';
-import type { KeyInfo } from '../config/config-store.js';
+import type { ConfigStore, KeyInfo } from '../config/config-store.js';
 import { CosyncError } from '../../app/result.js';
+import type { Logger } from '../log/logger.js';
+import type { Keychain } from '../secrets/keychain.js';
 import { formatKit, formatPrintableKit, formatSealedKit, writeKit, type KitLocation } from '../secrets/recovery-kit.js';
 import { SseCustomerKey } from '../secrets/secret-values.js';
 
+/** What key admin works with: the keychain, config.json and the log (a run's Session has them). */
+export interface KeyAdminServices {
+  readonly keychain: Keychain;
+  readonly config: ConfigStore;
+  readonly logger: Logger;
+}
+
 /** Generates a key from the OS CSPRNG and stores it; refuses to replace an existing key of that name. */
-export async function generateKey(session: Session, name: string): Promise<{ key: SseCustomerKey; info: KeyInfo }> {
+export async function generateKey(session: KeyAdminServices, name: string): Promise<{ key: SseCustomerKey; info: KeyInfo }> {
   validateKeyName(name);
   const key = SseCustomerKey.generate();
   await session.keychain.putKey(name, key);
@@ -24,7 +32,7 @@ export async function generateKey(session: Session, name: string): Promise<{ key
  * Stores an imported key (refusing to replace a different key of that name unless `replace`)
  * and its facts; a key that came from a kit counts as having one.
  */
-export async function storeImportedKey(session: Session, name: string, key: SseCustomerKey, options: { replace: boolean; fromKit: boolean; checked?: string | undefined }): Promise<KeyInfo> {
+export async function storeImportedKey(session: KeyAdminServices, name: string, key: SseCustomerKey, options: { replace: boolean; fromKit: boolean; checked?: string | undefined }): Promise<KeyInfo> {
   validateKeyName(name);
   await session.keychain.putKey(name, key, { replace: options.replace });
   const now = new Date().toISOString();
@@ -47,7 +55,7 @@ export interface ExportKitOptions {
  * printable or sealed, and records when.
  */
 export async function exportRecoveryKit(
-  session: Session,
+  session: KeyAdminServices,
   name: string,
   file: string,
   location: KitLocation,
