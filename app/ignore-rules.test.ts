@@ -114,7 +114,8 @@ describe('ignore rules (gitignore syntax)', () => {
     ['x[[:upper:][:digit:]]', 'xQ', FILE, true],
     ['a[!x]b', 'dir/a/b', FILE, false], // a negated class never matches '/'
     ['a[/]b', 'a/b', FILE, false],
-    ['[z-a]x', 'bx', FILE, false], // an inverted range matches nothing
+    ['[z-a]x', 'bx', FILE, false], // an inverted range matches only its first character, as in git
+    ['[z-a]x', 'zx', FILE, true],
     ['a[bc', 'a[bc', FILE, true], // an unclosed '[' is literal
     ['a.b', 'axb', FILE, false], // regex syntax is literal
     ['(a)+', '(a)+', FILE, true],

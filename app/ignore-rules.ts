@@ -7,6 +7,11 @@
  * pattern to the root (otherwise it matches the name at any depth), and nothing inside an ignored
  * folder can be re-included — git never descends into it, and neither does the scanner.
  *
+ * Where it differs from git, on purpose: `?` and a bracket expression match one character (a
+ * Unicode code point) where git's wildmatch matches one byte, so `?` matches a name `é` and `[é]`
+ * matches é, which git does not; and patterns are NFC-normalized, like every path the scanner
+ * produces. Everything else is checked against `git check-ignore` by ignore-rules.git.test.ts.
+ *
  * Pure: the caller reads the file. User text never makes parsing throw; a pattern git would reject
  * is skipped (or, for an unclosed `[`, matched literally) and reported in `problems`.
  */
@@ -83,7 +88,7 @@ function literal(char: string): string {
 /**
  * The bracket expression starting at `chars[open]` ('['), as a regex atom and the index after its ']',
  * or undefined when it never closes. Follows wildmatch: `!` or `^` negates, a leading `]` is literal,
- * `\` escapes, `a-z` is a range (an inverted one matches nothing), `[:name:]` is a POSIX class, and
+ * `\` escapes, `a-z` is a range (an inverted one matches only its first character), `[:name:]` is a POSIX class, and
  * no class ever matches '/'.
  */
 function bracketExpression(chars: ReadonlyArray<string>, open: number): { atom: string; next: number } | undefined {
@@ -124,8 +129,10 @@ function bracketExpression(chars: ReadonlyArray<string>, open: number): { atom: 
     }
     const from = char.codePointAt(0) ?? 0;
     const to = end.codePointAt(0) ?? 0;
-    if (from === to) items.push(literal(char));
-    else if (from < to) items.push(`${literal(char)}-${literal(end)}`);
+    // An inverted range ("c-a") still matches its first character: wildmatch compares each
+    // character with the name's before it sees that a '-' follows (git's wildmatch.c, dowild).
+    if (from < to) items.push(`${literal(char)}-${literal(end)}`);
+    else items.push(literal(char));
     index++;
   }
   const body = items.join('');
