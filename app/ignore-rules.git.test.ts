@@ -10,19 +10,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seededRandom } from '../test/support/random.js';
 import { BUILT_IN_IGNORES, parseIgnoreRules } from './ignore-rules.js';
-
-/** mulberry32: a small deterministic generator, so every run asks the same questions. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SEED = 20261201;
 const PATTERN_SETS = 160;
@@ -57,7 +46,7 @@ function patternLine(random: () => number): string {
   return line;
 }
 
-/** Fisher–Yates, with the seeded generator. */
+/** Fisher–Yates, with the seeded generator, so every run asks the same questions. */
 function shuffled<T>(items: ReadonlyArray<T>, random: () => number): T[] {
   const copy = [...items];
   for (let index = copy.length - 1; index > 0; index--) {
@@ -101,7 +90,7 @@ beforeAll(() => {
   // No global or system config (no core.excludesFile, no core.ignoreCase): only the .gitignore counts.
   const init = spawnSync('git', ['init', '-q', repository], { env: gitEnvironment() });
   if (init.status !== 0) throw new Error(`git init failed: ${init.stderr.toString()}`);
-  entries = makeTree(repository, seeded(SEED));
+  entries = makeTree(repository, seededRandom(SEED));
 });
 
 afterAll(() => {
@@ -134,7 +123,7 @@ function gitVerdicts(gitignore: string): Map<string, boolean> {
 
 describe('ignore rules against git check-ignore', () => {
   it(`agree on ${PATTERN_SETS} generated pattern sets over a tree of real files and folders`, () => {
-    const random = seeded(SEED + 1);
+    const random = seededRandom(SEED + 1);
     const differences: string[] = [];
     let compared = 0;
     for (let set = 0; set < PATTERN_SETS; set++) {
