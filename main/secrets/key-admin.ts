@@ -3,7 +3,7 @@
  * config.json, and the log line, in one place for `cosync key …` and the UI.
  */
 import { validateKeyName } from '../../app/keys.js';
-import type { Session } from '../session/session.js';
+import type { Session } from '../engine/session.js';
 import type { KeyInfo } from '../config/config-store.js';
 import { CosyncError } from '../../app/result.js';
 import { formatKit, formatPrintableKit, formatSealedKit, writeKit, type KitLocation } from './recovery-kit.js';
