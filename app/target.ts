@@ -3,6 +3,7 @@
  * that names a bucket. Pure: validation only, no I/O.
  */
 import { CosyncError } from './result.js';
+import { parseStorageClass, parseTrafficLimit } from './storage-class.js';
 
 /** Server-side encryption choices. `c` = SSE-C (customer key), `cos` = SSE-COS / SSE-S3, `kms` = SSE-KMS. */
 export type SseMode = 'none' | 'cos' | 'kms' | 'c';
@@ -235,4 +236,67 @@ export function validateCosBucketName(bucket: string): string {
 /** The virtual-hosted COS address of a bucket: `BUCKET-APPID.cos.REGION.myqcloud.com`. */
 export function cosBucketHost(bucket: string, region: string): string {
   return `${validateCosBucketName(bucket)}.${cosEndpointForRegion(region).host}`;
+}
+
+/**
+ * Where and how a target stores objects, as a person gives it — the CLI's flags or the window's
+ * forms, before any checks; targetFromFields turns it into a Target.
+ */
+export interface TargetFields {
+  readonly endpoint?: string | undefined;
+  readonly region?: string | undefined;
+  readonly bucket?: string | undefined;
+  readonly prefix?: string | undefined;
+  readonly sse?: string | undefined;
+  /** The SSE-C key's name in the keychain. */
+  readonly keyName?: string | undefined;
+  readonly kmsKeyId?: string | undefined;
+  readonly pathStyle?: boolean | undefined;
+  /** `cos` or `s3`; by default, COS for Tencent's hosts. */
+  readonly dialect?: string | undefined;
+  /** The storage class of new objects, in the dialect's names. */
+  readonly storageClass?: string | undefined;
+  /** COS's server-side limit per request, MiB/s. */
+  readonly trafficLimit?: string | undefined;
+}
+
+/** A setting that must be given, named in the message as its flag (as this module's other messages do). */
+function required(value: string | undefined, flag: string, hint = ''): string {
+  if (value === undefined || value.trim() === '') throw new CosyncError('usage', `missing --${flag}${hint}`);
+  return value;
+}
+
+/** Builds and validates a Target, before any I/O. `defaultSse` applies when neither sse nor a key is given. */
+export function targetFromFields(fields: TargetFields, defaultSse: 'none' | 'c'): Target {
+  // Tencent COS needs only its region: the endpoint is https://cos.REGION.myqcloud.com.
+  const endpoint =
+    fields.endpoint === undefined && fields.region !== undefined
+      ? cosEndpointForRegion(fields.region)
+      : parseEndpoint(required(fields.endpoint, 'endpoint URL', ' (or --region for Tencent COS, e.g. --region ap-guangzhou)'));
+  const addressing = addressingFor(endpoint, {
+    region: fields.region,
+    pathStyle: fields.pathStyle,
+    dialect: fields.dialect === undefined ? undefined : parseDialect(fields.dialect),
+  });
+  const { dialect } = addressing;
+  const bucketName = required(fields.bucket, 'bucket NAME');
+  const bucket = dialect === 'cos' ? validateCosBucketName(bucketName) : validateBucketName(bucketName);
+  const sse = fields.sse === undefined ? (fields.keyName !== undefined ? 'c' : defaultSse) : parseSseMode(fields.sse);
+  if (sse === 'c' && fields.keyName === undefined) throw new CosyncError('usage', '--sse c needs --key NAME (the SSE-C key in the keychain; create one with `cosync key generate NAME`)');
+  if (sse !== 'c' && fields.keyName !== undefined) throw new CosyncError('usage', `--key is only used with --sse c (got --sse ${sse})`);
+  if (fields.kmsKeyId !== undefined && sse !== 'kms') throw new CosyncError('usage', '--kms-key-id is only used with --sse kms');
+  assertKeySafeTransport(endpoint, sse);
+  return {
+    endpoint,
+    bucket,
+    prefix: normalizePrefix(fields.prefix),
+    region: addressing.region,
+    pathStyle: addressing.pathStyle,
+    dialect,
+    sse,
+    keyName: fields.keyName,
+    kmsKeyId: fields.kmsKeyId,
+    storageClass: fields.storageClass === undefined ? undefined : parseStorageClass(fields.storageClass, dialect),
+    trafficLimitBits: fields.trafficLimit === undefined ? undefined : parseTrafficLimit(fields.trafficLimit, dialect),
+  };
 }

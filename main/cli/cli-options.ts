@@ -4,9 +4,8 @@
  */
 import { DEFAULT_SIZING, type TransferSizing } from '../../app/part-size.js';
 import { CosyncError } from '../../app/result.js';
-import type { Session } from '../session/session.js';
+import type { Session } from '../engine/session.js';
 import type { OptionTable } from './command-spec.js';
-import { TokenBucket } from '../transfer/bandwidth.js';
 
 const MiB = 1024 * 1024;
 
@@ -79,12 +78,12 @@ export function positiveInteger(value: string | undefined, flag: string, fallbac
 }
 
 
-/** `--bwlimit MIB` (MiB per second, fractions allowed) as a token bucket. */
-export function bandwidthLimit(value: string | undefined): TokenBucket | undefined {
+/** `--bwlimit MIB` (MiB per second, fractions allowed), in bytes per second. */
+export function bandwidthLimit(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const mibPerSecond = Number(value);
   if (!Number.isFinite(mibPerSecond) || mibPerSecond <= 0) throw new CosyncError('usage', `--bwlimit must be a positive number of MiB per second, e.g. 2 or 0.5; got ${JSON.stringify(value)}`);
-  return new TokenBucket(mibPerSecond * MiB);
+  return mibPerSecond * MiB;
 }
 
 export const SIZING_OPTIONS = {

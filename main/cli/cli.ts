@@ -15,7 +15,7 @@
  */
 import { CosyncError } from '../../app/result.js';
 import { cosyncVersion } from '../config/version.js';
-import { Session, type SessionDependencies } from '../session/session.js';
+import { Session, type SessionDependencies } from '../engine/session.js';
 import { applyGlobalOptions, GLOBAL_OPTIONS } from './cli-options.js';
 import { childEntry, closestWord, helpHint, isParseArgsError, missingSubcommand, oneLine, optionLabel, parseCommandArguments, type CommandEntry, type OptionSpec } from './command-spec.js';
 import { TOP_LEVEL, TOP_LEVEL_OPTIONS } from './commands.js';

@@ -9,7 +9,7 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { CosyncError } from '../../app/result.js';
-import type { Session } from '../session/session.js';
+import type { Session } from '../engine/session.js';
 
 /** How a shell completes a value: file names, folder names, or one of a few words. */
 export type Completion = 'file' | 'directory' | ReadonlyArray<string>;

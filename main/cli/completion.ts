@@ -10,7 +10,7 @@
  * condition on the command path (fish's `complete` documentation).
  */
 import { CosyncError } from '../../app/result.js';
-import type { Session } from '../session/session.js';
+import type { Session } from '../engine/session.js';
 import { GLOBAL_OPTIONS } from './cli-options.js';
 import { commandWord, type CommandEntry, type Completion, type OptionTable, type ParsedArguments } from './command-spec.js';
 import { COMPLETION_SHELLS, TOP_LEVEL, TOP_LEVEL_OPTIONS } from './commands.js';

@@ -5,7 +5,7 @@
  */
 import type { Channel, ContractChannels, RequestOf, ResponseOf } from '../../app/contract.js';
 import { CosyncError } from '../../app/result.js';
-import { runningEngine, type EngineRecord } from '../daemon/engine-lock.js';
+import { runningEngine, type EngineRecord } from '../engine/engine-lock.js';
 
 /** The running `serve` engine with an API, if any. */
 export function reachableEngine(stateDir: string): (EngineRecord & { url: string; token: string }) | undefined {

@@ -7,7 +7,7 @@ import { commandWord, entryFor, optionLabel, type CommandEntry, type CommandSpec
 import { COMMAND_SECTIONS, TOP_LEVEL, TOP_LEVEL_OPTIONS } from './commands.js';
 import { GLOBAL_OPTIONS } from './cli-options.js';
 import { EXIT_CODES } from './exit-codes.js';
-import type { Session } from '../session/session.js';
+import type { Session } from '../engine/session.js';
 
 /** Lines are wrapped to fit an 100-column terminal. */
 const WIDTH = 100;

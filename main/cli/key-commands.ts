@@ -6,13 +6,14 @@ import { resolve } from 'node:path';
 import { parseBase64Key, parseRawTextKey, validateKeyName } from '../../app/keys.js';
 import { CosyncError } from '../../app/result.js';
 import { normalizePrefix, parseEndpoint, validateBucketName } from '../../app/target.js';
-import { S3RemoteStore } from '../remote/s3-remote-store.js';
+import { openEngine } from '../engine/engine.js';
 import { SseCustomerKey } from '../secrets/secret-values.js';
 import type { KeyCheck } from '../keys/verify-key.js';
-import { credentialsFor, requireOption, targetFromSettings, type Session, type SessionIo } from '../session/session.js';
+import { credentialsFor, type Session, type SessionIo } from '../engine/session.js';
 import { positiveInteger } from './cli-options.js';
 import type { ParsedArguments } from './command-spec.js';
 import type { KEY_DELETE_OPTIONS, KEY_EXPORT_OPTIONS, KEY_GENERATE_OPTIONS, KEY_IMPORT_OPTIONS, KEY_LIST_OPTIONS, KEY_VERIFY_OPTIONS } from './commands.js';
+import { requireOption, targetFromFlags } from './target-flags.js';
 
 /** `cosync key generate NAME`. */
 export async function keyGenerate({ positionals }: ParsedArguments<typeof KEY_GENERATE_OPTIONS>, session: Session): Promise<number> {
@@ -101,13 +102,14 @@ export async function keyDelete({ values, positionals }: ParsedArguments<typeof 
 export async function keyVerify({ values, positionals }: ParsedArguments<typeof KEY_VERIFY_OPTIONS>, session: Session): Promise<number> {
   const { io } = session;
   const name = validateKeyName(singleName(positionals, 'key verify NAME --endpoint URL --bucket B [--prefix P]'));
-  const target = targetFromSettings({ ...values, sse: 'c', key: name }, 'c');
+  const target = targetFromFlags({ ...values, sse: 'c', key: name }, 'c');
   const limit = positiveInteger(values.limit, 'limit', 20, 1_000_000);
   const key = await session.keychain.getKey(name);
-  const store = new S3RemoteStore(target, await credentialsFor(session, values.account));
-  const journal = session.openJournal();
+  const credentials = await credentialsFor(session, values.account);
+  const engine = await openEngine(session);
   try {
-    const recordedFingerprint = await session.recordedKeyFingerprints(journal, target);
+    const store = await engine.stores.open(target, credentials);
+    const recordedFingerprint = await engine.stores.recordedFingerprints(target);
     await store.checkAccess(target.prefix);
     const { verifyKeyAgainstObjects } = await import('../keys/verify-key.js');
     const results = await verifyKeyAgainstObjects(store, key, target.prefix, limit);
@@ -122,8 +124,7 @@ export async function keyVerify({ values, positionals }: ParsedArguments<typeof 
     io.stdout.write(`key ${name} (fingerprint ${key.fingerprint}): ${matched} of ${results.length} checked objects match, ${mismatched} encrypted with another key\n`);
     return mismatched === 0 && matched > 0 ? 0 : 1;
   } finally {
-    store.close();
-    journal.close();
+    await engine.close(0);
   }
 }
 

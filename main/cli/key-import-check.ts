@@ -7,14 +7,15 @@
 import { CosyncError } from '../../app/result.js';
 import { folderTarget } from '../../app/sync-model.js';
 import type { Target } from '../../app/target.js';
-import { S3RemoteStore } from '../remote/s3-remote-store.js';
 import type { SseCustomerKey } from '../secrets/secret-values.js';
 import { verifyKeyAgainstObjects } from '../keys/verify-key.js';
 import { findFolder } from '../daemon/folder-admin.js';
-import { credentialsFor, targetFromSettings, type Session, type TargetSettings } from '../session/session.js';
+import { openEngine } from '../engine/engine.js';
+import { credentialsFor, type Session } from '../engine/session.js';
+import { targetFromFlags, type TargetFlags } from './target-flags.js';
 
 /** What `key import` checks the key against: a sync folder, or a target's location. */
-export type ImportCheckValues = Pick<TargetSettings, 'endpoint' | 'region' | 'bucket' | 'prefix' | 'path-style'> & {
+export type ImportCheckValues = Pick<TargetFlags, 'endpoint' | 'region' | 'bucket' | 'prefix' | 'path-style'> & {
   readonly folder?: string | undefined;
   readonly account?: string | undefined;
 };
@@ -32,10 +33,10 @@ export async function checkImportedKey(session: Session, name: string, key: SseC
   if (place === undefined) return undefined;
   const { target, account, where } = place;
   const credentials = await credentialsFor(session, account);
-  const journal = session.openJournal();
-  const store = new S3RemoteStore(target, credentials);
+  const engine = await openEngine(session);
   try {
-    const recordedFingerprint = await session.recordedKeyFingerprints(journal, target);
+    const store = await engine.stores.open(target, credentials);
+    const recordedFingerprint = await engine.stores.recordedFingerprints(target);
     await store.checkAccess(target.prefix);
     const results = await verifyKeyAgainstObjects(store, key, target.prefix, OBJECTS_CHECKED);
     const matched = results.filter((entry) => entry.result === 'match').length;
@@ -56,8 +57,7 @@ export async function checkImportedKey(session: Session, name: string, key: SseC
     }
     return `the key decrypts the ${matched} SSE-C object${matched === 1 ? '' : 's'} checked under ${where}`;
   } finally {
-    store.close();
-    journal.close();
+    await engine.close(0);
   }
 }
 
@@ -76,7 +76,7 @@ async function placeToCheck(session: Session, name: string, values: ImportCheckV
     if (values.account !== undefined) throw new CosyncError('usage', '--account is used with --folder ID or --endpoint/--bucket, to check the key against objects there');
     return undefined;
   }
-  const target = targetFromSettings({ endpoint: values.endpoint, region: values.region, bucket: values.bucket, prefix: values.prefix, 'path-style': values['path-style'], sse: 'c', key: name }, 'c');
+  const target = targetFromFlags({ endpoint: values.endpoint, region: values.region, bucket: values.bucket, prefix: values.prefix, 'path-style': values['path-style'], sse: 'c', key: name }, 'c');
   return { target, account: values.account, where: describePlace(target) };
 }
 

@@ -1,6 +1,6 @@
 /**
  * `cosync key rotate NAME --folder ID --kit-out FILE`: the CLI side of key rotation
- * (main/keys/key-rotation.ts does the work). Progress goes to stderr, the outcome to stdout;
+ * (main/secrets/key-rotation.ts does the work). Progress goes to stderr, the outcome to stdout;
  * with --json every event is one JSON line on stdout.
  */
 import { setMaxListeners } from 'node:events';
@@ -11,15 +11,14 @@ import { CosyncError } from '../../app/result.js';
 import { folderTarget } from '../../app/sync-model.js';
 import { assertKeySafeTransport } from '../../app/target.js';
 import { formatBytes } from '../../app/transfer-events.js';
-import { S3RemoteStore } from '../remote/s3-remote-store.js';
+import { openEngine } from '../engine/engine.js';
 import { rotateFolderKey, type KeyRotationEvent } from '../keys/key-rotation.js';
-import { recordedKeyFingerprints } from '../keys/recorded-fingerprints.js';
-import { credentialsFor, requireOption, retryLogger, type Session, type SessionIo } from '../session/session.js';
+import { credentialsFor, type Session, type SessionIo } from '../engine/session.js';
 import { positiveInteger, sizingFromFlags } from './cli-options.js';
 import type { ParsedArguments } from './command-spec.js';
 import type { KEY_ROTATE_OPTIONS } from './commands.js';
 import { singleName } from './key-commands.js';
-import { claimEngine } from '../daemon/engine-lock.js';
+import { requireOption } from './target-flags.js';
 import { findFolder } from '../daemon/folder-admin.js';
 
 /** Progress lines on stderr are written at most this often (plus the first and the last). */
@@ -39,13 +38,7 @@ export async function keyRotateCommand({ values, positionals }: ParsedArguments<
   const credentials = await credentialsFor(session, folder.account);
   // No engine may write with the old key meanwhile: while serve, the desktop app or sync --once
   // runs, the rotation refuses to start (and they refuse to start while it runs).
-  const claim = await claimEngine(session.paths.stateDir, { kind: 'key-rotate' });
-  const journal = session.openJournal();
-  const store = new S3RemoteStore(target, credentials, {
-    maxSockets: concurrency * 2 + 4,
-    onRetry: retryLogger(session.logger),
-    recordedKeyFingerprint: recordedKeyFingerprints(journal, allFolders, target.endpoint.url, target.bucket),
-  });
+  const engine = await openEngine(session, { claim: 'key-rotate', transfers: { parts: concurrency }, sizing });
   const abort = new AbortController();
   // Every request in flight listens for Ctrl-C; past 10 listeners Node would print a leak warning.
   setMaxListeners(1000, abort.signal);
@@ -53,17 +46,19 @@ export async function keyRotateCommand({ values, positionals }: ParsedArguments<
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
+    const store = await engine.stores.open(target, credentials);
     const result = await rotateFolderKey(
       { folder, keyName, kitOut, forceKit: values.force === true, allFolders },
       {
         store,
-        journal,
+        journal: engine.journal,
         keychain: session.keychain,
         config: session.config,
         logger: session.logger,
         limits: target.dialect === 'cos' ? COS_LIMITS : S3_LIMITS,
         sizing,
         concurrency,
+        partQueue: engine.pool.parts,
         signal: abort.signal,
         onEvent: values.json === true ? (event) => void session.io.stdout.write(`${JSON.stringify(event)}\n`) : rotationPrinter(session.io),
       },
@@ -79,9 +74,7 @@ export async function keyRotateCommand({ values, positionals }: ParsedArguments<
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    journal.close();
-    store.close();
-    await claim.release();
+    await engine.close(0);
   }
 }
 

@@ -8,7 +8,7 @@
 import { CosyncError } from '../../app/result.js';
 import { MIN_NEW_PASSPHRASE_CHARACTERS, NEW_KEYSTORE_PASSPHRASE } from '../secrets/file-secret-store.js';
 import { passphraseFromVariablesOrStdin } from '../secrets/passphrase-source.js';
-import type { Session } from '../session/session.js';
+import type { Session } from '../engine/session.js';
 import type { OptionTable, ParsedArguments } from './command-spec.js';
 import { KEYSTORE_PASSPHRASE_MISUSE, NEW_PASSPHRASE_SOURCES } from './commands.js';
 

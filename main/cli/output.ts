@@ -3,7 +3,7 @@
  * file and a summary (human), or one JSON object per event (`--json`).
  */
 import { describeRetrieving, formatBytes, type TransferEvent } from '../../app/transfer-events.js';
-import type { SessionIo } from '../session/session.js';
+import type { SessionIo } from '../engine/session.js';
 import { LiveProgress } from './live-progress.js';
 
 /** Builds the event sink for a run: JSON lines, live terminal progress, or plain lines. */

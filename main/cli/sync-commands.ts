@@ -9,18 +9,18 @@ import { CosyncError, type ErrorCode } from '../../app/result.js';
 import { DELETE_POLICIES, type DeletePolicy, type SyncFolderConfig } from '../../app/sync-model.js';
 import { holdsSyncedContent, pathsOf, planSync } from '../../app/sync-planner.js';
 import { formatBytes } from '../../app/transfer-events.js';
-import { SyncEngine } from '../sync/sync-engine.js';
-import { StatusTracker } from '../sync/status-tracker.js';
-import { addSyncFolder, connectFolder, findFolder, removeSyncFolder, saveFolderPaused } from '../daemon/folder-admin.js';
+import { addSyncFolder, findFolder, removeSyncFolder, saveFolderPaused } from '../daemon/folder-admin.js';
+import { openEngine } from '../engine/engine.js';
 import { cosyncVersion } from '../config/version.js';
 import { formatLogFields } from '../log/logger.js';
 import { channelHandlers } from '../daemon/api-handlers.js';
 import { Daemon } from '../daemon/daemon.js';
-import { claimEngine, runningEngine } from '../daemon/engine-lock.js';
+import { runningEngine } from '../engine/engine-lock.js';
 import { callEngine, reachableEngine } from './engine-client.js';
 import { startServer } from './serve.js';
-import { targetFromSettings, type Session } from '../session/session.js';
+import type { Session } from '../engine/session.js';
 import { bandwidthLimit, positiveInteger, sizingFromFlags } from './cli-options.js';
+import { targetFromFlags } from './target-flags.js';
 import type { ParsedArguments } from './command-spec.js';
 import type { FOLDER_ADD_OPTIONS, FOLDER_ID_OPTIONS, FOLDER_LIST_OPTIONS, LOGS_OPTIONS, PAUSE_OPTIONS, SERVE_OPTIONS, STATUS_OPTIONS, SYNC_OPTIONS } from './commands.js';
 import { exitCodeForRun } from './exit-codes.js';
@@ -59,8 +59,9 @@ export async function folderAdd({ values, positionals }: ParsedArguments<typeof 
   if (positionals.length !== 1) throw new CosyncError('usage', 'expected: cosync folder add PATH --endpoint URL --bucket B [--prefix P] [--sse none|cos|kms|c] [--key NAME] [--policy keep|mirror|trash]');
   const policy = (values.policy ?? 'keep') as DeletePolicy;
   if (!DELETE_POLICIES.includes(policy)) throw new CosyncError('usage', `--policy must be keep (never delete in the bucket), mirror (delete there too) or trash (move to ${'.cosync-trash/'}); got ${JSON.stringify(values.policy)}`);
-  const target = targetFromSettings(values, 'none');
-  const folder = await addSyncFolder(session, {
+  const target = targetFromFlags(values, 'none');
+  const engine = await openEngine(session);
+  const folder = await addSyncFolder(engine, {
     localPath: positionals[0] as string,
     target,
     policy,
@@ -68,7 +69,7 @@ export async function folderAdd({ values, positionals }: ParsedArguments<typeof 
     dialect: values.dialect === undefined ? undefined : target.dialect,
     account: values.account,
     kitSaved: values['kit-saved'] === true,
-  });
+  }).finally(() => engine.close(0));
   if (values.json === true) io.stdout.write(`${JSON.stringify(folder)}\n`);
   else io.stdout.write(`added ${describeFolder(folder)}\nrun \`cosync sync --once\` to sync it now, or \`cosync serve\` to keep it in sync\n`);
   return 0;
@@ -133,38 +134,27 @@ async function setPaused(session: Session, folderId: string | null, paused: bool
 
 // ── sync --once ──
 
-async function buildEngine(
-  session: Session,
-  values: { concurrency?: string | undefined; bwlimit?: string | undefined; folder?: string | undefined; 'part-size'?: string | undefined; 'multipart-threshold'?: string | undefined },
-) {
+/** The folders `sync --once` runs: all, or the one `--folder` names. */
+async function foldersToSync(session: Session, folderId: string | undefined): Promise<ReadonlyArray<SyncFolderConfig>> {
   const all = await loadFolders(session);
-  const folders = values.folder === undefined ? all : [findFolder(all, values.folder, 'cosync sync --once --folder ID')];
+  const folders = folderId === undefined ? all : [findFolder(all, folderId, 'cosync sync --once --folder ID')];
   if (folders.length === 0) throw new CosyncError('usage', 'no sync folders; add one with `cosync folder add PATH --endpoint URL --bucket B`');
-  const partConcurrency = positiveInteger(values.concurrency, 'concurrency', 8, 64);
-  const journal = session.openJournal();
-  const status = new StatusTracker();
-  const engine = new SyncEngine(folders, {
-    journal,
-    logger: session.logger,
-    status,
-    connect: (folder) => connectFolder(session, folder, partConcurrency, journal),
-    partConcurrency,
-    fileConcurrency: Math.max(2, Math.min(partConcurrency, 8)),
-    bandwidth: bandwidthLimit(values.bwlimit),
-    sizing: sizingFromFlags(values),
-  });
-  return { engine, journal, status, folders };
+  return folders;
 }
 
 /** `cosync sync --once`; exits as exitCodeForRun says (a folder that failed as a whole counts as failed). */
 export async function syncCommand({ values, positionals }: ParsedArguments<typeof SYNC_OPTIONS>, session: Session): Promise<number> {
   if (positionals.length > 0) throw new CosyncError('usage', `unexpected argument ${JSON.stringify(positionals[0])}`);
   if (values.once !== true) throw new CosyncError('usage', 'cosync sync needs --once (sync every folder and exit); to keep folders in sync, run `cosync serve`');
-  const claim = await claimEngine(session.paths.stateDir, { kind: 'sync-once' });
-  const { engine, journal, status } = await buildEngine(session, values).catch(async (error: unknown) => {
-    await claim.release();
+  const parts = positiveInteger(values.concurrency, 'concurrency', 8, 64);
+  const transfers = { parts, bandwidthBytesPerSecond: bandwidthLimit(values.bwlimit) };
+  const engine = await openEngine(session, { claim: 'sync-once', transfers, sizing: sizingFromFlags(values) });
+  const folders = await foldersToSync(session, values.folder).catch(async (error: unknown) => {
+    await engine.close(0);
     throw error;
   });
+  const sync = engine.openSync(folders);
+  const status = engine.tracker;
   const { io } = session;
   const abort = new AbortController();
   const onSignal = (): void => abort.abort(new CosyncError('aborted', 'interrupted'));
@@ -172,7 +162,7 @@ export async function syncCommand({ values, positionals }: ParsedArguments<typeo
   process.once('SIGTERM', onSignal);
   try {
     const started = Date.now();
-    const outcomes = await engine.runOnce({ signal: abort.signal });
+    const outcomes = await sync.runOnce({ signal: abort.signal });
     const failures: ErrorCode[] = [];
     let inSync = 0;
     for (const outcome of outcomes) {
@@ -204,10 +194,7 @@ export async function syncCommand({ values, positionals }: ParsedArguments<typeo
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    await engine.stop(0);
-    status.dispose();
-    journal.close();
-    await claim.release();
+    await engine.close(0);
   }
 }
 
@@ -317,8 +304,7 @@ export async function serveCommand({ values, positionals }: ParsedArguments<type
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CosyncError('usage', `--port must be 0 (any free port) to 65535; got ${JSON.stringify(portText)}`);
   const host = values.host ?? '127.0.0.1';
   const partConcurrency = positiveInteger(values.concurrency, 'concurrency', 8, 64);
-  const bandwidth = bandwidthLimit(values.bwlimit);
-  const daemon = await Daemon.open(session, { kind: 'serve', version: await cosyncVersion(), partConcurrency, bandwidthBytesPerSecond: bandwidth?.rate, sizing: sizingFromFlags(values) });
+  const daemon = await Daemon.open(session, { kind: 'serve', version: await cosyncVersion(), partConcurrency, bandwidthBytesPerSecond: bandwidthLimit(values.bwlimit), sizing: sizingFromFlags(values) });
   const token = randomBytes(18).toString('base64url');
   const server = await startServer({ daemon, handlers: channelHandlers(daemon, session), host, port, logger: session.logger, token }).catch(async (error: unknown) => {
     await daemon.stop(0);

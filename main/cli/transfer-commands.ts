@@ -4,18 +4,16 @@
  * failure (4) apart from success and failure (exit-codes.ts).
  */
 import { resolve } from 'node:path';
-import PQueue from 'p-queue';
 import { DEFAULT_RESTORE_REQUEST, MAX_RESTORE_DAYS, parseRestoreTier, RESTORE_TIERS, type RestoreRequest } from '../../app/archive-restore.js';
 import type { ErrorCode } from '../../app/result.js';
-import { COS_LIMITS, S3_LIMITS } from '../../app/part-size.js';
 import { CosyncError } from '../../app/result.js';
 import type { TransferEvent } from '../../app/transfer-events.js';
-import { S3RemoteStore } from '../remote/s3-remote-store.js';
+import { openEngine } from '../engine/engine.js';
 import { expandBackupPaths, runBackup } from '../transfer/backup.js';
-import { BufferPool } from '../transfer/buffer-pool.js';
 import { abortStaleUploads, DEFAULT_STALE_UPLOAD_HOURS } from '../transfer/stale-uploads.js';
-import { credentialsFor, encryptionFor, requireOption, retryLogger, targetFromSettings, type Session } from '../session/session.js';
+import { credentialsFor, encryptionFor, type Session } from '../engine/session.js';
 import { bandwidthLimit, positiveInteger, sizingFromFlags } from './cli-options.js';
+import { requireOption, targetFromFlags } from './target-flags.js';
 import type { ParsedArguments } from './command-spec.js';
 import type { BACKUP_OPTIONS, RESTORE_OPTIONS } from './commands.js';
 import { exitCodeForRun } from './exit-codes.js';
@@ -40,8 +38,7 @@ class RunOutcome {
 /** `cosync backup PATH... --endpoint URL --bucket B`; exits as exitCodeForRun says. */
 export async function backupCommand({ values, positionals }: ParsedArguments<typeof BACKUP_OPTIONS>, session: Session): Promise<number> {
   if (positionals.length === 0) throw new CosyncError('usage', 'expected: cosync backup PATH... --endpoint URL --bucket B');
-  const target = targetFromSettings(values, 'none');
-  const limits = target.dialect === 'cos' ? COS_LIMITS : S3_LIMITS;
+  const target = targetFromFlags(values, 'none');
   const sizing = sizingFromFlags(values);
   const partConcurrency = positiveInteger(values.concurrency, 'concurrency', 8, 64);
   const staleUploadHours = positiveInteger(values['stale-upload-hours'], 'stale-upload-hours', DEFAULT_STALE_UPLOAD_HOURS, 24 * 365);
@@ -51,37 +48,25 @@ export async function backupCommand({ values, positionals }: ParsedArguments<typ
   const encryption = await encryptionFor(session, target);
   const credentials = await credentialsFor(session, values.account);
   const logger = session.logger;
-  const store = new S3RemoteStore(target, credentials, { maxSockets: partConcurrency + 4, onRetry: retryLogger(logger) });
-  logger.log('info', 'backup-start', { endpoint: target.endpoint.url, bucket: target.bucket, prefix: target.prefix, sse: target.sse, files: items.length, credentials, encryption });
-  const journal = session.openJournal();
+  const engine = await openEngine(session, { transfers: { parts: partConcurrency, bandwidthBytesPerSecond: bandwidthLimit(values.bwlimit) }, sizing });
+  const { journal } = engine;
   try {
+    const store = await engine.stores.open(target, credentials);
+    logger.log('info', 'backup-start', { endpoint: target.endpoint.url, bucket: target.bucket, prefix: target.prefix, sse: target.sse, files: items.length, credentials, encryption });
     await store.checkAccess(target.prefix);
     const stale = await abortStaleUploads(store, journal, target.prefix, staleUploadHours, logger);
     if (stale > 0) session.io.stderr.write(`cosync: aborted ${stale} unfinished multipart upload${stale === 1 ? '' : 's'} older than ${staleUploadHours} h under this prefix\n`);
     const outcome = new RunOutcome(transferPrinter(session.io, values.json === true));
-    const { succeeded } = await runBackup(
-      items,
-      encryption,
-      {
-        store,
-        journal,
-        endpointId: target.endpoint.url,
-        bucket: target.bucket,
-        limits,
-        sizing,
-        partQueue: new PQueue({ concurrency: partConcurrency }),
-        buffers: new BufferPool(partConcurrency),
-        crc64Parts: target.dialect === 'cos',
-        storageClass: target.storageClass,
-        bandwidth: bandwidthLimit(values.bwlimit),
-        logger,
-      },
-      { fileConcurrency: Math.max(2, Math.min(partConcurrency, 8)), emit: outcome.emit, skipped },
-    );
+    const { pool } = engine;
+    const { succeeded } = await runBackup(items, encryption, pool.uploadContext(store, target, { journal, sizing, logger }), {
+      fileConcurrency: pool.files.concurrency,
+      emit: outcome.emit,
+      skipped,
+      fileQueue: pool.files,
+    });
     return outcome.exitCode(succeeded);
   } finally {
-    journal.close();
-    store.close();
+    await engine.close(0);
   }
 }
 
@@ -100,7 +85,7 @@ function archiveRestoreFromFlags(values: { 'restore-tier'?: string | undefined; 
 /** `cosync restore --endpoint URL --bucket B --to DIR`; exits as exitCodeForRun says. */
 export async function restoreCommand({ values, positionals }: ParsedArguments<typeof RESTORE_OPTIONS>, session: Session): Promise<number> {
   if (positionals.length > 0) throw new CosyncError('usage', `unexpected argument ${JSON.stringify(positionals[0])}; restore takes --to DIR`);
-  const target = targetFromSettings(values, 'none');
+  const target = targetFromFlags(values, 'none');
   const destination = resolve(requireOption(values.to, 'to DIR', ' (the folder to restore into)'));
   const archiveRestore = archiveRestoreFromFlags(values);
   const { missingRestoreFolders, runRestore } = await import('../transfer/restore.js');
@@ -109,30 +94,20 @@ export async function restoreCommand({ values, positionals }: ParsedArguments<ty
   const encryption = await encryptionFor(session, target);
   const credentials = await credentialsFor(session, values.account);
   const concurrency = positiveInteger(values.concurrency, 'concurrency', 8, 64);
-  const journal = session.openJournal();
-  // The journal knows which key wrote each object: a refused key is reported with both fingerprints.
-  const recordedKeyFingerprint = await session.recordedKeyFingerprints(journal, target);
-  const store = new S3RemoteStore(target, credentials, { maxSockets: concurrency + 4, onRetry: retryLogger(session.logger), recordedKeyFingerprint });
-  session.logger.log('info', 'restore-start', { endpoint: target.endpoint.url, bucket: target.bucket, prefix: target.prefix, sse: target.sse, destination, encryption });
+  const engine = await openEngine(session, { transfers: { parts: concurrency, bandwidthBytesPerSecond: bandwidthLimit(values.bwlimit) } });
   try {
+    // The journal knows which key wrote each object: the factory's store reports a refused key with both fingerprints.
+    const store = await engine.stores.open(target, credentials);
+    session.logger.log('info', 'restore-start', { endpoint: target.endpoint.url, bucket: target.bucket, prefix: target.prefix, sse: target.sse, destination, encryption });
     await store.checkAccess(target.prefix);
     const outcome = new RunOutcome(transferPrinter(session.io, values.json === true));
     const { succeeded, retrieving } = await runRestore(
       target.prefix,
       destination,
       encryption,
+      { ...engine.pool.downloadContext(store, target, { journal: engine.journal, overwrite: values.overwrite === true }), archiveRestore },
       {
-        store,
-        overwrite: values.overwrite === true,
-        endpointId: target.endpoint.url,
-        bucket: target.bucket,
-        journal,
-        partQueue: new PQueue({ concurrency }),
-        bandwidth: bandwidthLimit(values.bwlimit),
-        archiveRestore,
-      },
-      {
-        fileConcurrency: Math.max(2, Math.min(concurrency, 8)),
+        fileConcurrency: engine.pool.files.concurrency,
         logger: session.logger,
         emit: outcome.emit,
         waitForArchive: values.wait === true ? { firstPollMs: FIRST_ARCHIVE_POLL_MS } : undefined,
@@ -140,7 +115,6 @@ export async function restoreCommand({ values, positionals }: ParsedArguments<ty
     );
     return outcome.exitCode(succeeded, retrieving);
   } finally {
-    journal.close();
-    store.close();
+    await engine.close(0);
   }
 }

@@ -6,7 +6,7 @@
 import { isAbsolute } from 'node:path';
 import type { ChannelHandlers } from '../../app/contract.js';
 import { CosyncError } from '../../app/result.js';
-import type { Session } from '../session/session.js';
+import type { Session } from '../engine/session.js';
 import { exportRecoveryKit, generateKey, storeImportedKey } from '../keys/key-admin.js';
 import { readKit } from '../secrets/recovery-kit.js';
 import type { Daemon } from './daemon.js';

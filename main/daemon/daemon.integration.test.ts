@@ -11,7 +11,7 @@ import type { EngineEvent } from '../../app/contract.js';
 import { useWorkDir } from '../../test/support/files.js';
 import { createBucket, listKeys, readObject, requireServices, uniqueName, type Services } from '../../test/support/services.js';
 import { untilEvent } from '../../test/support/wait.js';
-import { Session } from '../session/session.js';
+import { Session } from '../engine/session.js';
 import { exportRecoveryKit, generateKey } from '../keys/key-admin.js';
 import { readKit } from '../secrets/recovery-kit.js';
 import { Daemon } from './daemon.js';

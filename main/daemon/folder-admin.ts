@@ -7,12 +7,11 @@ import { randomBytes } from 'node:crypto';
 import { realpath, stat } from 'node:fs/promises';
 import { basename, resolve, sep } from 'node:path';
 import { CosyncError } from '../../app/result.js';
-import { folderTarget, type DeletePolicy, type SyncFolderConfig } from '../../app/sync-model.js';
-import { assertKeySafeTransport, type Dialect, type Target } from '../../app/target.js';
-import { credentialsFor, encryptionFor, retryLogger, type Session } from '../session/session.js';
+import type { DeletePolicy, SyncFolderConfig } from '../../app/sync-model.js';
+import type { Dialect, Target } from '../../app/target.js';
+import type { Engine } from '../engine/engine.js';
+import { encryptionFor, type Session } from '../engine/session.js';
 import type { Journal } from '../journal/journal.js';
-import { S3RemoteStore } from '../remote/s3-remote-store.js';
-import type { FolderConnection } from '../sync/sync-engine.js';
 
 export interface NewFolder {
   readonly localPath: string;
@@ -70,8 +69,9 @@ function assertNoOverlap(folders: ReadonlyArray<SyncFolderConfig>, localPath: st
 }
 
 /** Checks a new folder and saves it in config.json; nothing is uploaded yet. */
-export async function addSyncFolder(session: Session, request: NewFolder): Promise<SyncFolderConfig> {
+export async function addSyncFolder(engine: Engine, request: NewFolder): Promise<SyncFolderConfig> {
   const { target } = request;
+  const { session } = engine;
   const info = await stat(request.localPath).catch(() => undefined);
   if (info === undefined) throw new CosyncError('path-not-found', `${request.localPath}: no such folder`);
   if (!info.isDirectory()) throw new CosyncError('usage', `${request.localPath} is a file; folder add takes a folder (back single files up with \`cosync backup\` or the Backup view)`);
@@ -80,7 +80,7 @@ export async function addSyncFolder(session: Session, request: NewFolder): Promi
   assertNoOverlap(folders, localPath, target);
   // Key, credentials and bucket are checked now, not at the first sync.
   await encryptionFor(session, target);
-  await checkStoreAccess(session, target, request.account);
+  await checkStoreAccess(engine, target, request.account);
   if (target.sse === 'c' && !request.kitSaved && keys[target.keyName as string]?.kitExportedAt === undefined) {
     // With SSE-C nobody else holds the key: a folder is never synced under a key that exists only in this keychain.
     throw new CosyncError(
@@ -120,22 +120,9 @@ export async function addSyncFolder(session: Session, request: NewFolder): Promi
   return folder;
 }
 
-/** Opens the store and resolves the key and credentials of a folder. */
-export async function connectFolder(session: Session, folder: SyncFolderConfig, partConcurrency: number, journal: Journal): Promise<FolderConnection> {
-  const target = folderTarget(folder);
-  assertKeySafeTransport(target.endpoint, target.sse);
-  const encryption = await encryptionFor(session, target);
-  const credentials = await credentialsFor(session, folder.account);
-  // A refused key is reported with the fingerprint the journal recorded for the object.
-  const recordedKeyFingerprint = await session.recordedKeyFingerprints(journal, target);
-  const store = new S3RemoteStore(target, credentials, { maxSockets: partConcurrency + 4, onRetry: retryLogger(session.logger), recordedKeyFingerprint });
-  return { store, encryption };
-}
-
 /** Opens the store with the account's credentials and checks the bucket answers; returns its description. */
-export async function checkStoreAccess(session: Session, target: Target, account: string | undefined): Promise<string> {
-  const credentials = await credentialsFor(session, account);
-  const store = new S3RemoteStore(target, credentials, { maxSockets: 2, onRetry: retryLogger(session.logger) });
+export async function checkStoreAccess(engine: Engine, target: Target, account: string | undefined): Promise<string> {
+  const store = await engine.stores.openFor(target, account);
   try {
     await store.checkAccess(target.prefix);
     return store.description;

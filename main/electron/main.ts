@@ -5,7 +5,7 @@
 import { app, BrowserWindow, dialog, ipcMain, Menu, nativeImage, Notification, session, shell, Tray, type IpcMainEvent, type IpcMainInvokeEvent } from 'electron';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { EVENT_CHANNEL, REQUEST_VALIDATORS, type Channel, type ChannelHandler } from '../../app/contract.js';
-import { Session } from '../session/session.js';
+import { Session } from '../engine/session.js';
 import { channelHandlers } from '../daemon/api-handlers.js';
 import { Daemon } from '../daemon/daemon.js';
 import { HIDDEN_FLAG, linuxStartsAtLogin, setLinuxStartAtLogin } from './autostart.js';

@@ -16,7 +16,7 @@
  * milliseconds long; a waiter gives up with a clear error only when one holder keeps the lock
  * for `waitMs` — a long queue of holders that come and go is progress, not a reason to fail.
  *
- * Not an engine lock: a config change never waits for a running sync (main/daemon/engine-lock.ts).
+ * Not an engine lock: a config change never waits for a running sync (main/engine/engine-lock.ts).
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';

@@ -75,6 +75,8 @@ export interface KeyRotationServices {
   readonly sizing: TransferSizing;
   /** Objects re-encrypted at once. */
   readonly concurrency: number;
+  /** The engine's part queue (its transfer pool), shared with everything else it transfers. */
+  readonly partQueue: PQueue;
   readonly signal?: AbortSignal | undefined;
   readonly now?: () => number;
   readonly onEvent?: (event: KeyRotationEvent) => void;
@@ -435,9 +437,10 @@ async function reEncryptAll(
 ): Promise<void> {
   const { store, journal, logger, signal } = services;
   const queue = new PQueue({ concurrency: services.concurrency });
-  // One part queue for all copies (never the object queue, whose tasks wait for these parts):
-  // large objects are streamed part by part, and their buffers stay within concurrency × part size.
-  const partQueue = new PQueue({ concurrency: services.concurrency });
+  // The engine's part queue for all copies (never the object queue, whose tasks wait for these
+  // parts): large objects are streamed part by part, and their buffers stay within the pool's
+  // concurrency × part size.
+  const { partQueue } = services;
   let failure: unknown;
   const reEncrypt = async ({ object }: ClassifiedObject): Promise<void> => {
     if (failure !== undefined) return;

@@ -11,18 +11,16 @@
  * action finishes, plan again. Failures wait for their retry time; folder-level problems (missing
  * folder, rejected credentials) are retried every minute.
  */
-import PQueue from 'p-queue';
-import { COS_LIMITS, DEFAULT_SIZING, S3_LIMITS, type TransferSizing } from '../../app/part-size.js';
+import { DEFAULT_SIZING, type TransferSizing } from '../../app/part-size.js';
 import { CosyncError, type CosyncErrorInfo } from '../../app/result.js';
 import { folderTarget, type SyncFolderConfig } from '../../app/sync-model.js';
 import type { Journal } from '../journal/journal.js';
 import type { Logger } from '../log/logger.js';
 import type { ObjectEncryption, RemoteStore } from '../remote/remote-store.js';
-import type { TokenBucket } from '../transfer/bandwidth.js';
 import type { Target } from '../../app/target.js';
 import type { TransferEvent } from '../../app/transfer-events.js';
 import { expandBackupPaths, runBackup } from '../transfer/backup.js';
-import { BufferPool } from '../transfer/buffer-pool.js';
+import { TransferPool } from '../transfer/transfer-pool.js';
 import type { UploadContext } from '../transfer/upload-file.js';
 import { FolderSync, type ConvergeResult, type StatusSink } from './folder-sync.js';
 import { FolderWatcher } from './folder-watcher.js';
@@ -38,12 +36,9 @@ export interface SyncEngineOptions {
   readonly logger: Logger;
   readonly status: StatusSink;
   connect(folder: SyncFolderConfig): Promise<FolderConnection>;
-  /** Requests carrying data in flight, across all folders (default 8). */
-  readonly partConcurrency?: number;
-  /** Files in flight across all folders (default 8). */
-  readonly fileConcurrency?: number;
+  /** The engine's transfer pool (main/engine/engine.ts), shared with its backups, restores and rotations; default: one of its own. */
+  readonly pool?: TransferPool;
   readonly sizing?: TransferSizing;
-  readonly bandwidth?: TokenBucket | undefined;
   /** Daemon timings (ms). */
   readonly stabilityMs?: number;
   readonly localRescanMs?: number;
@@ -93,19 +88,14 @@ class FolderRuntime {
 
 export class SyncEngine {
   readonly #options: SyncEngineOptions;
-  readonly #fileQueue: PQueue;
-  readonly #partQueue: PQueue;
-  readonly #buffers: BufferPool;
+  readonly #pool: TransferPool;
   readonly #folders = new Map<string, FolderRuntime>();
   #stopping = false;
   #daemon = false;
 
   constructor(folders: ReadonlyArray<SyncFolderConfig>, options: SyncEngineOptions) {
     this.#options = options;
-    const parts = options.partConcurrency ?? 8;
-    this.#fileQueue = new PQueue({ concurrency: options.fileConcurrency ?? 8 });
-    this.#partQueue = new PQueue({ concurrency: parts });
-    this.#buffers = new BufferPool(parts);
+    this.#pool = options.pool ?? new TransferPool();
     for (const folder of folders) this.#folders.set(folder.id, new FolderRuntime(folder));
   }
 
@@ -129,20 +119,8 @@ export class SyncEngine {
 
   /** Upload settings for one store: the engine's shared queues, buffers and limits. */
   #uploadContext(connection: FolderConnection, target: Target): UploadContext {
-    return {
-      store: connection.store,
-      journal: this.#options.journal,
-      endpointId: target.endpoint.url,
-      bucket: target.bucket,
-      limits: target.dialect === 'cos' ? COS_LIMITS : S3_LIMITS,
-      sizing: this.#options.sizing ?? DEFAULT_SIZING,
-      partQueue: this.#partQueue,
-      buffers: this.#buffers,
-      crc64Parts: target.dialect === 'cos',
-      storageClass: target.storageClass,
-      bandwidth: this.#options.bandwidth,
-      logger: this.#options.logger,
-    };
+    const { journal, logger } = this.#options;
+    return this.#pool.uploadContext(connection.store, target, { journal, logger, sizing: this.#options.sizing ?? DEFAULT_SIZING });
   }
 
   async #open(runtime: FolderRuntime): Promise<FolderSync> {
@@ -157,7 +135,7 @@ export class SyncEngine {
       journal,
       logger,
       status,
-      fileQueue: this.#fileQueue,
+      fileQueue: this.#pool.files,
       upload: this.#uploadContext(connection, target),
       onDidFinishPlan: () => {
         if (this.#daemon) this.#kick(runtime);
@@ -373,7 +351,7 @@ export class SyncEngine {
       items,
       connection.encryption,
       this.#uploadContext(connection, target),
-      { fileConcurrency: this.#fileQueue.concurrency, emit, skipped, fileQueue: this.#fileQueue },
+      { fileConcurrency: this.#pool.files.concurrency, emit, skipped, fileQueue: this.#pool.files },
     );
   }
 
@@ -392,28 +370,26 @@ export class SyncEngine {
 
   /** Files and data-carrying requests in flight, at most (across all folders). */
   get concurrency(): { files: number; parts: number } {
-    return { files: this.#fileQueue.concurrency, parts: this.#partQueue.concurrency };
+    return this.#pool.concurrency;
   }
 
   /** Changes the caps while running: more start at once; with fewer, the ones running finish first. */
   setConcurrency(caps: { files: number; parts: number }): void {
-    this.#fileQueue.concurrency = caps.files;
-    this.#partQueue.concurrency = caps.parts;
-    this.#buffers.setKeep(caps.parts);
+    this.#pool.setConcurrency(caps);
   }
 
   /** Whether new files are held back for every folder (pauseAll). */
   get pausedAll(): boolean {
-    return this.#fileQueue.isPaused;
+    return this.#pool.files.isPaused;
   }
 
   /** Pauses every folder: nothing new starts; what is in flight finishes (or resumes after a restart). */
   pauseAll(): void {
-    this.#fileQueue.pause();
+    this.#pool.files.pause();
   }
 
   resumeAll(): void {
-    this.#fileQueue.start();
+    this.#pool.files.start();
   }
 
   /**
@@ -422,14 +398,14 @@ export class SyncEngine {
    */
   async stop(drainMs = 10_000): Promise<void> {
     this.#stopping = true;
-    this.#fileQueue.clear();
+    this.#pool.files.clear();
     for (const runtime of this.#folders.values()) {
       for (const timer of runtime.timers) clearTimeout(timer);
       runtime.timers.clear();
       runtime.sync?.pause();
       await runtime.watcher?.close().catch(() => undefined);
     }
-    await withDeadline(Promise.all([this.#fileQueue.onIdle(), ...[...this.#folders.values()].map((runtime) => runtime.running)]), drainMs);
+    await withDeadline(Promise.all([this.#pool.files.onIdle(), ...[...this.#folders.values()].map((runtime) => runtime.running)]), drainMs);
     for (const runtime of this.#folders.values()) runtime.connection?.store.close();
   }
 }

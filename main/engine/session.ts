@@ -1,23 +1,13 @@
 /**
- * What one run of cosync shares — a CLI invocation, `cosync serve`, or the desktop app: its lazily
- * built services (paths, logger, keychain, journal), and turning target settings into a
- * validated Target, credentials and encryption.
+ * What one run of cosync shares — a CLI invocation, `cosync serve`, or the desktop app: its
+ * lazily built services (paths, logger, keychain, config, journal) and how a target's credentials
+ * and encryption are resolved. openEngine (engine.ts) composes the store factory, the transfer
+ * pool and the tracker on top of it; targets are parsed where they are given (the CLI's flags in
+ * main/cli/target-flags.ts, the window's forms in the daemon), into app/target.ts's model.
  */
 import { join } from 'node:path';
-import { parseStorageClass, parseTrafficLimit } from '../../app/storage-class.js';
 import { CosyncError } from '../../app/result.js';
-import {
-  addressingFor,
-  assertKeySafeTransport,
-  cosEndpointForRegion,
-  normalizePrefix,
-  parseDialect,
-  parseEndpoint,
-  parseSseMode,
-  validateBucketName,
-  validateCosBucketName,
-  type Target,
-} from '../../app/target.js';
+import type { Target } from '../../app/target.js';
 import { ConfigStore } from '../config/config-store.js';
 import { resolveAppPaths, type AppPaths } from '../config/paths.js';
 import { Journal } from '../journal/journal.js';
@@ -26,7 +16,6 @@ import type { ObjectEncryption } from '../remote/remote-store.js';
 import { FileSecretStore, KEYSTORE_FILE_NAME, passphraseFromEnvironment, type FileSecretStoreOptions } from '../secrets/file-secret-store.js';
 import { DEFAULT_ACCOUNT, Keychain } from '../secrets/keychain.js';
 import { KeytarSecretStore } from '../secrets/keytar-secret-store.js';
-import { recordedKeyFingerprints } from '../keys/recorded-fingerprints.js';
 import type { SecretStore } from '../secrets/secret-store.js';
 import { StoreCredentials } from '../secrets/secret-values.js';
 
@@ -128,78 +117,6 @@ export class Session {
   openJournal(): Journal {
     return new Journal(`${this.paths.stateDir}/journal.sqlite`);
   }
-
-  /**
-   * Looks up the key fingerprint cosync recorded when it wrote an object of this target (upload
-   * record or sync folder), for messages about a refused key.
-   */
-  async recordedKeyFingerprints(journal: Journal, target: Target): Promise<(objectKey: string) => string | undefined> {
-    // Only messages depend on the folders; a config that cannot be read must not stop a restore.
-    const folders = await this.config.load().then((config) => config.folders, () => []);
-    return recordedKeyFingerprints(journal, folders, target.endpoint.url, target.bucket);
-  }
-}
-
-/** A required setting (named as its flag), present and not blank. */
-export function requireOption(value: string | boolean | undefined, flag: string, hint = ''): string {
-  if (typeof value !== 'string' || value.trim() === '') throw new CosyncError('usage', `missing --${flag}${hint}`);
-  return value;
-}
-
-/**
- * Where and how a target stores objects, as the CLI's flags and the window's forms give it
- * (names as the flags spell them); checked by targetFromSettings.
- */
-export interface TargetSettings {
-  readonly endpoint?: string | undefined;
-  readonly region?: string | undefined;
-  readonly bucket?: string | undefined;
-  readonly prefix?: string | undefined;
-  readonly sse?: string | undefined;
-  readonly key?: string | undefined;
-  readonly 'kms-key-id'?: string | undefined;
-  readonly 'path-style'?: boolean | undefined;
-  /** `cos` or `s3`; by default, COS for Tencent's hosts. */
-  readonly dialect?: string | undefined;
-  /** The storage class of new objects, in the dialect's names. */
-  readonly 'storage-class'?: string | undefined;
-  /** COS's server-side limit per request, MiB/s. */
-  readonly 'traffic-limit'?: string | undefined;
-}
-
-/** Builds and validates a Target from settings, before any I/O. */
-export function targetFromSettings(values: TargetSettings, defaultSse: 'none' | 'c'): Target {
-  // Tencent COS needs only its region: the endpoint is https://cos.REGION.myqcloud.com.
-  const endpoint =
-    values.endpoint === undefined && values.region !== undefined
-      ? cosEndpointForRegion(values.region)
-      : parseEndpoint(requireOption(values.endpoint, 'endpoint URL', ' (or --region for Tencent COS, e.g. --region ap-guangzhou)'));
-  const addressing = addressingFor(endpoint, {
-    region: values.region,
-    pathStyle: values['path-style'],
-    dialect: values.dialect === undefined ? undefined : parseDialect(values.dialect),
-  });
-  const { dialect } = addressing;
-  const bucketName = requireOption(values.bucket, 'bucket NAME');
-  const bucket = dialect === 'cos' ? validateCosBucketName(bucketName) : validateBucketName(bucketName);
-  const sse = values.sse === undefined ? (values.key !== undefined ? 'c' : defaultSse) : parseSseMode(values.sse);
-  if (sse === 'c' && values.key === undefined) throw new CosyncError('usage', '--sse c needs --key NAME (the SSE-C key in the keychain; create one with `cosync key generate NAME`)');
-  if (sse !== 'c' && values.key !== undefined) throw new CosyncError('usage', `--key is only used with --sse c (got --sse ${sse})`);
-  if (values['kms-key-id'] !== undefined && sse !== 'kms') throw new CosyncError('usage', '--kms-key-id is only used with --sse kms');
-  assertKeySafeTransport(endpoint, sse);
-  return {
-    endpoint,
-    bucket,
-    prefix: normalizePrefix(values.prefix),
-    region: addressing.region,
-    pathStyle: addressing.pathStyle,
-    dialect,
-    sse,
-    keyName: values.key,
-    kmsKeyId: values['kms-key-id'],
-    storageClass: values['storage-class'] === undefined ? undefined : parseStorageClass(values['storage-class'], dialect),
-    trafficLimitBits: values['traffic-limit'] === undefined ? undefined : parseTrafficLimit(values['traffic-limit'], dialect),
-  };
 }
 
 export async function credentialsFor(session: Session, account: string | undefined): Promise<StoreCredentials> {

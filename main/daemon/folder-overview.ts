@@ -1,0 +1,48 @@
+/** A folder as the overview shows it: what it is doing, its counts, bytes pending and its speed. */
+import type { FolderActivity, FolderOverview } from '../../app/contract.js';
+import type { FolderDescription } from '../sync/sync-engine.js';
+import type { StatusTracker } from '../sync/status-tracker.js';
+
+export function folderOverview(description: FolderDescription, status: StatusTracker, pausedAll: boolean, bytesPerSecond: number): FolderOverview {
+  const { config } = description;
+  const counts = status.counts(config.id);
+  let bytesTotal = 0;
+  let bytesPending = 0;
+  const local = description.trees?.local;
+  if (local !== undefined) for (const file of local.values()) bytesTotal += file.sizeBytes;
+  for (const entry of status.entries(config.id)) {
+    const { status: state } = entry;
+    if (state.state === 'uploading') bytesPending += Math.max(0, state.bytesTotal - state.bytesDone);
+    else if (state.state === 'queued' || state.state === 'hashing') bytesPending += local?.get(entry.path)?.sizeBytes ?? 0;
+  }
+  const inFlight = counts.queued + counts.hashing + counts.uploading + counts.verifying;
+  const activity: FolderActivity =
+    description.paused || pausedAll
+      ? 'paused'
+      : description.problem !== undefined
+        ? 'error'
+        : description.transferring || inFlight > 0
+          ? 'syncing'
+          : description.cycling
+            ? 'scanning'
+            : 'idle';
+  return {
+    id: config.id,
+    localPath: config.localPath,
+    endpoint: config.endpoint,
+    bucket: config.bucket,
+    prefix: config.prefix,
+    sse: config.sse,
+    keyName: config.keyName,
+    policy: config.policy,
+    storageClass: config.storageClass,
+    activity,
+    problem: description.problem,
+    degraded: description.degraded,
+    counts,
+    bytesTotal,
+    bytesPending,
+    bytesPerSecond: Math.round(bytesPerSecond),
+    etaSeconds: bytesPerSecond > 0 && bytesPending > 0 ? Math.ceil(bytesPending / bytesPerSecond) : undefined,
+  };
+}
