@@ -138,6 +138,8 @@ interface UploadState {
   readonly encryption: ServerEncryption;
   readonly storageClass: string;
   readonly parts: Map<number, { crc64: bigint; sizeBytes: number } | undefined>;
+  /** SSE-C's echo (algorithm and key MD5) from Initiate: COS's Complete repeats it (436/7742), RGW's does not. */
+  readonly customerKeyEcho: OutgoingHttpHeaders;
 }
 
 /** One request as the gateway saw it (for assertions). */
@@ -710,8 +712,10 @@ export async function startCosGateway(options: CosGatewayOptions): Promise<CosGa
     if (await relayIfFailed(response, rgwResponse)) return;
     const xml = (await readBody(rgwResponse.body)).toString('utf8');
     const uploadId = xmlElement(xml, 'UploadId');
-    if (uploadId !== undefined) uploads.set(uploadId, { key: address.key as string, encryption, storageClass, parts: new Map() });
-    send(response, 200, { ...toCosHeaders(rgwResponse.headers), ...encryptionHeaders(encryption) }, xml.replace(/<Bucket>[^<]*<\/Bucket>/, `<Bucket>${address.cosBucket}</Bucket>`));
+    const answered = toCosHeaders(rgwResponse.headers);
+    const customerKeyEcho = Object.fromEntries(Object.entries(answered).filter(([name]) => name.startsWith('x-cos-server-side-encryption-customer-')));
+    if (uploadId !== undefined) uploads.set(uploadId, { key: address.key as string, encryption, storageClass, parts: new Map(), customerKeyEcho });
+    send(response, 200, { ...answered, ...encryptionHeaders(encryption) }, xml.replace(/<Bucket>[^<]*<\/Bucket>/, `<Bucket>${address.cosBucket}</Bucket>`));
   };
 
   const completeMultipartUpload = async (request: IncomingMessage, response: ServerResponse, address: Address, query: Array<[string, string]>, uploadId: string, payloadHash: string): Promise<void> => {
@@ -749,7 +753,7 @@ export async function startCosGateway(options: CosGatewayOptions): Promise<CosGa
     const shown = cosEtag(rgwEtag, encryption);
     if (shown !== undefined) xml = xml.replace(/<ETag>[^<]*<\/ETag>/, `<ETag>&quot;${shown}&quot;</ETag>`);
     xml = xml.replace(/<Bucket>[^<]*<\/Bucket>/, `<Bucket>${address.cosBucket}</Bucket>`);
-    send(response, 200, { ...toCosHeaders(rgwResponse.headers), ...encryptionHeaders(encryption), ...(crc64 === undefined ? {} : { 'x-cos-hash-crc64ecma': crc64 }) }, xml);
+    send(response, 200, { ...toCosHeaders(rgwResponse.headers), ...upload?.customerKeyEcho, ...encryptionHeaders(encryption), ...(crc64 === undefined ? {} : { 'x-cos-hash-crc64ecma': crc64 }) }, xml);
   };
 
   const restoreObject = async (request: IncomingMessage, response: ServerResponse, address: Address): Promise<void> => {
