@@ -95,7 +95,8 @@ interface EncryptionEcho {
  * value (AES256 for SSE-COS/SSE-S3, KMS as `aws:kms` — COS's `cos/kms` is renamed on the way in)
  * or, for SSE-C, the echoed key MD5 of the very key sent. COS documents these response headers on
  * PUT Object (https://cloud.tencent.com/document/product/436/7749), Initiate Multipart Upload
- * (https://cloud.tencent.com/document/product/436/7746) and PUT Object - Copy
+ * (https://cloud.tencent.com/document/product/436/7746), Upload Part (…/7750), Complete Multipart
+ * Upload (…/7742) and PUT Object - Copy
  * (https://cloud.tencent.com/document/product/436/10881); S3 the same under `x-amz-`.
  */
 function encryptionConfirmed(asked: ObjectEncryption, echo: EncryptionEcho): boolean {
@@ -396,8 +397,9 @@ export class S3RemoteStore implements RemoteStore {
   /**
    * The PutObject headers the SDK would send, in this store's dialect. Every PUT and UploadPart
    * carries a Content-Type: COS lists it as required on PUT Object
-   * (https://cloud.tencent.com/document/product/436/7749) and Upload Part
-   * (https://cloud.tencent.com/document/product/436/7750); cosync stores bytes, not documents.
+   * (https://cloud.tencent.com/document/product/436/7749), and the common request headers require
+   * it on every PUT and POST with a body (https://cloud.tencent.com/document/product/436/7728), Upload
+   * Part (https://cloud.tencent.com/document/product/436/7750) among them; cosync stores bytes, not documents.
    */
   private leanHeaders(contentMd5: string, metadata: ObjectMetadata, encryption: ObjectEncryption, storageClass?: string): Record<string, string> {
     const headers: Record<string, string> = { 'content-md5': contentMd5, 'content-type': OBJECT_CONTENT_TYPE };
@@ -425,7 +427,7 @@ export class S3RemoteStore implements RemoteStore {
 
   /**
    * COS's server-side limit for one request, sent on PUT Object, Upload Part and GET Object, the
-   * requests COS documents it for (https://cloud.tencent.com/document/product/436/40140).
+   * requests COS documents it for (https://www.tencentcloud.com/document/product/436/34072).
    */
   private trafficLimitHeader(): Record<string, string> {
     return this.target.trafficLimitBits === undefined ? {} : { 'x-cos-traffic-limit': String(this.target.trafficLimitBits) };

@@ -738,7 +738,7 @@ describe('storage class and COS traffic limit', () => {
   });
 
   it('COS: x-cos-traffic-limit in bit/s on PUT, UploadPart and GET (the requests COS documents it for), not on the others', async () => {
-    // Single-connection speed limit: PUT Object, POST Object, GET Object and Upload Part (https://cloud.tencent.com/document/product/436/40140).
+    // Single-connection speed limit: PUT Object, POST Object, GET Object and Upload Part (https://www.tencentcloud.com/document/product/436/34072).
     const store = storeFor('cos', 'none', { trafficLimitBits: 8 * 1024 * 1024 });
     const requests = await exercise(store, { mode: 'none' });
     for (const operation of ['put', 'part', 'get']) expect(requests[operation]?.headers['x-cos-traffic-limit'], operation).toBe('8388608');
