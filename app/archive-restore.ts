@@ -3,11 +3,12 @@
  * retrieval tiers, and how long each takes, as COS and S3 document them. Pure data and helpers.
  *
  * COS: POST Object restore (https://intl.cloud.tencent.com/document/product/436/12633) restores
- * ARCHIVE and DEEP_ARCHIVE objects; the archive storage class page
- * (https://cloud.tencent.com/document/product/436/33417) gives the retrieval times: ARCHIVE —
- * Expedited 1–5 minutes, Standard 3–5 hours, Bulk 5–12 hours; DEEP_ARCHIVE — Standard within 12
- * hours, Bulk within 48 hours (no Expedited). S3's Glacier Flexible Retrieval and Deep Archive
- * document the same figures (AWS "Restoring an archived object", archive retrieval options).
+ * ARCHIVE and DEEP_ARCHIVE objects; "Uploading and restoring archived objects"
+ * (https://www.tencentcloud.com/document/product/436/30933) gives the retrieval times: ARCHIVE —
+ * Expedited 1–5 minutes, Standard 3–5 hours, Bulk 5–12 hours; DEEP_ARCHIVE — Standard 12–24
+ * hours, Bulk 24–48 hours (no Expedited). S3 gives the same for Glacier Flexible Retrieval and,
+ * for Deep Archive, "within 12 hours" and "within 48 hours" (AWS "Archive retrieval options"):
+ * the words below use the longer bound of the two.
  */
 
 /** Storage classes whose objects answer 403 InvalidObjectState to a GET until restored. */
@@ -37,7 +38,7 @@ export const MAX_RESTORE_DAYS = 365;
 export function typicalRetrievalTime(storageClass: string, tier: RestoreTier): string {
   if (storageClass === 'DEEP_ARCHIVE') {
     if (tier === 'Bulk') return 'up to 48 hours';
-    return 'up to 12 hours';
+    return 'up to 24 hours';
   }
   if (tier === 'Expedited') return '1–5 minutes';
   return tier === 'Bulk' ? '5–12 hours' : '3–5 hours';

@@ -8,7 +8,7 @@ import type { Dialect } from './target.js';
 /**
  * COS's storage classes, as `x-cos-storage-class` takes them (PUT Object,
  * https://cloud.tencent.com/document/product/436/7749; storage class overview,
- * https://cloud.tencent.com/document/product/436/33417). The MAZ_ classes exist only in
+ * https://www.tencentcloud.com/document/product/436/30925). The MAZ_ classes exist only in
  * multi-AZ buckets: COS refuses them elsewhere.
  */
 export const COS_STORAGE_CLASSES: ReadonlyArray<string> = [
@@ -47,7 +47,7 @@ export function parseStorageClass(text: string, dialect: Dialect): string {
 
 /**
  * The range of `x-cos-traffic-limit`, in bit/s: 819200–838860800 (100 KiB/s–100 MiB/s); COS
- * answers 400 outside it (single-connection speed limit, https://cloud.tencent.com/document/product/436/40140).
+ * answers 400 outside it (single-connection bandwidth limit, https://www.tencentcloud.com/document/product/436/34072).
  */
 export const TRAFFIC_LIMIT_BITS = { min: 819_200, max: 838_860_800 } as const;
 

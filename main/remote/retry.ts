@@ -34,7 +34,8 @@ export function classifyForRetry(error: unknown): RetryDecision {
 
 /**
  * The server's time when it refused a request as signed with a skewed clock
- * (RequestTimeTooSkewed, on S3 and COS: https://cloud.tencent.com/document/product/436/7730),
+ * (RequestTimeTooSkewed: S3's code; COS's error-code page, https://cloud.tencent.com/document/product/436/7730,
+ * was checked for the error format, not for this code's listing),
  * from the response's `Date` header; undefined for any other error or without a usable Date.
  */
 export function clockSkewOf(error: unknown): Date | undefined {

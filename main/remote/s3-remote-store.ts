@@ -95,7 +95,8 @@ interface EncryptionEcho {
  * value (AES256 for SSE-COS/SSE-S3, KMS as `aws:kms` — COS's `cos/kms` is renamed on the way in)
  * or, for SSE-C, the echoed key MD5 of the very key sent. COS documents these response headers on
  * PUT Object (https://cloud.tencent.com/document/product/436/7749), Initiate Multipart Upload
- * (https://cloud.tencent.com/document/product/436/7746) and PUT Object - Copy
+ * (https://cloud.tencent.com/document/product/436/7746), Upload Part (…/7750), Complete Multipart
+ * Upload (…/7742) and PUT Object - Copy
  * (https://cloud.tencent.com/document/product/436/10881); S3 the same under `x-amz-`.
  */
 function encryptionConfirmed(asked: ObjectEncryption, echo: EncryptionEcho): boolean {
@@ -109,6 +110,12 @@ function encryptionConfirmed(asked: ObjectEncryption, echo: EncryptionEcho): boo
     case 'c':
       return echo.keyFingerprint === asked.key.fingerprint;
   }
+}
+
+/** Whether a response names an encryption other than the one asked for (silence contradicts nothing). */
+function echoContradicts(asked: ObjectEncryption, echo: EncryptionEcho): boolean {
+  if (asked.mode === 'c') return echo.keyFingerprint !== undefined && echo.keyFingerprint !== asked.key.fingerprint;
+  return echo.serverSideEncryption !== undefined && !encryptionConfirmed(asked, echo);
 }
 
 /** What to do when SSE-S3 was not confirmed: stores that accept it without encrypting exist (TESTBED.md: RGW). */
@@ -141,6 +148,14 @@ export class S3RemoteStore implements RemoteStore {
   readonly #agent: HttpAgent | HttpsAgent;
   readonly #options: S3StoreOptions;
   readonly #lean: LeanPutClient;
+  /**
+   * Multipart uploads this store began and whose Initiate confirmed the encryption asked for. An
+   * upload's encryption is fixed at Initiate and applies to every part (COS Upload Part answers
+   * with the SSE headers "if server-side encryption is used during the initialization",
+   * https://cloud.tencent.com/document/product/436/7750; S3 CreateMultipartUpload likewise), so
+   * their Complete needs no HEAD to prove it. Uploads resumed from an earlier run are not in here.
+   */
+  readonly #uploadsConfirmedAtInitiate = new Set<string>();
 
   constructor(
     private readonly target: Target,
@@ -198,13 +213,18 @@ export class S3RemoteStore implements RemoteStore {
         }),
       });
       if (this.target.dialect === 'cos') useCosDialect(client, cosCopySourceHost(this.target), async () => (await this.#credentials.signing()).sessionToken);
-      // COS sends `x-cos-hash-crc64ecma`, a header the SDK's S3 model does not know and drops.
+      // Headers the SDK's S3 model drops: COS's `x-cos-hash-crc64ecma`, and the SSE-C key MD5 that
+      // COS's Complete echoes (436/7742) where S3's Complete models none.
       client.middlewareStack.addRelativeTo(
         <Output extends object>(next: DeserializeHandler<object, Output>) =>
           async (args: DeserializeHandlerArguments<object>): Promise<DeserializeHandlerOutput<Output>> => {
             const result = await next(args);
-            const crc64 = (result.response as { headers?: Record<string, string> }).headers?.['x-cos-hash-crc64ecma'];
-            if (crc64 !== undefined) (result.output as Record<string, unknown>)[CRC64_OUTPUT_FIELD] = crc64;
+            const headers = (result.response as { headers?: Record<string, string> }).headers;
+            const output = result.output as Record<string, unknown>;
+            const crc64 = headers?.['x-cos-hash-crc64ecma'];
+            if (crc64 !== undefined) output[CRC64_OUTPUT_FIELD] = crc64;
+            const keyMd5 = headers?.['x-amz-server-side-encryption-customer-key-md5'];
+            if (keyMd5 !== undefined && output.SSECustomerKeyMD5 === undefined) output.SSECustomerKeyMD5 = keyMd5;
             return result;
           },
         // Outside the deserializer, so the parsed output exists to carry the value.
@@ -377,8 +397,9 @@ export class S3RemoteStore implements RemoteStore {
   /**
    * The PutObject headers the SDK would send, in this store's dialect. Every PUT and UploadPart
    * carries a Content-Type: COS lists it as required on PUT Object
-   * (https://cloud.tencent.com/document/product/436/7749) and Upload Part
-   * (https://cloud.tencent.com/document/product/436/7750); cosync stores bytes, not documents.
+   * (https://cloud.tencent.com/document/product/436/7749), and the common request headers require
+   * it on every PUT and POST with a body (https://cloud.tencent.com/document/product/436/7728), Upload
+   * Part (https://cloud.tencent.com/document/product/436/7750) among them; cosync stores bytes, not documents.
    */
   private leanHeaders(contentMd5: string, metadata: ObjectMetadata, encryption: ObjectEncryption, storageClass?: string): Record<string, string> {
     const headers: Record<string, string> = { 'content-md5': contentMd5, 'content-type': OBJECT_CONTENT_TYPE };
@@ -406,7 +427,7 @@ export class S3RemoteStore implements RemoteStore {
 
   /**
    * COS's server-side limit for one request, sent on PUT Object, Upload Part and GET Object, the
-   * requests COS documents it for (https://cloud.tencent.com/document/product/436/40140).
+   * requests COS documents it for (https://www.tencentcloud.com/document/product/436/34072).
    */
   private trafficLimitHeader(): Record<string, string> {
     return this.target.trafficLimitBits === undefined ? {} : { 'x-cos-traffic-limit': String(this.target.trafficLimitBits) };
@@ -440,6 +461,7 @@ export class S3RemoteStore implements RemoteStore {
         `${this.description} did not confirm ${describeEncryption(request.encryption, this.target.dialect)} when the multipart upload of ${JSON.stringify(key)} began, so its parts could be stored unencrypted; the upload was aborted.${unencryptingStoreHint(request.encryption, this.target.dialect)}`,
       );
     }
+    this.#uploadsConfirmedAtInitiate.add(response.UploadId);
     return response.UploadId;
   }
 
@@ -509,11 +531,18 @@ export class S3RemoteStore implements RemoteStore {
       this.context('multipart completion', key, encryption),
       options.signal,
     );
-    // RGW's Complete echoes neither SSE-KMS nor the SSE-C key MD5 (its HEAD does): then the HEAD confirms.
-    await this.confirmEncryption(key, encryption, { serverSideEncryption: response.ServerSideEncryption }, 'multipart completion', { remove: true, signal: options.signal });
+    const echo: EncryptionEcho = { serverSideEncryption: response.ServerSideEncryption, keyFingerprint: (response as { SSECustomerKeyMD5?: string }).SSECustomerKeyMD5 };
+    const confirmedAtInitiate = this.#uploadsConfirmedAtInitiate.delete(uploadId);
+    // COS's Complete echoes the SSE headers, SSE-C's key MD5 included (Complete Multipart Upload,
+    // https://cloud.tencent.com/document/product/436/7742); RGW's echoes none (its Initiate, parts
+    // and HEAD do). An upload begun and confirmed here needs no HEAD; one resumed from an earlier
+    // run, whose Complete says nothing, is confirmed by a HEAD. An echo that contradicts is never trusted.
+    if (confirmedAtInitiate && !echoContradicts(encryption, echo)) return;
+    await this.confirmEncryption(key, encryption, echo, 'multipart completion', { remove: true, signal: options.signal });
   }
 
   async abortMultipartUpload(key: string, uploadId: string, options: CallOptions = {}): Promise<void> {
+    this.#uploadsConfirmedAtInitiate.delete(uploadId);
     try {
       await this.retrying(
         async () => (await this.sdkClient()).send(new (await loadSdk()).AbortMultipartUploadCommand({ Bucket: this.target.bucket, Key: key, UploadId: uploadId }), { abortSignal: options.signal }),

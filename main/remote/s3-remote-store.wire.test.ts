@@ -612,6 +612,36 @@ describe('encryption must be confirmed', () => {
     store.close();
   });
 
+  it('a Complete that echoes nothing needs no HEAD after this store confirmed the Initiate; a resumed one is HEADed, and removed when that confirms nothing either', async () => {
+    const kms = { mode: 'kms' } as const;
+    const initiate = { status: 200, headers: { 'content-type': 'application/xml', 'x-amz-server-side-encryption': 'aws:kms' }, body: '<InitiateMultipartUploadResult><UploadId>upload-1</UploadId></InitiateMultipartUploadResult>' };
+    const complete = { status: 200, headers: { 'content-type': 'application/xml' }, body: '<CompleteMultipartUploadResult><ETag>"e-1"</ETag></CompleteMultipartUploadResult>' };
+    script = (request) => (isCreate(request) ? initiate : isComplete(request) ? complete : request.method === 'HEAD' ? { status: 200, headers: { 'content-length': '5', etag: '"e-1"' } } : undefined);
+    const store = storeFor('s3', 'kms');
+    const uploadId = await store.createMultipartUpload('big.bin', { metadata: {}, encryption: kms });
+    await store.completeMultipartUpload('big.bin', uploadId, [{ partNumber: 1, etag: 'e' }], kms);
+    expect(server.requests.map((request) => request.method)).toEqual(['POST', 'POST']);
+    // The same upload id completed again: no longer one this store began (nor would a new process's be).
+    await expect(store.completeMultipartUpload('big.bin', uploadId, [{ partNumber: 1, etag: 'e' }], kms)).rejects.toMatchObject({ code: 'encryption-unconfirmed', message: /multipart completion, nor when asked again \(HEAD\).*it was removed/ });
+    expect(server.requests.map((request) => request.method)).toEqual(['POST', 'POST', 'POST', 'HEAD', 'DELETE']);
+    store.close();
+  });
+
+  it('a Complete whose echo names another encryption is not trusted, even after a confirmed Initiate', async () => {
+    const kms = { mode: 'kms' } as const;
+    script = (request): ScriptedResponse | undefined =>
+      isCreate(request)
+        ? { status: 200, headers: { 'content-type': 'application/xml', 'x-amz-server-side-encryption': 'aws:kms' }, body: '<InitiateMultipartUploadResult><UploadId>upload-1</UploadId></InitiateMultipartUploadResult>' }
+        : isComplete(request)
+          ? { status: 200, headers: { 'content-type': 'application/xml', 'x-amz-server-side-encryption': 'AES256' }, body: '<CompleteMultipartUploadResult><ETag>"e-1"</ETag></CompleteMultipartUploadResult>' }
+          : request.method === 'HEAD' ? ({ status: 200, headers: { 'content-length': '5', etag: '"e-1"', 'x-amz-server-side-encryption': 'AES256' } } as ScriptedResponse) : undefined;
+    const store = storeFor('s3', 'kms');
+    const uploadId = await store.createMultipartUpload('big.bin', { metadata: {}, encryption: kms });
+    await expect(store.completeMultipartUpload('big.bin', uploadId, [{ partNumber: 1, etag: 'e' }], kms)).rejects.toMatchObject({ code: 'encryption-unconfirmed' });
+    expect(server.requests.map((request) => request.method)).toEqual(['POST', 'POST', 'HEAD', 'DELETE']);
+    store.close();
+  });
+
   it('a copy onto itself that is not confirmed is left in place (removing it would lose the object) and fails', async () => {
     script = (request): ScriptedResponse | undefined => {
       if (request.method === 'PUT') return { status: 200, headers: { 'content-type': 'application/xml' }, body: '<CopyObjectResult><ETag>"c"</ETag></CopyObjectResult>' };
@@ -708,7 +738,7 @@ describe('storage class and COS traffic limit', () => {
   });
 
   it('COS: x-cos-traffic-limit in bit/s on PUT, UploadPart and GET (the requests COS documents it for), not on the others', async () => {
-    // Single-connection speed limit: PUT Object, POST Object, GET Object and Upload Part (https://cloud.tencent.com/document/product/436/40140).
+    // Single-connection speed limit: PUT Object, POST Object, GET Object and Upload Part (https://www.tencentcloud.com/document/product/436/34072).
     const store = storeFor('cos', 'none', { trafficLimitBits: 8 * 1024 * 1024 });
     const requests = await exercise(store, { mode: 'none' });
     for (const operation of ['put', 'part', 'get']) expect(requests[operation]?.headers['x-cos-traffic-limit'], operation).toBe('8388608');

@@ -12,6 +12,7 @@ import { EXIT_CODES } from '../cli/exit-codes.js';
 import type { CosGateway } from '../../test/support/cos-gateway.js';
 import { useWorkDir } from '../../test/support/files.js';
 import { createBucket, requireServices, runCosync, storeAccess, type Services, type StoreAccess } from '../../test/support/services.js';
+import { until } from '../../test/support/wait.js';
 
 let services: Services;
 let access: StoreAccess;
@@ -77,4 +78,54 @@ describe('restoring archived objects through the COS gateway', () => {
     expect(requestsOf('POST', seen)).toHaveLength(0);
     expect((await readFile(join(target, 'old.bin'))).equals(files['old.bin'])).toBe(true);
   }, 300_000);
+
+  it('--wait asks once, keeps looking (HEAD) while it is retrieved, and downloads it when the retrieval finishes', async () => {
+    const source = join(work(), 'waiting');
+    await mkdir(source, { recursive: true });
+    const bytes = randomBytes(200_000);
+    await writeFile(join(source, 'cold.bin'), bytes);
+    const configDir = join(work(), 'config-wait');
+    const backup = await runCosync(['backup', source, ...access.targetArgs(bucket), '--prefix', 'wait', '--sse', 'cos'], { configDir, services, env: access.env, timeoutMs: 120_000 });
+    expect(backup.code, backup.stderr).toBe(0);
+    const archivedKey = 'wait/waiting/cold.bin';
+    gateway.archiveObject(bucket, archivedKey, 'DEEP_ARCHIVE');
+    const seen = gateway.requests.length;
+    const requestsOf = (method: string) => gateway.requests.slice(seen).filter((request) => request.method === method && request.key === archivedKey);
+    const target = join(work(), 'restored-wait');
+    // The first look after 50 ms, not a minute: the test finishes the retrieval itself.
+    const waiting = runCosync(['restore', ...access.targetArgs(bucket), '--prefix', 'wait/waiting', '--to', target, '--sse', 'cos', '--restore-tier', 'Bulk', '--wait'], {
+      configDir,
+      services,
+      env: { ...access.env, COSYNC_ARCHIVE_POLL_MS: '50' },
+      timeoutMs: 120_000,
+    });
+    let exited = false;
+    void waiting.then(() => (exited = true));
+    // Retrieval asked for, then at least one more look that still finds it retrieving (or an early exit, which fails).
+    await until(() => exited || (requestsOf('POST').length === 1 && requestsOf('HEAD').length >= 2));
+    expect(exited, 'restore --wait ended while the object was still being retrieved').toBe(false);
+    await expect(stat(join(target, 'cold.bin'))).rejects.toMatchObject({ code: 'ENOENT' });
+    gateway.completeRestore(bucket, archivedKey);
+    const result = await waiting;
+    expect(result.code, `${result.stdout}\n${result.stderr}`).toBe(EXIT_CODES.ok.code);
+    expect(result.stdout).toMatch(/retrieving from archive \(DEEP_ARCHIVE\), ready in about up to 48 hours/);
+    expect(result.stdout).toMatch(/restored {2}\S*cold\.bin -> wait\/waiting\/cold\.bin/);
+    expect(result.stdout).toMatch(/restore: 1 restored, 0 failed/);
+    expect(requestsOf('POST')).toHaveLength(1);
+    expect(requestsOf('GET').length).toBeGreaterThanOrEqual(1);
+    expect((await readFile(join(target, 'cold.bin'))).equals(bytes)).toBe(true);
+  }, 180_000);
+
+  it('refuses a COSYNC_ARCHIVE_POLL_MS that is not a whole number of milliseconds, before any request', async () => {
+    const seen = gateway.requests.length;
+    const result = await runCosync(['restore', ...access.targetArgs(bucket), '--to', join(work(), 'never'), '--sse', 'cos', '--wait'], {
+      configDir: join(work(), 'config-bad-poll'),
+      services,
+      env: { ...access.env, COSYNC_ARCHIVE_POLL_MS: '5s' },
+      timeoutMs: 60_000,
+    });
+    expect(result.code).toBe(EXIT_CODES.usage.code);
+    expect(result.stderr).toMatch(/COSYNC_ARCHIVE_POLL_MS="5s" is not a whole number of milliseconds/);
+    expect(gateway.requests.length).toBe(seen);
+  }, 60_000);
 });

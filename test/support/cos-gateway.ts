@@ -34,7 +34,8 @@
  *   reply is a v1 listing with `NextMarker` whenever it is truncated.
  * - PUT Object - Copy (https://www.tencentcloud.com/document/api/436/10881): the source is
  *   `x-cos-copy-source: BUCKET-APPID.cos.REGION.myqcloud.com/KEY`; `x-cos-metadata-directive` is
- *   `Copy` (default) or `Replaced`, any other value is InvalidArgument (436/139742 says so); a
+ *   `Copy` (default) or `Replaced` (436/10881 lists only these; cos-python-sdk-v5 refuses any other
+ *   value), any other value is InvalidArgument here; a
  *   copy onto itself needs `Replaced`; the copy is STANDARD and unencrypted unless the request
  *   names a storage class and SSE.
  * - CRC-64: `x-cos-hash-crc64ecma` (CRC-64/XZ of the plaintext, decimal) on PUT Object, Upload
@@ -47,8 +48,8 @@
  *   objects an ETag that is a 32-hex-digit value unrelated to the MD5 (the treacherous case).
  * - Archived objects (ARCHIVE, DEEP_ARCHIVE): GET answers 403 InvalidObjectState until POST
  *   Object restore (https://intl.cloud.tencent.com/document/product/436/12633) has finished; HEAD
- *   (436/7745) shows `x-cos-storage-class` and `x-cos-restore`. The code InvalidObjectState
- *   follows S3; COS's page was not checked for it.
+ *   (436/7745) shows `x-cos-storage-class` and `x-cos-restore`; GET Object (436/7753) names the
+ *   403 InvalidObjectState.
  * - Temporary keys: requests signed with an STS key carry `x-cos-security-token`; an expired
  *   token gets 400 ExpiredToken (436/7730).
  * - Clock skew: a request dated more than 15 minutes off gets 403 RequestTimeTooSkewed, and every
@@ -138,6 +139,8 @@ interface UploadState {
   readonly encryption: ServerEncryption;
   readonly storageClass: string;
   readonly parts: Map<number, { crc64: bigint; sizeBytes: number } | undefined>;
+  /** SSE-C's echo (algorithm and key MD5) from Initiate: COS's Complete repeats it (436/7742), RGW's does not. */
+  readonly customerKeyEcho: OutgoingHttpHeaders;
 }
 
 /** One request as the gateway saw it (for assertions). */
@@ -484,7 +487,7 @@ export async function startCosGateway(options: CosGatewayOptions): Promise<CosGa
     throw new CosError(400, 'InvalidArgument', `x-cos-server-side-encryption must be AES256 or cos/kms, not ${JSON.stringify(value)}`);
   };
 
-  /** `x-cos-traffic-limit`: digits, 819200–838860800 bit/s, or 400 (single-connection limit, 436/40140). Not enforced: RGW sends at its own pace. */
+  /** `x-cos-traffic-limit`: digits, 819200–838860800 bit/s, or 400 (single-connection bandwidth limit, 436/34072). Not enforced: RGW sends at its own pace. */
   const checkTrafficLimit = (headers: IncomingHttpHeaders): void => {
     const value = headerValue(headers, 'x-cos-traffic-limit');
     if (value === undefined) return;
@@ -495,7 +498,7 @@ export async function startCosGateway(options: CosGatewayOptions): Promise<CosGa
   const requestedStorageClass = (headers: IncomingHttpHeaders): string => {
     const value = headerValue(headers, 'x-cos-storage-class') ?? 'STANDARD';
     if (!STORAGE_CLASSES.has(value)) throw new CosError(400, 'InvalidArgument', `unknown x-cos-storage-class ${JSON.stringify(value)}`);
-    // MAZ classes exist only in multi-AZ buckets (storage class overview, 436/33417). COS's exact
+    // MAZ classes exist only in multi-AZ buckets (storage class overview, 436/30925). COS's exact
     // code for the refusal is not documented; InvalidArgument naming the class is the assumption.
     if (value.startsWith('MAZ_') !== (options.multiAz === true)) {
       throw new CosError(400, 'InvalidArgument', `The storage class ${value} is not allowed for this ${options.multiAz === true ? 'multi-AZ' : 'single-AZ'} bucket`);
@@ -710,8 +713,10 @@ export async function startCosGateway(options: CosGatewayOptions): Promise<CosGa
     if (await relayIfFailed(response, rgwResponse)) return;
     const xml = (await readBody(rgwResponse.body)).toString('utf8');
     const uploadId = xmlElement(xml, 'UploadId');
-    if (uploadId !== undefined) uploads.set(uploadId, { key: address.key as string, encryption, storageClass, parts: new Map() });
-    send(response, 200, { ...toCosHeaders(rgwResponse.headers), ...encryptionHeaders(encryption) }, xml.replace(/<Bucket>[^<]*<\/Bucket>/, `<Bucket>${address.cosBucket}</Bucket>`));
+    const answered = toCosHeaders(rgwResponse.headers);
+    const customerKeyEcho = Object.fromEntries(Object.entries(answered).filter(([name]) => name.startsWith('x-cos-server-side-encryption-customer-')));
+    if (uploadId !== undefined) uploads.set(uploadId, { key: address.key as string, encryption, storageClass, parts: new Map(), customerKeyEcho });
+    send(response, 200, { ...answered, ...encryptionHeaders(encryption) }, xml.replace(/<Bucket>[^<]*<\/Bucket>/, `<Bucket>${address.cosBucket}</Bucket>`));
   };
 
   const completeMultipartUpload = async (request: IncomingMessage, response: ServerResponse, address: Address, query: Array<[string, string]>, uploadId: string, payloadHash: string): Promise<void> => {
@@ -749,7 +754,7 @@ export async function startCosGateway(options: CosGatewayOptions): Promise<CosGa
     const shown = cosEtag(rgwEtag, encryption);
     if (shown !== undefined) xml = xml.replace(/<ETag>[^<]*<\/ETag>/, `<ETag>&quot;${shown}&quot;</ETag>`);
     xml = xml.replace(/<Bucket>[^<]*<\/Bucket>/, `<Bucket>${address.cosBucket}</Bucket>`);
-    send(response, 200, { ...toCosHeaders(rgwResponse.headers), ...encryptionHeaders(encryption), ...(crc64 === undefined ? {} : { 'x-cos-hash-crc64ecma': crc64 }) }, xml);
+    send(response, 200, { ...toCosHeaders(rgwResponse.headers), ...upload?.customerKeyEcho, ...encryptionHeaders(encryption), ...(crc64 === undefined ? {} : { 'x-cos-hash-crc64ecma': crc64 }) }, xml);
   };
 
   const restoreObject = async (request: IncomingMessage, response: ServerResponse, address: Address): Promise<void> => {
