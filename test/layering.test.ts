@@ -4,7 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { floorOf, FLOORS, roomsBelow, roomsNotBelow } from '../main/rooms.js';
+import { floorOf, ROOMS, roomsBelow, roomsNotBelow } from '../main/rooms.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const eslint = new ESLint({ cwd: root, overrideConfigFile: fileURLToPath(new URL('../eslint.config.js', import.meta.url)) });
@@ -53,8 +53,7 @@ describe('import layering', () => {
   });
 });
 
-const rooms = FLOORS.flatMap((floor) => Object.keys(floor.rooms));
-const arrows = (pick: (room: string) => string[]) => rooms.flatMap((from) => pick(from).map((to) => [`main/${from}/ importing main/${to}/`, from, to] as const));
+const arrows = (pick: (room: string) => string[]) => ROOMS.flatMap((from) => pick(from).map((to) => [`main/${from}/ importing main/${to}/`, from, to] as const));
 
 describe('the rooms of main/ (main/rooms.js)', () => {
   it.each(arrows(roomsNotBelow))('rejects %s', async (_name, from, to) => {
@@ -96,7 +95,7 @@ describe('the rooms of main/ (main/rooms.js)', () => {
     const wrong: string[] = [];
     for (const file of sources) {
       const from = file.split('/')[0] as string;
-      if (!file.includes('/') || !rooms.includes(from)) {
+      if (!file.includes('/') || !ROOMS.includes(from)) {
         wrong.push(`main/${file} is in no room of main/rooms.js`);
         continue;
       }
@@ -124,6 +123,6 @@ describe('the rooms of main/ (main/rooms.js)', () => {
       if (cells[1] !== '') floor = Number.parseInt(cells[1] as string, 10);
       documented[roomCell[1] as string] = floor;
     }
-    expect(documented).toEqual(Object.fromEntries(rooms.map((name) => [name, floorOf(name)])));
+    expect(documented).toEqual(Object.fromEntries(ROOMS.map((name) => [name, floorOf(name)])));
   });
 });
