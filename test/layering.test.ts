@@ -1,7 +1,7 @@
 /** The layer rules are enforced by lint: a forbidden import is an error, an allowed one is not. */
 import { ESLint } from 'eslint';
 import { readdirSync, readFileSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { join, posix, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { floorOf, ROOMS, roomsBelow, roomsNotBelow } from '../main/rooms.js';
@@ -91,7 +91,9 @@ describe('the rooms of main/ (main/rooms.js)', () => {
 
   it('holds in the code as it is, dynamic import() included (which lint does not see)', () => {
     const mainDir = join(root, 'main');
-    const sources = readdirSync(mainDir, { recursive: true, encoding: 'utf8' }).filter((file) => /\.(?:ts|tsx|cts|mts)$/.test(file) && !/\.(?:test|d)\.ts$/.test(file));
+    const sources = readdirSync(mainDir, { recursive: true, encoding: 'utf8' })
+      .map((file) => file.split(sep).join('/'))
+      .filter((file) => /\.(?:ts|tsx|cts|mts)$/.test(file) && !/\.(?:test|d)\.ts$/.test(file));
     const wrong: string[] = [];
     for (const file of sources) {
       const from = file.split('/')[0] as string;
@@ -102,7 +104,8 @@ describe('the rooms of main/ (main/rooms.js)', () => {
       const allowed = new Set([from, ...roomsBelow(from)]);
       const text = readFileSync(join(mainDir, file), 'utf8');
       for (const [, specifier] of text.matchAll(/(?:\bfrom|\bimport\s*\(|\bimport|\brequire\s*\()\s*['"](\.[^'"]+)['"]/g)) {
-        const target = relative(mainDir, join(mainDir, dirname(file), specifier as string));
+        // Relative to main/, '/'-separated: "transfer/upload-file.js", or "../app/result.js".
+        const target = posix.normalize(posix.join(posix.dirname(file), specifier as string));
         if (target.startsWith('../app/')) continue;
         const to = target.split('/')[0] as string;
         if (!allowed.has(to)) wrong.push(`main/${file} imports ${specifier} (main/${from}/ may not import main/${to}/)`);
