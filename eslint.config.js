@@ -9,7 +9,7 @@ import js from '@eslint/js';
 import { defineConfig } from 'eslint/config';
 import { builtinModules } from 'node:module';
 import tseslint from 'typescript-eslint';
-import { FLOORS, roomsBelow, roomsNotBelow } from './main/rooms.js';
+import { ROOMS, roomsBelow, roomsNotBelow } from './main/rooms.js';
 
 const nodeBuiltins = builtinModules.filter((name) => !name.startsWith('_')).flatMap((name) => [name, `${name}/*`]);
 const nodeImports = ['node:*', ...nodeBuiltins];
@@ -97,7 +97,7 @@ export default defineConfig(
     files: ['main/**/*.{ts,tsx,cts,mts}'],
     rules: layer(MAIN_BASICS, [...electronImports, '**/renderer/**']),
   },
-  ...FLOORS.flatMap((floor) => Object.keys(floor.rooms)).map(room),
+  ...ROOMS.map(room),
   {
     files: ['main/electron/**/*.test.ts'],
     rules: layer('The desktop shell talks to the renderer over IPC, never by import, and runs the engine without the CLI (DESIGN.md, Layers).', ['**/renderer/**', '**/cli/**']),

@@ -89,6 +89,7 @@ beforeAll(() => {
   repository = mkdtempSync(join(tmpdir(), 'cosync-ignore-git-'));
   // No global or system config (no core.excludesFile, no core.ignoreCase): only the .gitignore counts.
   const init = spawnSync('git', ['init', '-q', repository], { env: gitEnvironment() });
+  if (init.error !== undefined) throw new Error(`this test runs git, which could not be started (${init.error.message}): install git`);
   if (init.status !== 0) throw new Error(`git init failed: ${init.stderr.toString()}`);
   entries = makeTree(repository, seededRandom(SEED));
 });

@@ -10,6 +10,9 @@ export interface Floor {
 /** The floors of main/, from the ground up. */
 export declare const FLOORS: ReadonlyArray<Floor>;
 
+/** Every room, from the ground floor up. */
+export declare const ROOMS: ReadonlyArray<string>;
+
 /** The floor a room is on (its index in FLOORS), or undefined for a folder that is not a room. */
 export declare function floorOf(room: string): number | undefined;
 

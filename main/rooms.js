@@ -80,6 +80,9 @@ export const FLOORS = [
   },
 ];
 
+/** Every room, from the ground floor up. */
+export const ROOMS = FLOORS.flatMap((floor) => Object.keys(floor.rooms));
+
 /** The floor a room is on (its index in FLOORS), or undefined for a folder that is not a room. */
 export function floorOf(room) {
   const index = FLOORS.findIndex((floor) => Object.hasOwn(floor.rooms, room));

@@ -1,10 +1,10 @@
 /** The layer rules are enforced by lint: a forbidden import is an error, an allowed one is not. */
 import { ESLint } from 'eslint';
 import { readdirSync, readFileSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { join, posix, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { floorOf, FLOORS, roomsBelow, roomsNotBelow } from '../main/rooms.js';
+import { floorOf, ROOMS, roomsBelow, roomsNotBelow } from '../main/rooms.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const eslint = new ESLint({ cwd: root, overrideConfigFile: fileURLToPath(new URL('../eslint.config.js', import.meta.url)) });
@@ -53,8 +53,7 @@ describe('import layering', () => {
   });
 });
 
-const rooms = FLOORS.flatMap((floor) => Object.keys(floor.rooms));
-const arrows = (pick: (room: string) => string[]) => rooms.flatMap((from) => pick(from).map((to) => [`main/${from}/ importing main/${to}/`, from, to] as const));
+const arrows = (pick: (room: string) => string[]) => ROOMS.flatMap((from) => pick(from).map((to) => [`main/${from}/ importing main/${to}/`, from, to] as const));
 
 describe('the rooms of main/ (main/rooms.js)', () => {
   it.each(arrows(roomsNotBelow))('rejects %s', async (_name, from, to) => {
@@ -92,18 +91,21 @@ describe('the rooms of main/ (main/rooms.js)', () => {
 
   it('holds in the code as it is, dynamic import() included (which lint does not see)', () => {
     const mainDir = join(root, 'main');
-    const sources = readdirSync(mainDir, { recursive: true, encoding: 'utf8' }).filter((file) => /\.(?:ts|tsx|cts|mts)$/.test(file) && !/\.(?:test|d)\.ts$/.test(file));
+    const sources = readdirSync(mainDir, { recursive: true, encoding: 'utf8' })
+      .map((file) => file.split(sep).join('/'))
+      .filter((file) => /\.(?:ts|tsx|cts|mts)$/.test(file) && !/\.(?:test|d)\.ts$/.test(file));
     const wrong: string[] = [];
     for (const file of sources) {
       const from = file.split('/')[0] as string;
-      if (!file.includes('/') || !rooms.includes(from)) {
+      if (!file.includes('/') || !ROOMS.includes(from)) {
         wrong.push(`main/${file} is in no room of main/rooms.js`);
         continue;
       }
       const allowed = new Set([from, ...roomsBelow(from)]);
       const text = readFileSync(join(mainDir, file), 'utf8');
       for (const [, specifier] of text.matchAll(/(?:\bfrom|\bimport\s*\(|\bimport|\brequire\s*\()\s*['"](\.[^'"]+)['"]/g)) {
-        const target = relative(mainDir, join(mainDir, dirname(file), specifier as string));
+        // Relative to main/, '/'-separated: "transfer/upload-file.js", or "../app/result.js".
+        const target = posix.normalize(posix.join(posix.dirname(file), specifier as string));
         if (target.startsWith('../app/')) continue;
         const to = target.split('/')[0] as string;
         if (!allowed.has(to)) wrong.push(`main/${file} imports ${specifier} (main/${from}/ may not import main/${to}/)`);
@@ -124,6 +126,6 @@ describe('the rooms of main/ (main/rooms.js)', () => {
       if (cells[1] !== '') floor = Number.parseInt(cells[1] as string, 10);
       documented[roomCell[1] as string] = floor;
     }
-    expect(documented).toEqual(Object.fromEntries(rooms.map((name) => [name, floorOf(name)])));
+    expect(documented).toEqual(Object.fromEntries(ROOMS.map((name) => [name, floorOf(name)])));
   });
 });
