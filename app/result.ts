@@ -26,6 +26,8 @@ export type ErrorCode =
   | 'access-denied'
   | 'endpoint-invalid'
   | 'endpoint-unreachable'
+  /** The HTTP proxy refused the request (407): its user name and password are missing or wrong. */
+  | 'proxy-refused'
   | 'tls-untrusted'
   | 'insecure-transport'
   | 'bucket-invalid'
