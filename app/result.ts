@@ -26,7 +26,7 @@ export type ErrorCode =
   | 'access-denied'
   | 'endpoint-invalid'
   | 'endpoint-unreachable'
-  /** The HTTP proxy refused the request (407): its user name and password are missing or wrong. */
+  /** The HTTP proxy refused the request (407, tinyproxy's 401) or the tunnel (CONNECT not answered 200). */
   | 'proxy-refused'
   | 'tls-untrusted'
   | 'insecure-transport'
