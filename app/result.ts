@@ -26,6 +26,8 @@ export type ErrorCode =
   | 'access-denied'
   | 'endpoint-invalid'
   | 'endpoint-unreachable'
+  /** The HTTP proxy refused the request (407, tinyproxy's 401) or the tunnel (CONNECT not answered 200). */
+  | 'proxy-refused'
   | 'tls-untrusted'
   | 'insecure-transport'
   | 'bucket-invalid'

@@ -95,7 +95,7 @@ async function orchestrate() {
 function childPhase(name, context) {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--expose-gc', script, 'phase', name], {
-      env: { ...process.env, BENCH_CONTEXT: JSON.stringify(context), AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+      env: { ...process.env, BENCH_CONTEXT: JSON.stringify(context) },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let result;

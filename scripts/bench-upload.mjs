@@ -45,7 +45,6 @@ const cosyncEnv = {
   COSYNC_CONFIG_DIR: join(work, 'cosync-config'),
   COSYNC_SECRET_ID: services.COSYNC_TEST_S3_ACCESS_KEY,
   COSYNC_SECRET_KEY: services.COSYNC_TEST_S3_SECRET_KEY,
-  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
 };
 sh(process.execPath, [join(root, 'bin/cosync.js'), 'key', 'import', keyName, '--base64', key.toString('base64')], { env: cosyncEnv });
 

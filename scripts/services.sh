@@ -38,9 +38,10 @@ KEYRING_PASSWORD=cosync-test
 RGW_NAME=client.rgw.cosync
 
 # The one place that says what to install, and the commands that prove it is installed (zsh and
-# fish: main/cli/completion.integration.test.ts loads cosync's completion scripts in them).
-APT_PACKAGES=(ceph-mon ceph-osd radosgw ceph-common openssl curl gnome-keyring dbus-x11 libsecret-1-0 chromium xvfb zsh fish)
-NEEDED_COMMANDS=(ceph-mon ceph-osd radosgw radosgw-admin monmaptool ceph openssl curl gnome-keyring-daemon dbus-daemon dbus-send chromium timeout zsh fish)
+# fish: main/cli/completion.integration.test.ts loads cosync's completion scripts in them; tinyproxy:
+# main/remote/proxy.integration.test.ts sends every request through it).
+APT_PACKAGES=(ceph-mon ceph-osd radosgw ceph-common openssl curl gnome-keyring dbus-x11 libsecret-1-0 chromium xvfb zsh fish tinyproxy)
+NEEDED_COMMANDS=(ceph-mon ceph-osd radosgw radosgw-admin monmaptool ceph openssl curl gnome-keyring-daemon dbus-daemon dbus-send chromium timeout zsh fish tinyproxy)
 
 CONF=$DIR/ceph/ceph.conf
 ENV_FILE=$DIR/env

@@ -10,6 +10,10 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 SERVICES=(bash "$ROOT/scripts/services.sh")
 SERVICES_DIR=${COSYNC_SERVICES_DIR:-$ROOT/.services}
+# The tests, the CLI they start and the build run on the project's Node (24 LTS).
+# shellcheck source=node-runtime.sh
+. "$ROOT/scripts/node-runtime.sh"
+echo "test: node $(node --version) at $(command -v node)"
 
 # shellcheck disable=SC2317 # called by the EXIT trap
 stop_services() { "${SERVICES[@]}" down || true; }
@@ -29,8 +33,6 @@ fi
 source "$SERVICES_DIR/env"
 # The integration tests talk HTTPS to RGW, whose certificate our own test CA signed.
 export NODE_EXTRA_CA_CERTS="$COSYNC_TEST_CA"
-# cosync pins an AWS SDK that supports Node 20; its notice about 2027 releases is noise here.
-export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true
 echo "test: S3 = Ceph RGW at $COSYNC_TEST_S3_HTTP and $COSYNC_TEST_S3_HTTPS (CA $COSYNC_TEST_CA)"
 echo "test: keychain = gnome-keyring Secret Service on $DBUS_SESSION_BUS_ADDRESS"
 

@@ -5,16 +5,19 @@
  * PutObject in its middleware, endpoint rules and serializers — more than RGW's own work per
  * request, on machines where client and server share the cores. Backing up many small files is
  * mostly such requests, and for large files the SDK's handling of streamed bodies cost about as
- * much again as hashing them; so these two requests are signed (SigV4) and sent here directly,
+ * much again as hashing them; so these two requests are signed (SigV4, by the SDK's own signer
+ * @smithy/signature-v4) and sent here directly,
  * with the same headers the SDK would send in the same dialect. Every other request (listings,
  * HEAD, GET, multipart control, copy) goes through the SDK.
  * Errors take the shape of SDK errors (name = S3 error code, $metadata.httpStatusCode), so the
  * one retry classifier and error mapper handle both.
  */
-import { createHash, createHmac } from 'node:crypto';
+import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import { request as httpRequest, type Agent as HttpAgent, type IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest, type Agent as HttpsAgent } from 'node:https';
 import type { Readable } from 'node:stream';
+import { SignatureV4 } from '@smithy/signature-v4';
+import type { Checksum, SourceData } from '@smithy/types';
 import { CosyncError } from '../../app/result.js';
 import type { Dialect } from '../../app/target.js';
 import { securityTokenHeader } from './cos-dialect.js';
@@ -42,8 +45,29 @@ export function encodeKey(key: string): string {
   return key.split('/').map(encodeRfc3986).join('/');
 }
 
-function hmac(key: Buffer | string, data: string): Buffer {
-  return createHmac('sha256', key).update(data).digest();
+/** SHA-256 (and, given a secret, HMAC-SHA256) from node:crypto, in the shape the SigV4 signer asks for. */
+class NodeSha256 implements Checksum {
+  #hash: Hash | Hmac;
+
+  constructor(private readonly secret?: SourceData) {
+    this.#hash = NodeSha256.create(secret);
+  }
+
+  private static create(secret: SourceData | undefined): Hash | Hmac {
+    return secret === undefined ? createHash('sha256') : createHmac('sha256', typeof secret === 'string' ? secret : ArrayBuffer.isView(secret) ? new Uint8Array(secret.buffer, secret.byteOffset, secret.byteLength) : new Uint8Array(secret));
+  }
+
+  update(data: Uint8Array): void {
+    this.#hash.update(data);
+  }
+
+  digest(): Promise<Uint8Array> {
+    return Promise.resolve(this.#hash.digest());
+  }
+
+  reset(): void {
+    this.#hash = NodeSha256.create(this.secret);
+  }
 }
 
 /** A response as the SDK would have parsed the parts we use. */
@@ -57,7 +81,6 @@ export interface LeanPutResponse {
 
 /** Signs and sends PutObject requests. */
 export class LeanPutClient {
-  #signingKey: { date: string; secret: string; key: Buffer } | undefined;
   /**
    * Milliseconds to add to this machine's clock when signing: set from the server's `Date` after
    * it refused a request as RequestTimeTooSkewed (SigV4 signatures carry the time).
@@ -71,14 +94,6 @@ export class LeanPutClient {
     private readonly agent: HttpAgent | HttpsAgent,
     private readonly timeoutMs: number,
   ) {}
-
-  private signingKeyFor(date: string, secret: string): Buffer {
-    if (this.#signingKey?.date !== date || this.#signingKey.secret !== secret) {
-      const dateKey = hmac(`AWS4${secret}`, date);
-      this.#signingKey = { date, secret, key: hmac(hmac(hmac(dateKey, this.target.region), 's3'), 'aws4_request') };
-    }
-    return this.#signingKey.key;
-  }
 
   /**
    * PUT a body at `key` with the given extra headers (encryption, metadata, Content-MD5), and
@@ -121,28 +136,36 @@ export class LeanPutClient {
     const host = target.port === undefined ? hostName : `${hostName}:${target.port}`;
     const objectPath = key === undefined ? '' : `/${encodeKey(key)}`;
     const path = target.pathStyle ? `/${target.bucket}${objectPath}` : objectPath === '' ? '/' : objectPath;
+    // Encoded as the signer's canonical query encodes it, so the server sees what was signed.
     const query = Object.entries(queryParameters)
       .map(([name, value]) => `${encodeRfc3986(name)}=${encodeRfc3986(value)}`)
       .sort()
       .join('&');
-    const now = new Date(Date.now() + this.clockOffsetMs).toISOString().replace(/[-:]|\.\d{3}/g, '');
-    const date = now.slice(0, 8);
     const credentials = await this.credentials();
-
-    const all: Record<string, string> = {
+    const unsigned: Record<string, string> = {
       host,
       'x-amz-content-sha256': 'UNSIGNED-PAYLOAD',
-      'x-amz-date': now,
       ...(payload === undefined ? {} : { 'content-length': String(payload.length) }),
-      ...(credentials.sessionToken === undefined ? {} : { [securityTokenHeader(target.dialect)]: credentials.sessionToken }),
     };
-    for (const [name, value] of Object.entries(headers)) all[name.toLowerCase()] = value.trim();
-    const names = Object.keys(all).sort();
-    const canonicalRequest = [method, path, query, ...names.map((name) => `${name}:${all[name]}`), '', names.join(';'), 'UNSIGNED-PAYLOAD'].join('\n');
-    const scope = `${date}/${target.region}/s3/aws4_request`;
-    const stringToSign = ['AWS4-HMAC-SHA256', now, scope, createHash('sha256').update(canonicalRequest).digest('hex')].join('\n');
-    const signature = createHmac('sha256', this.signingKeyFor(date, credentials.secretAccessKey)).update(stringToSign).digest('hex');
-    all.authorization = `AWS4-HMAC-SHA256 Credential=${credentials.accessKeyId}/${scope}, SignedHeaders=${names.join(';')}, Signature=${signature}`;
+    for (const [name, value] of Object.entries(headers)) unsigned[name.toLowerCase()] = value.trim();
+    // The COS dialect carries the token as x-cos-security-token, which the signer does not know;
+    // the S3 dialect's x-amz-security-token the signer adds itself.
+    const { sessionToken, ...keys } = credentials;
+    if (target.dialect === 'cos' && sessionToken !== undefined) unsigned[securityTokenHeader(target.dialect)] = sessionToken;
+    const signer = new SignatureV4({
+      credentials: target.dialect === 'cos' ? keys : credentials,
+      region: target.region,
+      service: 's3',
+      sha256: NodeSha256,
+      // S3 signs the path as sent (already encoded once by encodeKey), not encoded again.
+      uriEscapePath: false,
+      applyChecksum: false,
+    });
+    const signed = await signer.sign(
+      { method, protocol: `${target.protocol}:`, hostname: hostName, port: target.port, path, query: { ...queryParameters }, headers: unsigned },
+      { signingDate: new Date(Date.now() + this.clockOffsetMs) },
+    );
+    const all = signed.headers;
 
     const transport = target.protocol === 'https' ? httpsRequest : httpRequest;
     return new Promise((resolve, reject) => {

@@ -3,6 +3,7 @@
  * a specific code and a sentence that says what to do.
  */
 import { CosyncError } from '../../app/result.js';
+import { proxyErrorOf, type ProxyChoice } from './proxy.js';
 
 /** What was being done when the error happened, for the message. */
 export interface ErrorContext {
@@ -21,6 +22,8 @@ export interface ErrorContext {
   readonly recordedKeyFingerprint?: (() => string | undefined) | undefined;
   /** The storage class the request asked for, if any (a 400 then may be its refusal). */
   readonly storageClass?: string | undefined;
+  /** The HTTP proxy the request went through, if any (its own failures get their own messages). */
+  readonly proxy?: ProxyChoice | undefined;
 }
 
 interface SdkLikeError {
@@ -99,6 +102,8 @@ export function toCosyncError(error: unknown, context: ErrorContext): CosyncErro
   const where = context.key === undefined ? `bucket ${JSON.stringify(context.bucket)}` : `${JSON.stringify(context.key)} in bucket ${JSON.stringify(context.bucket)}`;
 
   if (name === 'AbortError' || code === 'ABORT_ERR') return new CosyncError('aborted', `${context.operation} of ${where} was cancelled`);
+  const proxyProblem = proxyErrorOf(error, status, context.proxy);
+  if (proxyProblem !== undefined) return proxyProblem;
   if (TLS_CODES.has(code) || TLS_CODES.has(name)) {
     return new CosyncError(
       'tls-untrusted',

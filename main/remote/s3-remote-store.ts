@@ -12,8 +12,8 @@ import type { S3Client, ServerSideEncryption } from '@aws-sdk/client-s3';
 import type * as S3Sdk from '@aws-sdk/client-s3';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider, DeserializeHandler, DeserializeHandlerArguments, DeserializeHandlerOutput } from '@smithy/types';
 import { createHash } from 'node:crypto';
-import { Agent as HttpAgent } from 'node:http';
-import { Agent as HttpsAgent } from 'node:https';
+import type { Agent as HttpAgent } from 'node:http';
+import type { Agent as HttpsAgent } from 'node:https';
 import type { Readable } from 'node:stream';
 import type { RestoreRequest } from '../../app/archive-restore.js';
 import { CosyncError } from '../../app/result.js';
@@ -22,6 +22,7 @@ import { assertKeySafeTransport, cosCopySourceHost } from '../../app/target.js';
 import type { StoreCredentials } from '../secrets/secret-values.js';
 import { toCosRequestHeaders, useCosDialect } from './cos-dialect.js';
 import { LeanPutClient, xmlBlocks, xmlText } from './lean-put.js';
+import { agentFor, type ProxyChoice, type ProxyEnvironment } from './proxy.js';
 import { describeClockOffset, httpStatusOf, toCosyncError, type ErrorContext } from './remote-errors.js';
 import { clockSkewOf, withRetry, type RetryPolicy } from './retry.js';
 import type {
@@ -51,6 +52,8 @@ export interface S3StoreOptions {
    * refused SSE-C key is reported with both fingerprints; asked only after a key was refused.
    */
   readonly recordedKeyFingerprint?: (objectKey: string) => string | undefined;
+  /** Where HTTPS_PROXY, HTTP_PROXY and NO_PROXY are read from (main/remote/proxy.ts); process.env unless given. */
+  readonly environment?: ProxyEnvironment;
 }
 
 type SsecParams = { SSECustomerAlgorithm?: string; SSECustomerKey?: string };
@@ -156,6 +159,8 @@ export class S3RemoteStore implements RemoteStore {
    * their Complete needs no HEAD to prove it. Uploads resumed from an earlier run are not in here.
    */
   readonly #uploadsConfirmedAtInitiate = new Set<string>();
+  /** The proxy every request goes through, if the environment names one for this endpoint. */
+  readonly #proxy: ProxyChoice | undefined;
 
   constructor(
     private readonly target: Target,
@@ -165,8 +170,10 @@ export class S3RemoteStore implements RemoteStore {
     this.#options = options;
     assertKeySafeTransport(target.endpoint, target.sse);
     this.description = `bucket ${JSON.stringify(target.bucket)} at ${target.endpoint.url}`;
-    const agentOptions = { keepAlive: true, maxSockets: options.maxSockets ?? 16 };
-    this.#agent = target.endpoint.protocol === 'https' ? new HttpsAgent(agentOptions) : new HttpAgent(agentOptions);
+    const connection = agentFor(new URL(target.endpoint.url), { keepAlive: true, maxSockets: options.maxSockets ?? 16 }, options.environment ?? process.env);
+    this.#agent = connection.agent;
+    this.#proxy = connection.proxy;
+    if (connection.proxy !== undefined) this.description += ` through the proxy ${connection.proxy.display}`;
     this.#credentials = credentials;
     this.#lean = new LeanPutClient(
       { protocol: target.endpoint.protocol, host: target.endpoint.host, port: target.endpoint.port, bucket: target.bucket, region: target.region, pathStyle: target.pathStyle, dialect: target.dialect },
@@ -261,6 +268,7 @@ export class S3RemoteStore implements RemoteStore {
       bucket: this.target.bucket,
       key,
       operation,
+      proxy: this.#proxy,
       sentCustomerKey: encryption?.mode === 'c',
       suppliedKeyFingerprint: encryption?.mode === 'c' ? encryption.key.fingerprint : undefined,
       recordedKeyFingerprint: lookup === undefined || key === undefined ? undefined : () => lookup(key),

@@ -191,5 +191,5 @@ export async function runBackup(
 
 /** Errors that every remaining file of the run would hit as well. */
 export function isRunFatal(error: CosyncError): boolean {
-  return ['credentials-rejected', 'bucket-not-found', 'endpoint-unreachable', 'tls-untrusted', 'keychain-unavailable', 'aborted'].includes(error.code);
+  return ['credentials-rejected', 'proxy-refused', 'bucket-not-found', 'endpoint-unreachable', 'tls-untrusted', 'keychain-unavailable', 'aborted'].includes(error.code);
 }

@@ -54,7 +54,8 @@ it('packs the built main, preload and renderer into app.asar, with native module
 
   // Native modules live outside the archive, where the OS can load them.
   const unpacked = (await filesUnder(join(resources, 'app.asar.unpacked'))).map((path) => path.slice(resources.length + 1));
-  expect(unpacked).toContain('app.asar.unpacked/node_modules/better-sqlite3/build/Release/better_sqlite3.node');
+  // better-sqlite3 13 ships Node-API builds, which Node and Electron load alike (no rebuild for either).
+  expect(unpacked).toContain('app.asar.unpacked/node_modules/better-sqlite3/prebuilds/linux-x64.node');
   expect(unpacked.some((path) => /app\.asar\.unpacked\/node_modules\/@github\/keytar\/.*linux-x64.*\/keytar\.node$|keytar\/build\/Release\/keytar\.node$/.test(path))).toBe(true);
   expect(await readdir(join(output, 'linux-unpacked'))).toContain('cosync');
 }, 480_000); // electron-builder packs all of node_modules: over 3 min on a 2-core box loaded 10 times over
