@@ -13,7 +13,10 @@ import { assertKeySafeTransport } from '../../app/target.js';
 import { formatBytes } from '../../app/transfer-events.js';
 import { S3RemoteStore } from '../remote/s3-remote-store.js';
 import { rotateFolderKey, type KeyRotationEvent } from '../secrets/key-rotation.js';
+import { checkedNewPassphrase } from '../secrets/passphrase-crypto.js';
+import type { KitStyle } from '../secrets/recovery-kit.js';
 import { recordedKeyFingerprints } from '../secrets/recorded-fingerprints.js';
+import { kitPassphraseFrom, SEALED_KIT_ADVICE } from '../secrets/sealed-kit.js';
 import { credentialsFor, requireOption, retryLogger, type Session, type SessionIo } from '../session/session.js';
 import { positiveInteger, sizingFromFlags } from './cli-options.js';
 import type { ParsedArguments } from './command-spec.js';
@@ -30,6 +33,7 @@ export async function keyRotateCommand({ values, positionals }: ParsedArguments<
   const keyName = validateKeyName(singleName(positionals, 'key rotate NAME --folder ID --kit-out FILE'));
   const folderId = requireOption(values.folder, 'folder ID', ' (the sync folder whose objects are re-encrypted; see `cosync folder list`)');
   const kitOut = values['kit-out'] === undefined ? undefined : resolve(values['kit-out']);
+  const kit = rotationKitStyle(values, session.io);
   const concurrency = positiveInteger(values.concurrency, 'concurrency', 8, 64);
   const sizing = sizingFromFlags(values);
   const allFolders = (await session.config.load()).folders;
@@ -54,7 +58,7 @@ export async function keyRotateCommand({ values, positionals }: ParsedArguments<
   process.once('SIGTERM', onSignal);
   try {
     const result = await rotateFolderKey(
-      { folder, keyName, kitOut, forceKit: values.force === true, allFolders },
+      { folder, keyName, kitOut, forceKit: values.force === true, kit, allFolders },
       {
         store,
         journal,
@@ -85,6 +89,23 @@ export async function keyRotateCommand({ values, positionals }: ParsedArguments<
   }
 }
 
+/**
+ * How the new key's kit is written: sealed unless --clear or --printable asks for it in clear
+ * (--printable with --sealed is refused, as by `key export`). The passphrase is asked at most
+ * once, and checked for length when asked, before any key is made.
+ */
+function rotationKitStyle(values: ParsedArguments<typeof KEY_ROTATE_OPTIONS>['values'], io: SessionIo): KitStyle {
+  if (values.clear === true && values.sealed === true) throw new CosyncError('usage', 'a kit is either sealed or clear: give --sealed (the default) or --clear, not both');
+  if (values.clear === true || (values.printable === true && values.sealed !== true)) return { printable: values.printable === true };
+  let asked: Promise<string> | undefined;
+  const sealWith = (): Promise<string> =>
+    (asked ??= kitPassphraseFrom(io, true).then((passphrase) => {
+      checkedNewPassphrase(passphrase, 'kit passphrase').fill(0);
+      return passphrase;
+    }));
+  return { printable: values.printable === true, sealWith };
+}
+
 /** Human progress on stderr: what is to be done, then a line every few seconds, then the last one. */
 function rotationPrinter(io: SessionIo): (event: KeyRotationEvent) => void {
   let lastProgressAt = 0;
@@ -97,8 +118,10 @@ function rotationPrinter(io: SessionIo): (event: KeyRotationEvent) => void {
       case 'kit-written':
         io.stderr.write(
           event.alreadyThere
-            ? `cosync: ${event.file} already holds the new key's recovery kit (fingerprint ${event.fingerprint})\n`
-            : `cosync: the new key's recovery kit is in ${event.file} (fingerprint ${event.fingerprint}); store it offline — anyone with it can read the data\n`,
+            ? `cosync: ${event.file} already holds the new key's ${event.sealed ? 'sealed ' : ''}recovery kit (fingerprint ${event.fingerprint})\n`
+            : event.sealed
+              ? `cosync: the new key's sealed recovery kit is in ${event.file} (fingerprint ${event.fingerprint}); ${SEALED_KIT_ADVICE}\n`
+              : `cosync: the new key's recovery kit is in ${event.file} (fingerprint ${event.fingerprint}); store it offline — anyone with it can read the data\n`,
         );
         return;
       case 'rotation-started':

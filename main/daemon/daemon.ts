@@ -479,7 +479,8 @@ export class Daemon {
     return this.#startJob('rotate', `Rotate key ${keyName} of ${folder.localPath}`, async (emit) => {
       try {
         const result = await rotateFolderKey(
-          { folder, keyName, kitOut: kitPath, forceKit: false, allFolders },
+          // The window asks for no kit passphrase yet: its rotation writes a clear kit (mode 0600).
+          { folder, keyName, kitOut: kitPath, forceKit: false, kit: {}, allFolders },
           {
             store: connection.store,
             journal: this.journal,

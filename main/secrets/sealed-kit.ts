@@ -171,6 +171,11 @@ export async function openSealedKit(text: string, options: OpenSealedKitOptions)
   }
 }
 
+/** What a sealed kit's readable part says (checked for shape, not yet authenticated: that needs the passphrase). */
+export function sealedKitIdentity(text: string, path: string): SealedKitIdentity {
+  return identityOf(parseSealedKit(text, path));
+}
+
 /** The kit passphrase from COSYNC_KIT_PASSPHRASE_FILE, COSYNC_KIT_PASSPHRASE or piped stdin; `sealing` adds the length rule to the message. */
 export function kitPassphraseFrom(io: { readonly env: NodeJS.ProcessEnv; readonly stdin: PassphraseStdin }, sealing: boolean): Promise<string> {
   return passphraseFromVariablesOrStdin(KIT_PASSPHRASE, io, {
