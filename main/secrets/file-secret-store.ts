@@ -39,6 +39,7 @@ import {
   kdfCacheKey,
   openBytes,
   paddedJson,
+  PADDING_BLOCK,
   parseCipherHeader,
   parseKdfHeader,
   passphraseBytesOf,
@@ -58,9 +59,6 @@ export const KEYSTORE_FORMAT = 'cosync-keystore';
 export const KEYSTORE_VERSION = 1;
 /** The keystore's file name inside the config dir. */
 export const KEYSTORE_FILE_NAME = 'keystore.json';
-
-/** The plaintext is padded to a multiple of this, so the file's size hides the item count. */
-const PADDING_BLOCK = 1024;
 
 
 interface KeystoreHeader {

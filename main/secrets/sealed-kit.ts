@@ -33,6 +33,7 @@ import {
   MIN_NEW_PASSPHRASE_CHARACTERS,
   openBytes,
   paddedJson,
+  PADDING_BLOCK,
   parseCipherHeader,
   parseKdfHeader,
   passphraseBytesOf,
@@ -58,7 +59,6 @@ export const SEALED_KIT_ADVICE =
   'it opens only with its passphrase, so it may be kept online (a cloud drive, a mail to yourself); keep the passphrase somewhere else — forgotten, it makes the kit useless';
 
 const CHECK_BYTES = 16;
-const PADDING_BLOCK = 1024;
 const AES_KEY_INFO = 'cosync sealed recovery kit: aes-256-gcm key';
 const CHECK_INFO = 'cosync sealed recovery kit: passphrase check';
 
