@@ -88,4 +88,12 @@ describe('withFileLock under a released-and-exited holder', () => {
     expect(() => readFileSync(`${lockFile}.break`)).toThrow(/ENOENT/);
     expect(() => readFileSync(lockFile)).toThrow(/ENOENT/);
   });
+
+  it('a break lock left by a waiter that died while breaking is removed too, and the lock of the dead holder then taken over', async () => {
+    const lockFile = join(work(), 'both.lock');
+    takeLock(lockFile, PID.a, 'token-dead-holder');
+    takeLock(`${lockFile}.break`, PID.a, 'token-dead-breaker');
+    expect(await withFileLock(lockFile, { subject: 'the config', code: 'busy', waitMs: 0 }, async () => 'taken')).toBe('taken');
+    expect(() => readFileSync(`${lockFile}.break`)).toThrow(/ENOENT/);
+  });
 });
