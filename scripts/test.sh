@@ -2,9 +2,11 @@
 # `npm test`: make sure the real local services run (RGW for S3, gnome-keyring for the keychain),
 # build, and run every suite with vitest against them. Arguments go to `vitest run`.
 #
-# Services that `npm run services:up` started are reused and left running; otherwise this script
-# starts them and stops them again when it exits, however it exits (failure, Ctrl-C), so no
-# daemons are left behind.
+# Services found running (`npm run services:up`, another run) or in a COSYNC_SERVICES_DIR given
+# are used as they are and never started or stopped here: `services.sh up` restarts running
+# services, and `down` would stop them under whoever else uses them. Only when none run does this
+# script start them, and then it stops them again when it exits, however it exits (failure,
+# Ctrl-C) — but only once its own `up` has succeeded (a failed `up` cleans up after itself).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
@@ -15,11 +17,30 @@ SERVICES_DIR=${COSYNC_SERVICES_DIR:-$ROOT/.services}
 . "$ROOT/scripts/node-runtime.sh"
 echo "test: node $(node --version) at $(command -v node)"
 
+started_here=false
 # shellcheck disable=SC2317 # called by the EXIT trap
-stop_services() { "${SERVICES[@]}" down || true; }
+stop_services() { if [ "$started_here" = true ]; then "${SERVICES[@]}" down || true; fi; }
 
-if "${SERVICES[@]}" status 2>/dev/null; then
-  echo "test: reusing the running services (started by npm run services:up; stop them with npm run services:down)"
+# True when the services answer; on a loaded machine one check can miss its 5 s, so three tries.
+services_answer() {
+  local try
+  for try in 1 2 3; do
+    "${SERVICES[@]}" status 2>/dev/null && return 0
+    [ "$try" -eq 3 ] || sleep 2
+  done
+  return 1
+}
+
+if [ -n "${COSYNC_SERVICES_DIR:-}" ] || [ -f "$SERVICES_DIR/env" ]; then
+  if [ ! -f "$SERVICES_DIR/env" ]; then
+    echo "test: no services run in COSYNC_SERVICES_DIR=$SERVICES_DIR (no env file there); start them with \`COSYNC_SERVICES_DIR=$SERVICES_DIR bash scripts/services.sh up\`, or unset COSYNC_SERVICES_DIR to let this run start its own" >&2
+    exit 1
+  fi
+  if ! services_answer; then
+    echo "test: the services in $SERVICES_DIR do not answer (see \`bash scripts/services.sh status\`); they are not restarted here, which would stop them under whoever uses them — restart them yourself (npm run services:down, then npm run services:up)" >&2
+    exit 1
+  fi
+  echo "test: reusing the running services in $SERVICES_DIR (started by npm run services:up; stop them with npm run services:down)"
 else
   echo "test: starting the local services; they stop again when the tests end"
   trap stop_services EXIT
@@ -27,6 +48,7 @@ else
   trap 'exit 130' INT
   trap 'exit 143' TERM
   "${SERVICES[@]}" up >/dev/null
+  started_here=true
 fi
 
 # shellcheck disable=SC1091

@@ -14,6 +14,9 @@ import { formatBytes } from '../../app/transfer-events.js';
 import { openEngine } from '../engine/engine.js';
 import { rotateFolderKey, type KeyRotationEvent } from '../keys/key-rotation.js';
 import { credentialsFor, type Session, type SessionIo } from '../engine/session.js';
+import { checkedNewPassphrase } from '../secrets/passphrase-crypto.js';
+import type { KitStyle } from '../secrets/recovery-kit.js';
+import { kitPassphraseFrom, SEALED_KIT_ADVICE } from '../secrets/sealed-kit.js';
 import { positiveInteger, sizingFromFlags } from './cli-options.js';
 import type { ParsedArguments } from './command-spec.js';
 import type { KEY_ROTATE_OPTIONS } from './commands.js';
@@ -29,6 +32,7 @@ export async function keyRotateCommand({ values, positionals }: ParsedArguments<
   const keyName = validateKeyName(singleName(positionals, 'key rotate NAME --folder ID --kit-out FILE'));
   const folderId = requireOption(values.folder, 'folder ID', ' (the sync folder whose objects are re-encrypted; see `cosync folder list`)');
   const kitOut = values['kit-out'] === undefined ? undefined : resolve(values['kit-out']);
+  const kit = rotationKitStyle(values, session.io);
   const concurrency = positiveInteger(values.concurrency, 'concurrency', 8, 64);
   const sizing = sizingFromFlags(values);
   const allFolders = (await session.config.load()).folders;
@@ -48,7 +52,7 @@ export async function keyRotateCommand({ values, positionals }: ParsedArguments<
   try {
     const store = await engine.stores.open(target, credentials);
     const result = await rotateFolderKey(
-      { folder, keyName, kitOut, forceKit: values.force === true, allFolders },
+      { folder, keyName, kitOut, forceKit: values.force === true, kit, allFolders },
       {
         store,
         journal: engine.journal,
@@ -78,6 +82,23 @@ export async function keyRotateCommand({ values, positionals }: ParsedArguments<
   }
 }
 
+/**
+ * How the new key's kit is written: sealed unless --clear or --printable asks for it in clear
+ * (--printable with --sealed is refused, as by `key export`). The passphrase is asked at most
+ * once, and checked for length when asked, before any key is made.
+ */
+function rotationKitStyle(values: ParsedArguments<typeof KEY_ROTATE_OPTIONS>['values'], io: SessionIo): KitStyle {
+  if (values.clear === true && values.sealed === true) throw new CosyncError('usage', 'a kit is either sealed or clear: give --sealed (the default) or --clear, not both');
+  if (values.clear === true || (values.printable === true && values.sealed !== true)) return { printable: values.printable === true };
+  let asked: Promise<string> | undefined;
+  const sealWith = (): Promise<string> =>
+    (asked ??= kitPassphraseFrom(io, true).then((passphrase) => {
+      checkedNewPassphrase(passphrase, 'kit passphrase').fill(0);
+      return passphrase;
+    }));
+  return { printable: values.printable === true, sealWith };
+}
+
 /** Human progress on stderr: what is to be done, then a line every few seconds, then the last one. */
 function rotationPrinter(io: SessionIo): (event: KeyRotationEvent) => void {
   let lastProgressAt = 0;
@@ -90,8 +111,10 @@ function rotationPrinter(io: SessionIo): (event: KeyRotationEvent) => void {
       case 'kit-written':
         io.stderr.write(
           event.alreadyThere
-            ? `cosync: ${event.file} already holds the new key's recovery kit (fingerprint ${event.fingerprint})\n`
-            : `cosync: the new key's recovery kit is in ${event.file} (fingerprint ${event.fingerprint}); store it offline — anyone with it can read the data\n`,
+            ? `cosync: ${event.file} already holds the new key's ${event.sealed ? 'sealed ' : ''}recovery kit (fingerprint ${event.fingerprint})\n`
+            : event.sealed
+              ? `cosync: the new key's sealed recovery kit is in ${event.file} (fingerprint ${event.fingerprint}); ${SEALED_KIT_ADVICE}\n`
+              : `cosync: the new key's recovery kit is in ${event.file} (fingerprint ${event.fingerprint}); store it offline — anyone with it can read the data\n`,
         );
         return;
       case 'rotation-started':

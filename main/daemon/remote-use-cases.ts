@@ -173,7 +173,8 @@ export async function startKeyRotation(parts: DaemonParts, folderId: string, kit
   return parts.jobRegistry.start('rotate', `Rotate key ${keyName} of ${folder.localPath}`, async (emit, signal) => {
     try {
       const result = await rotateFolderKey(
-        { folder, keyName, kitOut: kitPath, forceKit: false, allFolders },
+        // The window asks for no kit passphrase yet: its rotation writes a clear kit (mode 0600).
+          { folder, keyName, kitOut: kitPath, forceKit: false, kit: {}, allFolders },
         {
           store: connection.store,
           journal: engine.journal,

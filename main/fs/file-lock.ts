@@ -12,7 +12,9 @@
  * A lock is stale, and taken over, when its holder ran on this host and is dead (kill -9, power
  * cut: the kernel answers ESRCH at once, no waiting), when it names this process without being
  * one this process holds (a pid reused after a restart), or when it is older than
- * STALE_LOCK_MS (a holder on another host, or a pid reused by an unrelated process). Holders are
+ * STALE_LOCK_MS (a holder on another host, or a pid reused by an unrelated process). A verdict
+ * of stale is acted on only under a second lock (`config.json.lock.break`) and only if the same
+ * lock is still in place — see breakStale for the lost change it prevents. Holders are
  * milliseconds long; a waiter gives up with a clear error only when one holder keeps the lock
  * for `waitMs` — a long queue of holders that come and go is progress, not a reason to fail.
  *
@@ -20,7 +22,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { link, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { link, open, readFile, rename, rm } from 'node:fs/promises';
 import { CosyncError, type ErrorCode } from '../../app/result.js';
 import { isProcessAlive } from './process-alive.js';
 
@@ -70,8 +72,12 @@ export async function withFileLock<T>(lockFile: string, options: FileLockOptions
   return turn;
 }
 
+function newRecord(): LockRecord {
+  return { pid: process.pid, host: hostname(), token: randomBytes(12).toString('hex'), takenAt: new Date().toISOString() };
+}
+
 async function acquire(lockFile: string, options: FileLockOptions): Promise<string> {
-  const record: LockRecord = { pid: process.pid, host: hostname(), token: randomBytes(12).toString('hex'), takenAt: new Date().toISOString() };
+  const record = newRecord();
   const waitMs = options.waitMs ?? DEFAULT_WAIT_MS;
   let holderToken: string | undefined;
   let holderSince = Date.now();
@@ -82,10 +88,7 @@ async function acquire(lockFile: string, options: FileLockOptions): Promise<stri
     }
     const holder = await readHolder(lockFile);
     if (holder === 'gone') continue;
-    if (holder.stale) {
-      await breakStale(lockFile, holder.record?.token);
-      continue;
-    }
+    if (holder.stale && (await breakStale(lockFile, holder, options))) continue;
     const token = holder.record?.token;
     if (token !== holderToken) {
       holderToken = token;
@@ -147,26 +150,42 @@ async function createInPlace(lockFile: string, record: LockRecord, failure: (err
   return true;
 }
 
-type Holder = { readonly record: LockRecord | undefined; readonly stale: boolean } | 'gone';
+/** Who holds a lock, as one read saw it: the record and the file it was read from (its inode). */
+type Holder = { readonly record: LockRecord | undefined; readonly inode: number; readonly stale: boolean } | 'gone';
 
-/** Who holds the lock, and whether that holder is gone for good. */
+/**
+ * Who holds the lock, and whether that holder is gone for good. Content, age and inode come from
+ * one open file, so they describe the same lock even if it is replaced meanwhile.
+ */
 async function readHolder(lockFile: string): Promise<Holder> {
   let text: string;
   let ageMs: number;
+  let inode: number;
   try {
-    const [content, info] = await Promise.all([readFile(lockFile, 'utf8'), stat(lockFile)]);
-    text = content;
-    ageMs = Date.now() - info.mtimeMs;
+    const handle = await open(lockFile, 'r');
+    try {
+      const info = await handle.stat();
+      text = await handle.readFile('utf8');
+      ageMs = Date.now() - info.mtimeMs;
+      inode = info.ino;
+    } finally {
+      await handle.close();
+    }
   } catch {
     // Released between our attempt and this look: try again at once.
     return 'gone';
   }
   const record = parseRecord(text);
-  if (ageMs > STALE_LOCK_MS) return { record, stale: true };
+  if (ageMs > STALE_LOCK_MS) return { record, inode, stale: true };
   // Empty or unreadable: a lock being taken in place (no hard links), or an old format; only age ends it.
-  if (record === undefined || record.host !== hostname()) return { record, stale: false };
-  if (record.pid === process.pid) return { record, stale: !heldHere.has(record.token) };
-  return { record, stale: !isProcessAlive(record.pid) };
+  if (record === undefined || record.host !== hostname()) return { record, inode, stale: false };
+  if (record.pid === process.pid) return { record, inode, stale: !heldHere.has(record.token) };
+  return { record, inode, stale: !isProcessAlive(record.pid) };
+}
+
+/** Whether two reads saw the same lock (not a later one that took its place). */
+function sameLock(first: Holder, second: Holder): boolean {
+  return first !== 'gone' && second !== 'gone' && first.inode === second.inode && first.record?.token === second.record?.token;
 }
 
 function parseRecord(text: string): LockRecord | undefined {
@@ -182,25 +201,52 @@ function parseRecord(text: string): LockRecord | undefined {
 }
 
 /**
- * Removes a stale lock — but only the one judged stale: it is first renamed aside (atomic, so of
- * two waiters breaking it only one succeeds), then checked. If a fresh lock was moved instead
- * (another waiter broke the stale one and took the lock in between), it is linked back.
+ * Removes the lock `stale` saw, if it is still the one in place; true if the lock may be free now.
+ *
+ * The verdict came from a read that may be old by now: its holder may have released the lock
+ * normally and exited since (an ordinary CLI command does exactly that), and the lock in place is
+ * then a live one taken after it. Removing "the lock file" on that verdict removed a live lock,
+ * and two processes changed the config at once — one of their changes was lost. So the lock is
+ * removed only by the one waiter that holds the break lock (`LOCK.break`), and only if a read made
+ * under it, after the verdict, still finds the same lock: its holder was dead before that read,
+ * and a dead holder cannot release, so nothing but this waiter can replace it until it is removed.
  */
-async function breakStale(lockFile: string, staleToken: string | undefined): Promise<void> {
-  const aside = `${lockFile}.${randomBytes(6).toString('hex')}.stale`;
+async function breakStale(lockFile: string, stale: Holder, options: FileLockOptions): Promise<boolean> {
+  const breakFile = `${lockFile}.break`;
+  const breaker = newRecord();
+  if (!(await create(breakFile, breaker, options))) {
+    // Another waiter is breaking it — or died doing so (killed within those milliseconds): then its
+    // break lock is stale, and confirmed by a second read after the verdict, as above.
+    const other = await readHolder(breakFile);
+    if (other !== 'gone' && other.stale && sameLock(other, await readHolder(breakFile))) await removeAside(breakFile, other.record?.token);
+    return false;
+  }
+  heldHere.add(breaker.token);
   try {
-    await rename(lockFile, aside);
+    if (!sameLock(stale, await readHolder(lockFile))) return true;
+    await rm(lockFile, { force: true });
+    return true;
+  } finally {
+    await release(breakFile, breaker.token);
+  }
+}
+
+/**
+ * Removes a stale break lock: renamed aside first (atomic, so of two waiters removing it only one
+ * succeeds), then checked; if a fresh one was moved instead, it is linked back. Of two breakers
+ * left at once by that, each still removes only a lock it found dead, so the worst case needs a
+ * breaker killed mid-break plus three waiters within the same microseconds.
+ */
+async function removeAside(file: string, staleToken: string | undefined): Promise<void> {
+  const aside = `${file}.${randomBytes(6).toString('hex')}.stale`;
+  try {
+    await rename(file, aside);
   } catch {
-    return; // Someone else broke it first.
+    return; // Someone else removed it first.
   }
   try {
     const moved = parseRecord(await readFile(aside, 'utf8').catch(() => ''));
-    if (moved !== undefined && moved.token !== staleToken) {
-      // A live holder's lock: put it back. If yet another process took the lock meanwhile, two
-      // processes now hold it — that needs a dead holder plus three processes in the same
-      // milliseconds, and the price is one lost change of the two, never a damaged file.
-      await link(aside, lockFile).catch(() => undefined);
-    }
+    if (moved !== undefined && moved.token !== staleToken) await link(aside, file).catch(() => undefined);
   } finally {
     await rm(aside, { force: true });
   }

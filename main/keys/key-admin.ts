@@ -4,10 +4,9 @@
  */
 import { validateKeyName } from '../../app/keys.js';
 import type { ConfigStore, KeyInfo } from '../config/config-store.js';
-import { CosyncError } from '../../app/result.js';
 import type { Logger } from '../log/logger.js';
 import type { Keychain } from '../secrets/keychain.js';
-import { formatKit, formatPrintableKit, formatSealedKit, writeKit, type KitLocation } from '../secrets/recovery-kit.js';
+import { checkKitStyle, formatKitAs, writeKit, type KitLocation, type KitStyle } from '../secrets/recovery-kit.js';
 import { SseCustomerKey } from '../secrets/secret-values.js';
 
 /** What key admin works with: the keychain, config.json and the log (a run's Session has them). */
@@ -42,12 +41,9 @@ export async function storeImportedKey(session: KeyAdminServices, name: string, 
   return info;
 }
 
-/** How a kit is written: printable text, or sealed under a passphrase (not both). */
-export interface ExportKitOptions {
+/** How a kit is written, and whether it may replace an existing file. */
+export interface ExportKitOptions extends KitStyle {
   readonly force: boolean;
-  readonly printable?: boolean | undefined;
-  /** Seals the kit under the passphrase this gives (at least MIN_NEW_PASSPHRASE_CHARACTERS long), asked once the options check out. */
-  readonly sealWith?: (() => Promise<string>) | undefined;
 }
 
 /**
@@ -63,16 +59,9 @@ export async function exportRecoveryKit(
 ): Promise<{ key: SseCustomerKey; info: KeyInfo }> {
   validateKeyName(name);
   const sealed = options.sealWith !== undefined;
-  if (sealed && options.printable === true) {
-    throw new CosyncError(
-      'usage',
-      'a kit is either printable or sealed, not both: a printout is protected by where you keep it, and a sealed kit would be some 2,000 characters to type back; export a sealed file to keep online, or a printable kit to keep on paper',
-    );
-  }
+  checkKitStyle(options);
   const key = await session.keychain.getKey(name);
-  const now = new Date();
-  const text =
-    options.sealWith !== undefined ? await formatSealedKit(name, key, location, now, await options.sealWith()) : (options.printable === true ? formatPrintableKit : formatKit)(name, key, location, now);
+  const text = await formatKitAs(options, name, key, location, new Date());
   await writeKit(file, text, options.force);
   const exportedAt = new Date().toISOString();
   let info: KeyInfo | undefined;

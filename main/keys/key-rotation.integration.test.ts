@@ -39,6 +39,9 @@ const SIZING = ['--multipart-threshold', '5', '--part-size', '5'];
  */
 const LONG_TEST_TIMEOUT_MS = 420_000;
 let headClient: S3Client | undefined;
+/** The passphrase new keys' kits are sealed under (they are, unless --clear), from a 0600 file as a user would give it. */
+const KIT_PASSPHRASE = randomBytes(18).toString('base64');
+const kitPassphrase = { passphrase: async (): Promise<string> => KIT_PASSPHRASE };
 
 async function cosync(args: string[]): Promise<RunResult> {
   const result = await runCosync(args, { configDir, services, env, timeoutMs: 180_000 });
@@ -120,6 +123,8 @@ describe.each(DIALECTS)('cosync key rotate on RGW (%s dialect)', (dialect) => {
     bucket = await createBucket(services, 'cosync-rotate');
     configDir = join(work(), 'config');
     Object.assign(env, access.env);
+    env.COSYNC_KIT_PASSPHRASE_FILE = join(work(), 'kit-passphrase');
+    await writeFile(env.COSYNC_KIT_PASSPHRASE_FILE, `${KIT_PASSPHRASE}\n`, { mode: 0o600 });
     outputs.length = 0;
     allKeys.length = 0;
   });
@@ -167,10 +172,13 @@ describe.each(DIALECTS)('cosync key rotate on RGW (%s dialect)', (dialect) => {
     expect(rotated.stderr).toMatch(new RegExp(`rotating key ${keyName} for folder ${id} .*: 7 objects, 6 to re-encrypt .*, 0 already re-encrypted, 1 not SSE-C`));
     expect(rotated.stderr).toMatch(/re-encrypted 6 of 6 objects/);
 
-    // The kit of the new key, mode 0600; the keychain has the new key under the old name, and no pending entry.
+    // The kit of the new key, sealed (by default) and mode 0600; the keychain has the new key under the old name, and no pending entry.
     expect((await stat(kit)).mode & 0o777).toBe(0o600);
-    const { key: newKey, name: kitName } = await readKit(kit);
+    const { key: newKey, name: kitName, sealed } = await readKit(kit, kitPassphrase);
     allKeys.push(newKey);
+    expect(sealed).toBe(true);
+    expect(await readFile(kit, 'utf8')).not.toContain(newKey.revealBase64());
+    expect(rotated.stderr).toContain(`the new key's sealed recovery kit is in ${kit} (fingerprint ${newKey.fingerprint}); it opens only with its passphrase`);
     expect(kitName).toBe(keyName);
     expect(newKey.fingerprint).not.toBe(oldKey.fingerprint);
     expect(rotated.stdout).toContain(`fingerprint ${newKey.fingerprint}`);
@@ -229,7 +237,7 @@ describe.each(DIALECTS)('cosync key rotate on RGW (%s dialect)', (dialect) => {
     await writeFile(join(root, 'mine.txt'), 'mine\n');
     const id = await addFolder(root, 'odd', keyName);
     await expectOk(['sync', '--once', '--folder', id, '--json']);
-    await putObject('odd/intruder.bin', randomBytes(100), (await readKit(join(work(), 'docs-new.kit'))).key);
+    await putObject('odd/intruder.bin', randomBytes(100), (await readKit(join(work(), 'docs-new.kit'), kitPassphrase)).key);
 
     const kit = join(work(), 'odd-new.kit');
     const refused = await cosync(['key', 'rotate', keyName, '--folder', id, '--kit-out', kit]);
@@ -258,7 +266,8 @@ describe.each(DIALECTS)('cosync key rotate on RGW (%s dialect)', (dialect) => {
     expect(objects).toHaveLength(151);
 
     const kit = join(work(), 'many-new.kit');
-    const rotateArgs = ['key', 'rotate', keyName, '--folder', id, '--kit-out', kit, '--concurrency', '2', ...SIZING];
+    // A clear kit, asked for explicitly.
+    const rotateArgs = ['key', 'rotate', keyName, '--folder', id, '--kit-out', kit, '--clear', '--concurrency', '2', ...SIZING];
     const child = spawnCosync([...rotateArgs, '--json'], { configDir, services, env });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
@@ -271,9 +280,10 @@ describe.each(DIALECTS)('cosync key rotate on RGW (%s dialect)', (dialect) => {
     outputs.push(stderr);
     expect(exit, stderr).toEqual({ code: null, signal: 'SIGKILL' });
 
-    // The kit was written before the first object changed; it holds the new key.
-    const { key: newKey } = await readKit(kit);
+    // The kit was written before the first object changed; it holds the new key, in clear.
+    const { key: newKey, sealed } = await readKit(kit);
     allKeys.push(newKey);
+    expect(sealed).toBe(false);
     // Right after the kill: every object answers to exactly one of the two keys, some to each.
     const answers: Array<{ key: string; old: number; new: number }> = [];
     for (const key of objects) answers.push({ key, old: await headStatus(key, oldKey), new: await headStatus(key, newKey) });
@@ -319,6 +329,8 @@ describe.each(DIALECTS)('cosync key rotate on RGW (%s dialect)', (dialect) => {
       }
       for (const output of outputs) for (const form of forms) expect(output.includes(form), `output contains key ${key.fingerprint}`).toBe(false);
     }
+    for (const { file, content } of contents) expect(content.includes(KIT_PASSPHRASE), `${file} contains the kit passphrase`).toBe(false);
+    for (const output of outputs) expect(output.includes(KIT_PASSPHRASE), 'output contains the kit passphrase').toBe(false);
   });
 });
 

@@ -59,7 +59,7 @@ async function setUp(folders: SyncFolderConfig[]): Promise<{ configDir: string; 
   return { configDir, store };
 }
 
-async function rotate(args: string[], setup: { configDir: string; store: MemorySecretStore }): Promise<{ code: number; stdout: string; stderr: string }> {
+async function rotate(args: string[], setup: { configDir: string; store: MemorySecretStore }, env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
   const code = await runCli(['key', 'rotate', ...args], {
@@ -67,7 +67,7 @@ async function rotate(args: string[], setup: { configDir: string; store: MemoryS
       stdout: { write: (text: string) => (stdout += text) },
       stderr: { write: (text: string) => (stderr += text) },
       stdin: Readable.from(['']),
-      env: { COSYNC_CONFIG_DIR: setup.configDir, COSYNC_SECRET_ID: 'id', COSYNC_SECRET_KEY: 'secret' },
+      env: { COSYNC_CONFIG_DIR: setup.configDir, COSYNC_SECRET_ID: 'id', COSYNC_SECRET_KEY: 'secret', ...env },
     },
     secretStore: setup.store,
   });
@@ -82,6 +82,10 @@ describe('cosync key rotate: refused before anything is touched', () => {
     ["a key that is not the folder's", ['photos', '--folder', 'other-key', '--kit-out', '/tmp/never.kit'], 2, /folder other-key is encrypted with key "music", not "photos"; run `cosync key rotate music --folder other-key`/],
     ['no --kit-out', ['photos', '--folder', 'docs'], 2, /needs --kit-out FILE: the new key's recovery kit is written before any object is re-encrypted/],
     ['an invalid key name', ['no/slash', '--folder', 'docs', '--kit-out', '/tmp/never.kit'], 2, /invalid key name/],
+    // The kit is sealed by default: without a passphrase nothing starts.
+    ['no kit passphrase', ['photos', '--folder', 'docs', '--kit-out', '/tmp/never.kit'], 2, /no kit passphrase on stdin \(its first line is empty\): put the kit passphrase in a file only you can read/],
+    ['--sealed with --clear', ['photos', '--folder', 'docs', '--kit-out', '/tmp/never.kit', '--sealed', '--clear'], 2, /a kit is either sealed or clear: give --sealed \(the default\) or --clear, not both/],
+    ['--printable with --sealed', ['photos', '--folder', 'docs', '--kit-out', '/tmp/never.kit', '--printable', '--sealed'], 2, /a kit is either printable or sealed, not both/],
   ])('%s', async (_name, args, exitCode, message) => {
     const setup = await setUp([folder({ id: 'docs' }), folder({ id: 'plain', sse: 'none', keyName: undefined }), folder({ id: 'other-key', keyName: 'music' })]);
     const result = await rotate(args, setup);
@@ -106,6 +110,14 @@ describe('cosync key rotate: refused before anything is touched', () => {
     const result = await rotate(['photos', '--folder', 'docs', '--kit-out', kit], setup);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/taken\.kit already exists; choose another file for the new key's recovery kit, or pass --force/);
+    expect(await setup.store.listAccounts()).toEqual(['sse-c-key:photos']);
+  });
+
+  it('a kit passphrase too short to seal with', async () => {
+    const setup = await setUp([folder({ id: 'docs' })]);
+    const result = await rotate(['photos', '--folder', 'docs', '--kit-out', join(tempDir(), 'new.kit')], setup, { COSYNC_KIT_PASSPHRASE: 'short' });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/the kit passphrase is too short; choose one of at least \d+ characters/);
     expect(await setup.store.listAccounts()).toEqual(['sse-c-key:photos']);
   });
 

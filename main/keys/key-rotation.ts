@@ -31,7 +31,7 @@ import type { ObjectEncryption, RemoteObjectDetails, RemoteObjectInfo, RemoteSto
 import { copyObjectWithFallback, type CopyMethod } from '../transfer/copy-object.js';
 import type { Keychain } from '../secrets/keychain.js';
 import { recordedKeyFingerprints } from './recorded-fingerprints.js';
-import { formatKit, readKit, writeKit } from '../secrets/recovery-kit.js';
+import { checkKitStyle, formatKitAs, readKitFingerprint, writeKit, type KitStyle } from '../secrets/recovery-kit.js';
 import { SseCustomerKey } from '../secrets/secret-values.js';
 
 /** The new key waits under `NAME.rotating` until every object answers to it. */
@@ -58,6 +58,8 @@ export interface KeyRotationRequest {
   readonly kitOut: string | undefined;
   /** Replace a file at `kitOut` that holds something other than the new key's kit. */
   readonly forceKit: boolean;
+  /** How the kit is written: the CLI seals it unless told otherwise, as `key export` can. */
+  readonly kit: KitStyle;
   /** Every configured folder: a key another folder also uses cannot be rotated for one of them. */
   readonly allFolders: ReadonlyArray<SyncFolderConfig>;
 }
@@ -99,7 +101,7 @@ export type KeyRotationEvent =
       readonly alreadyDone: number;
       readonly notSseC: number;
     }
-  | { readonly type: 'kit-written'; readonly file: string; readonly fingerprint: string; readonly alreadyThere: boolean }
+  | { readonly type: 'kit-written'; readonly file: string; readonly fingerprint: string; readonly alreadyThere: boolean; readonly sealed: boolean }
   | { readonly type: 'object-re-encrypted'; readonly key: string; readonly bytes: number; readonly method: CopyMethod; readonly done: number; readonly total: number }
   | { readonly type: 'warning'; readonly message: string }
   | {
@@ -197,6 +199,8 @@ export async function rotateFolderKey(request: KeyRotationRequest, services: Key
       // Checked before a key is made: a brand-new key cannot be in an existing file.
       throw new CosyncError('usage', `${request.kitOut} already exists; choose another file for the new key's recovery kit, or pass --force to replace it`);
     }
+    // The passphrase of a sealed kit, asked now: a missing one stops the rotation before a key is made.
+    await request.kit.sealWith?.();
     const elsewhere = journal.objectsWithKeyOutside(oldKey.fingerprint, folder.endpoint, folder.bucket, folder.prefix);
     if (elsewhere.count > 0) {
       emit({
@@ -293,6 +297,7 @@ export async function rotateFolderKey(request: KeyRotationRequest, services: Key
 function checkRequest(request: KeyRotationRequest): void {
   const { folder, keyName } = request;
   validateKeyName(keyName);
+  checkKitStyle(request.kit);
   if (folder.sse !== 'c') {
     throw new CosyncError('usage', `folder ${folder.id} does not use SSE-C (its objects are encrypted with ${folder.sse === 'none' ? 'nothing' : `SSE-${folder.sse.toUpperCase()}`}); only SSE-C keys are rotated by cosync`);
   }
@@ -326,15 +331,15 @@ async function findKey(keychain: Keychain, name: string): Promise<SseCustomerKey
 /** Writes the new key's recovery kit, or confirms the file already holds it (a resumed rotation). */
 async function ensureKit(request: KeyRotationRequest, key: SseCustomerKey, emit: (event: KeyRotationEvent) => void): Promise<void> {
   const file = request.kitOut as string;
-  let existing: SseCustomerKey | undefined;
+  let existing: { readonly fingerprint: string; readonly sealed: boolean } | undefined;
   let unreadable = false;
   try {
-    existing = (await readKit(file)).key;
+    existing = await readKitFingerprint(file);
   } catch (error) {
     if (!(error instanceof CosyncError && error.code === 'path-not-found')) unreadable = true;
   }
   if (existing?.fingerprint === key.fingerprint) {
-    emit({ type: 'kit-written', file, fingerprint: key.fingerprint, alreadyThere: true });
+    emit({ type: 'kit-written', file, fingerprint: key.fingerprint, alreadyThere: true, sealed: existing.sealed });
     return;
   }
   if ((existing !== undefined || unreadable) && !request.forceKit) {
@@ -344,8 +349,8 @@ async function ensureKit(request: KeyRotationRequest, key: SseCustomerKey, emit:
     );
   }
   const { folder } = request;
-  await writeKit(file, formatKit(request.keyName, key, { endpoint: folder.endpoint, bucket: folder.bucket, prefix: folder.prefix }, new Date()), request.forceKit);
-  emit({ type: 'kit-written', file, fingerprint: key.fingerprint, alreadyThere: false });
+  await writeKit(file, await formatKitAs(request.kit, request.keyName, key, { endpoint: folder.endpoint, bucket: folder.bucket, prefix: folder.prefix }, new Date()), request.forceKit);
+  emit({ type: 'kit-written', file, fingerprint: key.fingerprint, alreadyThere: false, sealed: request.kit.sealWith !== undefined });
 }
 
 async function listAll(store: RemoteStore, prefix: string, signal: AbortSignal | undefined): Promise<RemoteObjectInfo[]> {

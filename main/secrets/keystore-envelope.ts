@@ -22,6 +22,7 @@ import {
   freshCipher,
   openBytes,
   paddedJson,
+  PADDING_BLOCK,
   parseCipherHeader,
   parseKdfHeader,
   sealBytes,
@@ -33,9 +34,6 @@ import {
 export const KEYSTORE_FORMAT = 'cosync-keystore';
 /** The file format this code writes and reads. */
 export const KEYSTORE_VERSION = 1;
-
-/** The plaintext is padded to a multiple of this, so the file's size hides the item count. */
-const PADDING_BLOCK = 1024;
 
 /** Everything of a keystore file but the tag and the ciphertext (GCM's additional data). */
 export interface KeystoreHeader {

@@ -128,6 +128,9 @@ export function openBytes(key: Buffer, cipher: CipherHeader & { readonly tag: st
   }
 }
 
+/** Sealed plaintexts (keystore, kits) are padded to a multiple of this: a file's size says little about what it holds. */
+export const PADDING_BLOCK = 1024;
+
 /**
  * `text` padded with trailing spaces (valid JSON whitespace) to a multiple of `block` bytes, so
  * that a ciphertext's size says little about what it holds. The caller zeroes the result.

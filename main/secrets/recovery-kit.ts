@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { parseBase64Key } from '../../app/keys.js';
 import { CosyncError } from '../../app/result.js';
 import type { ScryptParameters } from './passphrase-crypto.js';
-import { isSealedKitText, openSealedKit, sealKit } from './sealed-kit.js';
+import { isSealedKitText, openSealedKit, sealedKitIdentity, sealKit } from './sealed-kit.js';
 import { writeFileAtomic } from '../fs/atomic-write.js';
 import { SseCustomerKey } from './secret-values.js';
 
@@ -46,6 +46,30 @@ export function formatKit(name: string, key: SseCustomerKey, location: KitLocati
 export function formatSealedKit(name: string, key: SseCustomerKey, location: KitLocation, now: Date, passphrase: string, scrypt?: ScryptParameters): Promise<string> {
   const identity = { name, fingerprint: key.fingerprint, ...location, createdAt: now.toISOString() };
   return sealKit(formatKit(name, key, location, now), identity, passphrase, scrypt);
+}
+
+/** How a kit is written: clear JSON (neither), printable text, or sealed under a passphrase — not printable and sealed both. */
+export interface KitStyle {
+  readonly printable?: boolean | undefined;
+  /** Seals the kit under the passphrase this gives (at least MIN_NEW_PASSPHRASE_CHARACTERS long), asked only when a kit is written. */
+  readonly sealWith?: (() => Promise<string>) | undefined;
+}
+
+/** Refuses a printable sealed kit; checked before a key is looked up or made. */
+export function checkKitStyle(style: KitStyle): void {
+  if (style.sealWith !== undefined && style.printable === true) {
+    throw new CosyncError(
+      'usage',
+      'a kit is either printable or sealed, not both: a printout is protected by where you keep it, and a sealed kit would be some 2,000 characters to type back; export a sealed file to keep online, or a printable kit to keep on paper',
+    );
+  }
+}
+
+/** The kit's text in `style` (key export and key rotate alike). */
+export async function formatKitAs(style: KitStyle, name: string, key: SseCustomerKey, location: KitLocation, now: Date): Promise<string> {
+  checkKitStyle(style);
+  if (style.sealWith !== undefined) return formatSealedKit(name, key, location, now, await style.sealWith());
+  return (style.printable === true ? formatPrintableKit : formatKit)(name, key, location, now);
 }
 
 /** The marker line that starts the printable form. */
@@ -143,15 +167,7 @@ export interface ReadKit {
 
 /** Reads and checks a kit file (clear, printable or sealed): format, key validity, fingerprint agreement. */
 export async function readKit(path: string, options: ReadKitOptions = {}): Promise<ReadKit> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new CosyncError('path-not-found', `recovery kit ${path} does not exist`);
-    if (code === 'EISDIR') throw new CosyncError('usage', `recovery kit ${path} is a folder, not a file: name the kit file itself`);
-    throw new CosyncError('path-unreadable', `cannot read recovery kit ${path} (${code ?? (error as Error).message})`);
-  }
+  const text = await readKitText(path);
   if (!isSealedKitText(text)) return { ...parseKit(text, path), sealed: false };
   const { clearKit, identity } = await openSealedKit(text, { path, passphrase: options.passphrase });
   const inner = parseKit(clearKit, path);
@@ -160,6 +176,28 @@ export async function readKit(path: string, options: ReadKitOptions = {}): Promi
     throw new CosyncError('kit-invalid', `${path}: the sealed key has fingerprint ${inner.key.fingerprint} but the kit says ${identity.fingerprint}; nothing was imported`);
   }
   return { key: inner.key, name: identity.name, location: { endpoint: identity.endpoint, bucket: identity.bucket, prefix: identity.prefix }, sealed: true };
+}
+
+/**
+ * The fingerprint of the key a kit holds (and whether the kit is sealed), without its passphrase: for a sealed kit, the one its
+ * readable part shows (authenticated only once opened; enough to tell whether a file already
+ * holds a given key's kit).
+ */
+export async function readKitFingerprint(path: string): Promise<{ readonly fingerprint: string; readonly sealed: boolean }> {
+  const text = await readKitText(path);
+  const sealed = isSealedKitText(text);
+  return { fingerprint: sealed ? sealedKitIdentity(text, path).fingerprint : parseKit(text, path).key.fingerprint, sealed };
+}
+
+async function readKitText(path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new CosyncError('path-not-found', `recovery kit ${path} does not exist`);
+    if (code === 'EISDIR') throw new CosyncError('usage', `recovery kit ${path} is a folder, not a file: name the kit file itself`);
+    throw new CosyncError('path-unreadable', `cannot read recovery kit ${path} (${code ?? (error as Error).message})`);
+  }
 }
 
 /** A clear kit's text (JSON or printable), checked. */

@@ -33,6 +33,7 @@ import {
   MIN_NEW_PASSPHRASE_CHARACTERS,
   openBytes,
   paddedJson,
+  PADDING_BLOCK,
   parseCipherHeader,
   parseKdfHeader,
   passphraseBytesOf,
@@ -58,7 +59,6 @@ export const SEALED_KIT_ADVICE =
   'it opens only with its passphrase, so it may be kept online (a cloud drive, a mail to yourself); keep the passphrase somewhere else — forgotten, it makes the kit useless';
 
 const CHECK_BYTES = 16;
-const PADDING_BLOCK = 1024;
 const AES_KEY_INFO = 'cosync sealed recovery kit: aes-256-gcm key';
 const CHECK_INFO = 'cosync sealed recovery kit: passphrase check';
 
@@ -169,6 +169,11 @@ export async function openSealedKit(text: string, options: OpenSealedKitOptions)
   } finally {
     keys.aes.fill(0);
   }
+}
+
+/** What a sealed kit's readable part says (checked for shape, not yet authenticated: that needs the passphrase). */
+export function sealedKitIdentity(text: string, path: string): SealedKitIdentity {
+  return identityOf(parseSealedKit(text, path));
 }
 
 /** The kit passphrase from COSYNC_KIT_PASSPHRASE_FILE, COSYNC_KIT_PASSPHRASE or piped stdin; `sealing` adds the length rule to the message. */
