@@ -4,6 +4,8 @@
  */
 import { CosyncError } from '../../app/result.js';
 import { targetFromFields, type Target } from '../../app/target.js';
+import type { TARGET_OPTIONS } from './cli-options.js';
+import type { OptionValues } from './command-spec.js';
 
 /** A required setting (named as its flag), present and not blank. */
 export function requireOption(value: string | boolean | undefined, flag: string, hint = ''): string {
@@ -11,20 +13,11 @@ export function requireOption(value: string | boolean | undefined, flag: string,
   return value;
 }
 
-/** The target flags of a command, by their spellings (TARGET_OPTIONS in cli-options.ts and their neighbours). */
-export interface TargetFlags {
-  readonly endpoint?: string | undefined;
-  readonly region?: string | undefined;
-  readonly bucket?: string | undefined;
-  readonly prefix?: string | undefined;
-  readonly sse?: string | undefined;
-  readonly key?: string | undefined;
-  readonly 'kms-key-id'?: string | undefined;
-  readonly 'path-style'?: boolean | undefined;
-  readonly dialect?: string | undefined;
+/** The target flags of a command, by their spellings (TARGET_OPTIONS and the storage-class and traffic-limit options). */
+export type TargetFlags = Omit<OptionValues<typeof TARGET_OPTIONS>, 'account'> & {
   readonly 'storage-class'?: string | undefined;
   readonly 'traffic-limit'?: string | undefined;
-}
+};
 
 /** Builds and validates a Target from a command's flags, before any I/O. */
 export function targetFromFlags(flags: TargetFlags, defaultSse: 'none' | 'c'): Target {

@@ -18,9 +18,13 @@ import type { DropStaging } from './drop-staging.js';
 import { prefixesOverlap } from './folder-admin.js';
 import type { JobRegistry } from './job-registry.js';
 
-/** Files restored at once by a window's restore (each of them draws its parts from the pool). */
+/**
+ * Files restored at once by a window's restore. Every request that carries data waits in the
+ * pool's part queue; the files are not queued in the pool's file queue, because "Pause all"
+ * holds that one to pause syncing, and it must not hold a restore the user has just asked for.
+ */
 const RESTORE_FILE_CONCURRENCY = 4;
-/** Objects re-encrypted at once by a window's key rotation. */
+/** Objects re-encrypted at once by a window's key rotation (their part copies wait in the pool's part queue). */
 const ROTATION_CONCURRENCY = 4;
 
 /** The parts of the daemon these use-cases work with. */

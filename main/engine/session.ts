@@ -152,8 +152,3 @@ export async function encryptionFor(session: Session, target: Target): Promise<O
       return { mode: 'c', key: await session.keychain.getKey(target.keyName as string) };
   }
 }
-
-export function retryLogger(logger: Logger): (operation: string, attempt: number, reason: string, delayMs: number) => void {
-  return (operation, attempt, reason, delayMs) => logger.log('warn', 'retry', { operation, attempt, reason, delayMs });
-}
-

@@ -10,7 +10,8 @@ import { S3RemoteStore, type S3StoreOptions } from '../remote/s3-remote-store.js
 import { recordedKeyFingerprints } from '../keys/recorded-fingerprints.js';
 import type { StoreCredentials } from '../secrets/secret-values.js';
 import type { FolderConnection } from '../sync/sync-engine.js';
-import { credentialsFor, encryptionFor, retryLogger, type Session } from './session.js';
+import type { Logger } from '../log/logger.js';
+import { credentialsFor, encryptionFor, type Session } from './session.js';
 
 /** A store that tells its factory when it is closed, so the factory only closes the ones left open. */
 class EngineStore extends S3RemoteStore {
@@ -25,6 +26,11 @@ class EngineStore extends S3RemoteStore {
     this.#onDidClose(this);
     super.close();
   }
+}
+
+/** Each retry, as a warning in the log. */
+function retryLogger(logger: Logger): S3StoreOptions['onRetry'] {
+  return (operation, attempt, reason, delayMs) => logger.log('warn', 'retry', { operation, attempt, reason, delayMs });
 }
 
 /** Sockets per store for a part concurrency: its data requests, as many HEADs or listings beside them, and a few spare. */

@@ -2,9 +2,10 @@
  * The sync engine: every configured folder, the queues they share, and — when running as a
  * daemon — a watcher and a run loop per folder.
  *
- * Shared across folders: one file queue (how many files are in flight), one part queue and buffer
- * pool per store settings (how many requests carry data), the journal and the status tracker.
- * So ten folders do not mean ten times the connections or memory.
+ * Shared across folders: the engine's transfer pool (main/transfer/transfer-pool.ts: how many
+ * files are in flight, how many requests carry data, their buffers and the bandwidth budget), the
+ * journal and the status tracker, all built once by openEngine (main/engine/engine.ts). So ten
+ * folders do not mean ten times the connections or memory.
  *
  * A folder's loop (daemon): observe (full scan at start and periodically, the watcher's settled
  * paths in between, a bucket listing every few minutes) → plan → start what is runnable → when an
