@@ -105,7 +105,9 @@ export class SyncEngine {
 
   #loopFor(config: SyncFolderConfig): FolderLoop {
     const { logger, status: states, stabilityMs, localRescanMs, remoteRescanMs, problemRetryMs } = this.#options;
-    return new FolderLoop(config, { open: (loop) => this.#open(loop), states, logger, timings: { stabilityMs, localRescanMs, remoteRescanMs, problemRetryMs } });
+    const loop = new FolderLoop(config, { open: (opening) => this.#open(opening), states, logger, timings: { stabilityMs, localRescanMs, remoteRescanMs, problemRetryMs } });
+    loop.publishState(); // a folder paused in the config is paused from the start
+    return loop;
   }
 
   /** Upload settings for one store: the engine's shared queues, buffers and limits. */
