@@ -100,7 +100,7 @@ async function contentMatches(context: ExecutorContext, path: string, local: Loc
   const absolute = context.trees.diskPathOf(path);
   const recorded = head.metadata[METADATA.digest];
   if (recorded !== undefined) {
-    const md5 = local.hash ?? (await hashFile(absolute, local.sizeBytes));
+    const md5 = local.hash ?? (await hashFile(absolute, local.sizeBytes, context.signal));
     return contentDigest(Buffer.from(md5, 'hex'), customerKey) === recorded;
   }
   const partBytes = Number(head.metadata[METADATA.partBytes]);
