@@ -201,14 +201,7 @@ export class MemoryRemoteStore implements RemoteStore {
     this.objects.set(destinationKey, { body, metadata: request.metadata ?? source.metadata, etag: md5(body).toString('hex'), customerKey: fingerprintOf(request.destination), lastModified: new Date(this.now()) });
   }
 
-  async uploadPartCopy(
-    destinationKey: string,
-    uploadId: string,
-    partNumber: number,
-    sourceKey: string,
-    request: { range: { start: number; end: number }; source: ObjectEncryption; destination: ObjectEncryption; sourceEtag?: string | undefined },
-    options: CallOptions = {},
-  ): Promise<{ etag: string }> {
+  async uploadPartCopy(...[destinationKey, uploadId, partNumber, sourceKey, request, options = {}]: Parameters<RemoteStore['uploadPartCopy']>): Promise<{ etag: string }> {
     await this.#enter({ operation: 'upload-part-copy', key: destinationKey, partNumber, signal: options.signal });
     const upload = this.#upload(destinationKey, uploadId);
     const source = this.#read(sourceKey, request.source);
