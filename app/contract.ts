@@ -13,12 +13,12 @@
 import { CosyncError, err, ok, type CosyncErrorInfo, type Result } from './result.js';
 import { DELETE_POLICIES, type DeletePolicy } from './sync-model.js';
 import { KNOWN_STORAGE_CLASSES } from './storage-class.js';
-import type { FileStatus, StateCounts, StatusBatch } from './sync-status.js';
+import type { FileStatus, FolderStateName, StateCounts, StatusBatch } from './sync-status.js';
 import type { Dialect, SseMode } from './target.js';
 import type { TransferEvent } from './transfer-events.js';
 
 /** What a folder is doing, for the overview. */
-export type FolderActivity = 'idle' | 'scanning' | 'syncing' | 'paused' | 'error';
+export type FolderActivity = FolderStateName;
 
 /** One sync folder as the overview shows it. */
 export interface FolderOverview {

@@ -22,6 +22,27 @@ export type FileStateName = FileSyncState['state'];
 
 export const FILE_STATE_NAMES: ReadonlyArray<FileStateName> = ['queued', 'hashing', 'uploading', 'verifying', 'synced', 'error', 'ignored', 'conflict'];
 
+/**
+ * The state of one sync folder, changed only through the StatusTracker (Syncthing's
+ * lib/model/folderstate.go is the model): scanning while the disk or the bucket is observed,
+ * syncing while actions run, error while a folder problem (missing folder, rejected
+ * credentials…) holds everything back until its next attempt.
+ */
+export type FolderSyncState =
+  | { readonly state: 'idle' }
+  | { readonly state: 'scanning' }
+  | { readonly state: 'syncing'; readonly actions: number }
+  | { readonly state: 'paused' }
+  | { readonly state: 'error'; readonly code: string; readonly message: string };
+
+export type FolderStateName = FolderSyncState['state'];
+
+/** A folder's state changed. */
+export interface FolderStateChange {
+  readonly folderId: string;
+  readonly state: FolderSyncState;
+}
+
 /** The latest status of one path. */
 export interface FileStatus {
   readonly folderId: string;

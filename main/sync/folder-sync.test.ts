@@ -83,7 +83,7 @@ describe('FolderSync observing the disk', () => {
     const original = status.set.bind(status);
     status.set = (folderId, path, state) => {
       seen.push(`${path}:${state.state}`);
-      original(folderId, path, state);
+      return original(folderId, path, state);
     };
     const journal = new Journal(join(work(), 'hashing.sqlite'));
     const sync = openSync(root, journal, status);

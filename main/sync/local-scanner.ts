@@ -90,10 +90,10 @@ function knownHash(known: KnownFiles, path: string, sizeBytes: number, mtimeMs: 
 }
 
 /** Hex MD5 of a file's content. */
-export async function hashFile(absolutePath: string, sizeBytes: number): Promise<string> {
-  if (sizeBytes <= WHOLE_READ_LIMIT) return createHash('md5').update(await readFile(absolutePath)).digest('hex');
+export async function hashFile(absolutePath: string, sizeBytes: number, signal?: AbortSignal): Promise<string> {
+  if (sizeBytes <= WHOLE_READ_LIMIT) return createHash('md5').update(await readFile(absolutePath, { signal })).digest('hex');
   const hash = createHash('md5');
-  for await (const chunk of createReadStream(absolutePath, { highWaterMark: 1024 * 1024 })) hash.update(chunk as Buffer);
+  for await (const chunk of createReadStream(absolutePath, { highWaterMark: 1024 * 1024, signal })) hash.update(chunk as Buffer);
   return hash.digest('hex');
 }
 

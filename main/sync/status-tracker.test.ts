@@ -102,6 +102,7 @@ describe('StatusTracker', () => {
     tracker = new StatusTracker({ maxBatchesPerSecond: 2 });
     const { batches, listener } = recorder();
     tracker.subscribe(listener);
+    tracker.set('f1', 'a.txt', queued);
     for (let millisecond = 0; millisecond < 3000; millisecond += 10) {
       tracker.set('f1', 'a.txt', uploading(millisecond));
       vi.advanceTimersByTime(10);
@@ -263,7 +264,7 @@ describe('StatusTracker', () => {
     expect(tracker.invalidTransitions).toBe(0);
   });
 
-  it('counts invalid transitions without refusing them', () => {
+  it('refuses invalid transitions (and counts them), leaving the path as it was', () => {
     // A whole lifecycle with a retry and a change after syncing is all valid.
     tracker.set('f1', 'a.txt', queued);
     tracker.set('f1', 'a.txt', hashing);
@@ -283,8 +284,33 @@ describe('StatusTracker', () => {
     tracker.set('f1', 'c.txt', synced);
     tracker.set('f1', 'c.txt', verifying); // synced must be hashed or queued first
     expect(tracker.invalidTransitions).toBe(2);
-    expect(tracker.get('f1', 'c.txt')?.status).toEqual(verifying);
-    expect(tracker.counts('f1').verifying).toBe(1);
+    expect(tracker.get('f1', 'b.txt')).toBeUndefined();
+    expect(tracker.get('f1', 'c.txt')?.status).toEqual(synced);
+    expect(tracker.counts('f1')).toMatchObject({ verifying: 0, synced: 1, uploading: 0 });
+    // The refused changes reach no subscriber either: the window never shows a state the machine forbids.
+    const { batches, listener } = recorder();
+    tracker.subscribe(listener);
+    tracker.set('f1', 'c.txt', { state: 'error', code: 'internal', message: 'x', retryAt: null }); // synced → error: not without being queued
+    tracker.flush();
+    expect(batches).toHaveLength(0);
+  });
+
+  it('keeps one state per folder and tells listeners of each change once', () => {
+    const changes: string[] = [];
+    const subscription = tracker.onDidChangeFolderState(({ folderId, state }) => changes.push(`${folderId}:${state.state}`));
+    expect(tracker.folderState('f1')).toEqual({ state: 'idle' });
+    tracker.setFolderState('f1', { state: 'scanning' });
+    tracker.setFolderState('f1', { state: 'scanning' }); // no change: not told again
+    tracker.setFolderState('f1', { state: 'syncing', actions: 3 });
+    tracker.setFolderState('f1', { state: 'syncing', actions: 2 });
+    tracker.setFolderState('f2', { state: 'error', code: 'path-not-found', message: 'gone' });
+    expect(changes).toEqual(['f1:scanning', 'f1:syncing', 'f1:syncing', 'f2:error']);
+    expect(tracker.folderState('f2')).toEqual({ state: 'error', code: 'path-not-found', message: 'gone' });
+    tracker.forgetFolder('f2');
+    expect(tracker.folderState('f2')).toEqual({ state: 'idle' });
+    subscription.dispose();
+    tracker.setFolderState('f1', { state: 'idle' });
+    expect(changes).toHaveLength(4);
   });
 
   it('flush delivers pending batches at once, and then the interval applies again', () => {

@@ -5,11 +5,23 @@
  * for every chunk, a scan of 100,000 files sets 100,000 states — and, per batch, only the newest
  * status of each path. Each subscriber has its own pending set, so a new or slow one affects no other.
  */
-import { FILE_STATE_NAMES, isValidTransition, type FileStateName, type FileStatus, type FileSyncState, type StateCounts, type StatusBatch } from '../../app/sync-status.js';
+import {
+  FILE_STATE_NAMES,
+  isValidTransition,
+  type FileStateName,
+  type FileStatus,
+  type FileSyncState,
+  type FolderStateChange,
+  type FolderSyncState,
+  type StateCounts,
+  type StatusBatch,
+} from '../../app/sync-status.js';
 
 export interface StatusSubscription {
   dispose(): void;
 }
+
+const IDLE: FolderSyncState = { state: 'idle' };
 
 /** Joins folder and path into one map key; NUL appears in neither. */
 const keyOf = (folderId: string, path: string): string => `${folderId}\0${path}`;
@@ -35,6 +47,9 @@ export class StatusTracker {
   readonly #subscribers = new Set<Subscriber>();
   /** Per folder: bytes uploaded so far, from the uploading states (for throughput; every set is seen, batches are not). */
   readonly #bytesSent = new Map<string, number>();
+  /** Per folder: its state (absent: idle), and who hears of changes. */
+  readonly #folderStates = new Map<string, FolderSyncState>();
+  readonly #folderStateListeners = new Set<(change: FolderStateChange) => void>();
   readonly #intervalMs: number;
   readonly #now: () => number;
   #invalidTransitions = 0;
@@ -45,7 +60,7 @@ export class StatusTracker {
     this.#now = options.now ?? Date.now;
   }
 
-  /** Changes that did not follow the state machine (counted, not refused: status must never break a sync). */
+  /** Changes refused because they did not follow the state machine (app/sync-status.ts); the sync itself goes on. */
   get invalidTransitions(): number {
     return this.#invalidTransitions;
   }
@@ -55,15 +70,22 @@ export class StatusTracker {
     return this.#listenerFailures;
   }
 
-  set(folderId: string, path: string, status: FileSyncState): void {
+  /**
+   * Sets the state of a path, if the state machine allows the change; refused changes are
+   * counted (invalidTransitions) and leave the path as it was. Returns whether it was applied.
+   */
+  set(folderId: string, path: string, status: FileSyncState): boolean {
     const key = keyOf(folderId, path);
+    const previous = this.#statuses.get(folderId)?.get(path);
+    if (!isValidTransition(previous?.status.state, status.state)) {
+      this.#invalidTransitions++;
+      return false;
+    }
     let folder = this.#statuses.get(folderId);
     if (folder === undefined) {
       folder = new Map();
       this.#statuses.set(folderId, folder);
     }
-    const previous = folder.get(path);
-    if (!isValidTransition(previous?.status.state, status.state)) this.#invalidTransitions++;
     const sent = bytesSentBetween(previous?.status, status);
     if (sent > 0) this.#bytesSent.set(folderId, (this.#bytesSent.get(folderId) ?? 0) + sent);
     const counts = this.#countsOf(folderId);
@@ -76,6 +98,31 @@ export class StatusTracker {
       subscriber.changes.set(key, entry);
       this.#schedule(subscriber);
     }
+    return true;
+  }
+
+  /** The state of a folder (idle until told otherwise). */
+  folderState(folderId: string): FolderSyncState {
+    return this.#folderStates.get(folderId) ?? IDLE;
+  }
+
+  /** Sets the state of a folder; listeners hear of it when it differs from the one before. */
+  setFolderState(folderId: string, state: FolderSyncState): void {
+    if (JSON.stringify(this.folderState(folderId)) === JSON.stringify(state)) return;
+    this.#folderStates.set(folderId, state);
+    for (const listener of this.#folderStateListeners) {
+      try {
+        listener({ folderId, state });
+      } catch {
+        this.#listenerFailures++;
+      }
+    }
+  }
+
+  /** Hears of every change of a folder's state, as it happens (they are few: no batching). */
+  onDidChangeFolderState(listener: (change: FolderStateChange) => void): StatusSubscription {
+    this.#folderStateListeners.add(listener);
+    return { dispose: () => this.#folderStateListeners.delete(listener) };
   }
 
   forget(folderId: string, path: string): void {
@@ -123,6 +170,7 @@ export class StatusTracker {
     this.#statuses.delete(folderId);
     this.#counts.delete(folderId);
     this.#bytesSent.delete(folderId);
+    this.#folderStates.delete(folderId);
   }
 
   subscribe(listener: (batch: StatusBatch) => void): StatusSubscription {

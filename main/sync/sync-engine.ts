@@ -7,35 +7,30 @@
  * journal and the status tracker, all built once by openEngine (main/engine/engine.ts). So ten
  * folders do not mean ten times the connections or memory.
  *
- * A folder's loop (daemon): observe (full scan at start and periodically, the watcher's settled
- * paths in between, a bucket listing every few minutes) → plan → start what is runnable → when an
- * action finishes, plan again. Failures wait for their retry time; folder-level problems (missing
- * folder, rejected credentials) are retried every minute.
+ * In daemon mode each folder runs its one loop (folder-loop.ts): observe (full scan at start and
+ * periodically, the watcher's settled paths in between, a bucket listing every few minutes) →
+ * plan → start what is runnable → when the plan's actions have finished, plan again.
  */
 import { DEFAULT_SIZING, type TransferSizing } from '../../app/part-size.js';
 import { CosyncError, type CosyncErrorInfo } from '../../app/result.js';
 import { folderTarget, type SyncFolderConfig } from '../../app/sync-model.js';
 import type { Journal } from '../journal/journal.js';
 import type { Logger } from '../log/logger.js';
-import type { ObjectEncryption, RemoteStore } from '../remote/remote-store.js';
 import type { Target } from '../../app/target.js';
 import type { TransferEvent } from '../../app/transfer-events.js';
 import { expandBackupPaths, runBackup } from '../transfer/backup.js';
 import { TransferPool } from '../transfer/transfer-pool.js';
 import type { UploadContext } from '../transfer/upload-file.js';
+import { FolderLoop, type FolderConnection, type FolderStateSink } from './folder-loop.js';
 import { FolderSync, type ConvergeResult, type StatusSink } from './folder-sync.js';
-import { FolderWatcher } from './folder-watcher.js';
 
-/** How the engine reaches a folder's bucket: resolved by the caller (keychain, credentials). */
-export interface FolderConnection {
-  readonly store: RemoteStore;
-  readonly encryption: ObjectEncryption;
-}
+export type { FolderConnection } from './folder-loop.js';
 
 export interface SyncEngineOptions {
   readonly journal: Journal;
   readonly logger: Logger;
-  readonly status: StatusSink;
+  /** Where file and folder states go (the StatusTracker). */
+  readonly status: StatusSink & FolderStateSink;
   connect(folder: SyncFolderConfig): Promise<FolderConnection>;
   /** The engine's transfer pool (main/engine/engine.ts), shared with its backups, restores and rotations; default: one of its own. */
   readonly pool?: TransferPool;
@@ -68,36 +63,17 @@ export type FolderRunOutcome =
   | { readonly folderId: string; readonly ok: true; readonly result: ConvergeResult; readonly scan: { files: number; hashed: number; seconds: number } }
   | { readonly folderId: string; readonly ok: false; readonly error: CosyncErrorInfo };
 
-/** A folder at run time: its sync state and, in daemon mode, its loop. */
-class FolderRuntime {
-  watcher: FolderWatcher | undefined;
-  connection: FolderConnection | undefined;
-  sync: FolderSync | undefined;
-  dirty = new Set<string>();
-  fullScanDue = true;
-  remoteScanDue = true;
-  running: Promise<void> | undefined;
-  again = false;
-  timers = new Set<NodeJS.Timeout>();
-  lastScanSeconds: number | undefined;
-  lastError: CosyncError | undefined;
-  degraded: string | undefined;
-
-  /** The folder as configured; its paused flag follows setPaused (a FolderSync opened later starts from it). */
-  constructor(public config: SyncFolderConfig) {}
-}
-
 export class SyncEngine {
   readonly #options: SyncEngineOptions;
   readonly #pool: TransferPool;
-  readonly #folders = new Map<string, FolderRuntime>();
+  readonly #folders = new Map<string, FolderLoop>();
   #stopping = false;
   #daemon = false;
 
   constructor(folders: ReadonlyArray<SyncFolderConfig>, options: SyncEngineOptions) {
     this.#options = options;
     this.#pool = options.pool ?? new TransferPool();
-    for (const folder of folders) this.#folders.set(folder.id, new FolderRuntime(folder));
+    for (const folder of folders) this.#folders.set(folder.id, this.#loopFor(folder));
   }
 
   get folders(): FolderSync[] {
@@ -112,10 +88,17 @@ export class SyncEngine {
       degraded: runtime.degraded,
       lastScanSeconds: runtime.lastScanSeconds,
       transferring: runtime.sync?.busy ?? false,
-      cycling: runtime.running !== undefined,
+      cycling: runtime.cycling,
       paused: runtime.sync?.paused ?? runtime.config.paused,
       trees: runtime.sync?.trees,
     }));
+  }
+
+  #loopFor(config: SyncFolderConfig): FolderLoop {
+    const { logger, status: states, stabilityMs, localRescanMs, remoteRescanMs, problemRetryMs } = this.#options;
+    const loop = new FolderLoop(config, { open: (opening) => this.#open(opening), states, logger, timings: { stabilityMs, localRescanMs, remoteRescanMs, problemRetryMs } });
+    loop.publishState(); // a folder paused in the config is paused from the start
+    return loop;
   }
 
   /** Upload settings for one store: the engine's shared queues, buffers and limits. */
@@ -124,7 +107,7 @@ export class SyncEngine {
     return this.#pool.uploadContext(connection.store, target, { journal, logger, sizing: this.#options.sizing ?? DEFAULT_SIZING });
   }
 
-  async #open(runtime: FolderRuntime): Promise<FolderSync> {
+  async #open(runtime: FolderLoop): Promise<FolderSync> {
     if (runtime.sync !== undefined) return runtime.sync;
     const connection = await this.#options.connect(runtime.config);
     const target = folderTarget(runtime.config);
@@ -138,9 +121,6 @@ export class SyncEngine {
       status,
       fileQueue: this.#pool.files,
       upload: this.#uploadContext(connection, target),
-      onDidFinishPlan: () => {
-        if (this.#daemon) this.#kick(runtime);
-      },
     });
     return runtime.sync;
   }
@@ -161,12 +141,14 @@ export class SyncEngine {
           await sync.scanRemote(options.signal);
           sync.publishStatus();
           const result = await sync.converge({ maxAttempts: options.maxAttempts ?? 3, ...(options.signal === undefined ? {} : { signal: options.signal }) });
+          runtime.publishState();
           return { folderId: runtime.config.id, ok: true, result, scan };
         } catch (error) {
           // Cut off by the caller (Ctrl-C) in whatever phase — scan, listing, uploads: say that, not how the phase noticed.
           const reason: unknown = options.signal?.aborted === true ? options.signal.reason : error;
           const info = reason instanceof CosyncError ? reason : new CosyncError('internal', (reason as Error)?.message ?? String(reason));
           this.#options.logger.log('error', 'folder-run-failed', { folder: runtime.config.id, code: info.code, message: info.message });
+          runtime.publishState();
           return { folderId: runtime.config.id, ok: false, error: info.toInfo() };
         }
       }),
@@ -183,17 +165,18 @@ export class SyncEngine {
     }
   }
 
-  async #startFolder(runtime: FolderRuntime): Promise<void> {
+  async #startFolder(runtime: FolderLoop): Promise<void> {
+    if (this.#stopping) return;
     // Opened first so the watcher can skip ignored folders; a failure is reported by the loop.
     await this.#open(runtime).catch(() => undefined);
-    if (runtime.watcher === undefined) await this.#startWatcher(runtime);
-    this.#kick(runtime);
+    await runtime.startWatching();
+    runtime.wake();
   }
 
   /** Adds a folder while running (from the UI); a running daemon starts syncing it at once. */
   async addFolder(config: SyncFolderConfig): Promise<void> {
     if (this.#folders.has(config.id)) throw new CosyncError('usage', `folder ${config.id} is already being synced`);
-    const runtime = new FolderRuntime(config);
+    const runtime = this.#loopFor(config);
     this.#folders.set(config.id, runtime);
     if (this.#daemon && !config.paused) await this.#startFolder(runtime);
   }
@@ -207,10 +190,8 @@ export class SyncEngine {
     const runtime = this.#folders.get(folderId);
     if (runtime === undefined) throw new CosyncError('usage', `no folder with id ${JSON.stringify(folderId)}`);
     this.#folders.delete(folderId);
-    for (const timer of runtime.timers) clearTimeout(timer);
-    runtime.timers.clear();
     const closed = runtime.sync?.close() ?? Promise.resolve();
-    await runtime.watcher?.close().catch(() => undefined);
+    await runtime.stop();
     // Its actions in flight finish (an upload cut off would leave nothing looking complete, but
     // its journal rows would outlive the folder); queued ones never start.
     await withDeadline(Promise.all([runtime.running, closed]), drainMs);
@@ -223,117 +204,8 @@ export class SyncEngine {
     if (runtime === undefined) throw new CosyncError('usage', `no folder with id ${JSON.stringify(folderId)}`);
     if (runtime.sync === undefined || !runtime.sync.retryNow(path)) throw new CosyncError('usage', `${path} in folder ${folderId} has no error to retry`);
     // A folder-level problem is retried as a whole (scan and list again).
-    if (runtime.sync.problem !== undefined) {
-      runtime.fullScanDue = true;
-      runtime.remoteScanDue = true;
-    }
-    this.#kick(runtime);
-  }
-
-  async #startWatcher(runtime: FolderRuntime): Promise<void> {
-    const watcher = new FolderWatcher(
-      runtime.config.localPath,
-      {
-        onDidSettle: (paths) => {
-          for (const path of paths) runtime.dirty.add(path);
-          this.#kick(runtime);
-        },
-        onRescanDue: () => {
-          runtime.fullScanDue = true;
-          this.#kick(runtime);
-        },
-        onDidDegrade: (problem) => {
-          runtime.degraded = problem.message;
-          this.#options.logger.log('warn', 'watch-degraded', { folder: runtime.config.id, code: problem.code, message: problem.message });
-        },
-      },
-      {
-        stabilityMs: this.#options.stabilityMs ?? 500,
-        rescanIntervalMs: this.#options.localRescanMs ?? 10 * 60_000,
-        isIgnored: (path, isDirectory) => runtime.sync?.isIgnored(path.normalize('NFC'), isDirectory ?? false) ?? false,
-      },
-    );
-    try {
-      await watcher.start();
-      runtime.watcher = watcher;
-    } catch (error) {
-      // A folder that cannot be watched (missing, unreadable) is still tried by the loop, which reports why.
-      runtime.degraded = `not watched: ${(error as Error).message}`;
-      await watcher.close().catch(() => undefined);
-    }
-    const remoteTimer = setInterval(() => {
-      runtime.remoteScanDue = true;
-      this.#kick(runtime);
-    }, this.#options.remoteRescanMs ?? 10 * 60_000);
-    remoteTimer.unref();
-    runtime.timers.add(remoteTimer);
-  }
-
-  /** Asks a folder's loop to run a cycle now (or right after the one running). */
-  #kick(runtime: FolderRuntime): void {
-    if (this.#stopping) return;
-    if (runtime.running !== undefined) {
-      runtime.again = true;
-      return;
-    }
-    runtime.running = this.#cycle(runtime).finally(() => {
-      runtime.running = undefined;
-      if (runtime.again) {
-        runtime.again = false;
-        this.#kick(runtime);
-      }
-    });
-  }
-
-  #after(runtime: FolderRuntime, delayMs: number, change: () => void): void {
-    const timer = setTimeout(() => {
-      runtime.timers.delete(timer);
-      change();
-      this.#kick(runtime);
-    }, delayMs);
-    timer.unref();
-    runtime.timers.add(timer);
-  }
-
-  async #cycle(runtime: FolderRuntime): Promise<void> {
-    const { logger } = this.#options;
-    try {
-      const sync = await this.#open(runtime);
-      if (sync.problem !== undefined) {
-        // Retried as a whole: scan and list again.
-        runtime.fullScanDue = true;
-        runtime.remoteScanDue = true;
-      }
-      if (runtime.fullScanDue) {
-        runtime.fullScanDue = false;
-        runtime.dirty.clear();
-        const scan = await sync.scanLocal();
-        runtime.lastScanSeconds = scan.seconds;
-        logger.log('info', 'scan-finished', { folder: runtime.config.id, files: scan.files, hashed: scan.hashed, seconds: scan.seconds });
-      }
-      if (runtime.remoteScanDue) {
-        runtime.remoteScanDue = false;
-        const listing = await sync.scanRemote();
-        logger.log('info', 'listing-finished', { folder: runtime.config.id, objects: listing.objects, seconds: listing.seconds });
-        sync.publishStatus();
-      }
-      if (runtime.dirty.size > 0) {
-        const paths = [...runtime.dirty];
-        runtime.dirty.clear();
-        await sync.observePaths(paths);
-      }
-      runtime.lastError = undefined;
-      const round = sync.startPlan();
-      if (round.nextRetryAt !== undefined) this.#after(runtime, Math.max(0, round.nextRetryAt - Date.now()), () => undefined);
-      if (sync.problem !== undefined) throw sync.problem;
-    } catch (error) {
-      runtime.lastError = error instanceof CosyncError ? error : new CosyncError('internal', (error as Error)?.message ?? String(error));
-      logger.log('error', 'folder-cycle-failed', { folder: runtime.config.id, code: runtime.lastError.code, message: runtime.lastError.message });
-      this.#after(runtime, this.#options.problemRetryMs ?? 60_000, () => {
-        runtime.fullScanDue = true;
-        runtime.remoteScanDue = true;
-      });
-    }
+    if (runtime.sync.problem !== undefined) runtime.rescanAll();
+    runtime.wake();
   }
 
   /**
@@ -367,6 +239,7 @@ export class SyncEngine {
       // A folder paused when the daemon started has no watcher yet.
       if (this.#daemon) void this.#startFolder(runtime);
     }
+    runtime.publishState();
   }
 
   /** Files and data-carrying requests in flight, at most (across all folders). */
@@ -401,10 +274,8 @@ export class SyncEngine {
     this.#stopping = true;
     this.#pool.files.clear();
     for (const runtime of this.#folders.values()) {
-      for (const timer of runtime.timers) clearTimeout(timer);
-      runtime.timers.clear();
       runtime.sync?.pause();
-      await runtime.watcher?.close().catch(() => undefined);
+      await runtime.stop();
     }
     await withDeadline(Promise.all([this.#pool.files.onIdle(), ...[...this.#folders.values()].map((runtime) => runtime.running)]), drainMs);
     for (const runtime of this.#folders.values()) runtime.connection?.store.close();

@@ -55,6 +55,12 @@ export interface UploadContext {
 export interface UploadObserver {
   onDidTransfer?(bytes: number): void;
   onDidResume?(partsDone: number, partCount: number): void;
+  /**
+   * Every part is on the server; what follows checks the result (file unchanged, Complete, HEAD
+   * against the local digests and CRC-64). A single PUT has no such phase: the server checks its
+   * Content-MD5 as it stores it.
+   */
+  onWillVerify?(): void;
 }
 
 /** What happened. */
@@ -312,6 +318,7 @@ export async function uploadFile(
     await file.close();
   }
 
+  observer.onWillVerify?.();
   try {
     await assertUnchanged(localPath, sizeBytes, mtimeMs);
   } catch (error) {
