@@ -23,6 +23,7 @@ import type { StoreCredentials } from '../secrets/secret-values.js';
 import { toCosRequestHeaders, useCosDialect } from './cos-dialect.js';
 import { LeanPutClient, xmlBlocks, xmlText } from './lean-put.js';
 import { describeClockOffset, httpStatusOf, toCosyncError, type ErrorContext } from './remote-errors.js';
+import { Pacer } from './pacer.js';
 import { clockSkewOf, withRetry, type RetryPolicy } from './retry.js';
 import type {
   CallOptions,
@@ -41,6 +42,8 @@ export interface S3StoreOptions {
   readonly maxSockets?: number;
   /** Retry policy for every request (the SDK's own retries are off: one classifier decides). */
   readonly retryPolicy?: RetryPolicy;
+  /** The pacer all of this store's requests share (a store of its own by default). */
+  readonly pacer?: Pacer;
   /** Told about each retry, e.g. to log it. */
   readonly onRetry?: (operation: string, attempt: number, reason: string, delayMs: number) => void;
   readonly connectionTimeoutMs?: number;
@@ -141,6 +144,8 @@ export class S3RemoteStore implements RemoteStore {
   readonly #agent: HttpAgent | HttpsAgent;
   readonly #options: S3StoreOptions;
   readonly #lean: LeanPutClient;
+  /** A SlowDown on any request slows every request to this store (pacer.ts). */
+  readonly #pacer: Pacer;
 
   constructor(
     private readonly target: Target,
@@ -148,6 +153,7 @@ export class S3RemoteStore implements RemoteStore {
     options: S3StoreOptions = {},
   ) {
     this.#options = options;
+    this.#pacer = options.pacer ?? new Pacer();
     assertKeySafeTransport(target.endpoint, target.sse);
     this.description = `bucket ${JSON.stringify(target.bucket)} at ${target.endpoint.url}`;
     const agentOptions = { keepAlive: true, maxSockets: options.maxSockets ?? 16 };
@@ -266,6 +272,7 @@ export class S3RemoteStore implements RemoteStore {
       withRetry(run, {
         signal,
         policy: this.#options.retryPolicy,
+        pacer: this.#pacer,
         onRetry: (attemptNumber, reason, delayMs) => this.#options.onRetry?.(operation, attemptNumber, reason, delayMs),
       });
     try {
