@@ -2,7 +2,7 @@
  * A global bandwidth limit: one token bucket shared by every transfer, adjustable while running
  * (the UI's slider, or `--bwlimit`). Unlimited costs nothing: bodies are not wrapped at all.
  */
-import { Readable, Transform } from 'node:stream';
+import { pipeline, Readable, Transform } from 'node:stream';
 import type { RequestBody } from '../remote/remote-store.js';
 import { SYSTEM_CLOCK, type WaitClock } from '../remote/wait-clock.js';
 
@@ -87,7 +87,8 @@ export function throttledBody(body: RequestBody, bucket: TokenBucket | undefined
     open: () => {
       if (bucket.rate === undefined) return body.open();
       const source = body.open();
-      return (Buffer.isBuffer(source) ? Readable.from([source]) : source).pipe(throttle(bucket, signal));
+      // pipeline, not pipe: a cancelled wait ends the body with its reason, and the file stream closes with it.
+      return pipeline(Buffer.isBuffer(source) ? Readable.from([source]) : source, throttle(bucket, signal), () => undefined);
     },
   };
 }

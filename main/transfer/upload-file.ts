@@ -152,7 +152,7 @@ async function prepareRange(
   return {
     md5: hash.digest(),
     crc64: crc?.value,
-    body: { length, open: () => createReadStream(localPath, { start: position, end: position + length - 1, highWaterMark: IN_MEMORY_BYTES, signal }) },
+    body: { length, open: () => createReadStream(localPath, { start: position, end: position + length - 1, highWaterMark: IN_MEMORY_BYTES }) },
     release: () => undefined,
   };
 }
