@@ -18,7 +18,8 @@ import { credentialsFor, encryptionFor, requireOption, retryLogger, targetFromSe
 import { bandwidthLimit, positiveInteger, sizingFromFlags } from './cli-options.js';
 import type { ParsedArguments } from './command-spec.js';
 import type { BACKUP_OPTIONS, RESTORE_OPTIONS } from './commands.js';
-import { exitCodeForRun } from './exit-codes.js';
+import { EXIT_CODES, exitCodeForRun } from './exit-codes.js';
+import { listenForInterrupt } from './interrupt.js';
 import { transferPrinter } from './output.js';
 
 /** Passes a run's events on to the printer and keeps the error codes of the files that failed. */
@@ -37,7 +38,19 @@ class RunOutcome {
   }
 }
 
-/** `cosync backup PATH... --endpoint URL --bucket B`; exits as exitCodeForRun says. */
+const STOPPING = 'cosync: stopping: no new file or part starts; parts in flight finish or are kept to resume (Ctrl-C again quits at once)\n';
+
+/** Says that a run was interrupted and how to go on from there; exits EXIT_CODES.interrupted. */
+function reportInterrupted(session: Session, command: 'backup' | 'restore', done: number): number {
+  const verb = command === 'backup' ? 'uploaded' : 'restored';
+  session.logger.log('info', `${command}-interrupted`, { done });
+  session.io.stderr.write(
+    `cosync: ${command} interrupted: ${done} file${done === 1 ? '' : 's'} ${verb}; run the same command again to resume — finished parts are kept, and nothing half-done looks complete\n`,
+  );
+  return EXIT_CODES.interrupted.code;
+}
+
+/** `cosync backup PATH... --endpoint URL --bucket B`; exits as exitCodeForRun says, or EXIT_CODES.interrupted on Ctrl-C. */
 export async function backupCommand({ values, positionals }: ParsedArguments<typeof BACKUP_OPTIONS>, session: Session): Promise<number> {
   if (positionals.length === 0) throw new CosyncError('usage', 'expected: cosync backup PATH... --endpoint URL --bucket B');
   const target = targetFromSettings(values, 'none');
@@ -54,9 +67,11 @@ export async function backupCommand({ values, positionals }: ParsedArguments<typ
   const store = new S3RemoteStore(target, credentials, { maxSockets: partConcurrency + 4, onRetry: retryLogger(logger) });
   logger.log('info', 'backup-start', { endpoint: target.endpoint.url, bucket: target.bucket, prefix: target.prefix, sse: target.sse, files: items.length, credentials, encryption });
   const journal = session.openJournal();
+  const interruption = listenForInterrupt(() => session.io.stderr.write(STOPPING));
+  const { signal } = interruption;
   try {
-    await store.checkAccess(target.prefix);
-    const stale = await abortStaleUploads(store, journal, target.prefix, staleUploadHours, logger);
+    await store.checkAccess(target.prefix, { signal });
+    const stale = await abortStaleUploads(store, journal, target.prefix, staleUploadHours, logger, new Date(), signal);
     if (stale > 0) session.io.stderr.write(`cosync: aborted ${stale} unfinished multipart upload${stale === 1 ? '' : 's'} older than ${staleUploadHours} h under this prefix\n`);
     const outcome = new RunOutcome(transferPrinter(session.io, values.json === true));
     const { succeeded } = await runBackup(
@@ -75,11 +90,17 @@ export async function backupCommand({ values, positionals }: ParsedArguments<typ
         storageClass: target.storageClass,
         bandwidth: bandwidthLimit(values.bwlimit),
         logger,
+        signal,
       },
       { fileConcurrency: Math.max(2, Math.min(partConcurrency, 8)), emit: outcome.emit, skipped },
     );
+    if (interruption.interrupted) return reportInterrupted(session, 'backup', succeeded);
     return outcome.exitCode(succeeded);
+  } catch (error) {
+    if (interruption.interrupted) return reportInterrupted(session, 'backup', 0);
+    throw error;
   } finally {
+    interruption.dispose();
     journal.close();
     store.close();
   }
@@ -97,7 +118,7 @@ function archiveRestoreFromFlags(values: { 'restore-tier'?: string | undefined; 
   return { tier, days };
 }
 
-/** `cosync restore --endpoint URL --bucket B --to DIR`; exits as exitCodeForRun says. */
+/** `cosync restore --endpoint URL --bucket B --to DIR`; exits as exitCodeForRun says, or EXIT_CODES.interrupted on Ctrl-C. */
 export async function restoreCommand({ values, positionals }: ParsedArguments<typeof RESTORE_OPTIONS>, session: Session): Promise<number> {
   if (positionals.length > 0) throw new CosyncError('usage', `unexpected argument ${JSON.stringify(positionals[0])}; restore takes --to DIR`);
   const target = targetFromSettings(values, 'none');
@@ -114,8 +135,10 @@ export async function restoreCommand({ values, positionals }: ParsedArguments<ty
   const recordedKeyFingerprint = await session.recordedKeyFingerprints(journal, target);
   const store = new S3RemoteStore(target, credentials, { maxSockets: concurrency + 4, onRetry: retryLogger(session.logger), recordedKeyFingerprint });
   session.logger.log('info', 'restore-start', { endpoint: target.endpoint.url, bucket: target.bucket, prefix: target.prefix, sse: target.sse, destination, encryption });
+  const interruption = listenForInterrupt(() => session.io.stderr.write(STOPPING));
+  const { signal } = interruption;
   try {
-    await store.checkAccess(target.prefix);
+    await store.checkAccess(target.prefix, { signal });
     const outcome = new RunOutcome(transferPrinter(session.io, values.json === true));
     const { succeeded, retrieving } = await runRestore(
       target.prefix,
@@ -130,6 +153,7 @@ export async function restoreCommand({ values, positionals }: ParsedArguments<ty
         partQueue: new PQueue({ concurrency }),
         bandwidth: bandwidthLimit(values.bwlimit),
         archiveRestore,
+        signal,
       },
       {
         fileConcurrency: Math.max(2, Math.min(concurrency, 8)),
@@ -138,8 +162,13 @@ export async function restoreCommand({ values, positionals }: ParsedArguments<ty
         waitForArchive: values.wait === true ? { firstPollMs: FIRST_ARCHIVE_POLL_MS } : undefined,
       },
     );
+    if (interruption.interrupted) return reportInterrupted(session, 'restore', succeeded);
     return outcome.exitCode(succeeded, retrieving);
+  } catch (error) {
+    if (interruption.interrupted) return reportInterrupted(session, 'restore', 0);
+    throw error;
   } finally {
+    interruption.dispose();
     journal.close();
     store.close();
   }
