@@ -7,6 +7,7 @@
  *
  * Nothing secret leaves here: keys appear as fingerprints, credentials not at all.
  */
+import { setMaxListeners } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
@@ -58,6 +59,8 @@ export interface DaemonOptions {
 
 interface Job {
   summary: JobSummary;
+  /** Aborted by cancel(jobId): its signal reaches every request, wait and file read of the run. */
+  readonly abort: AbortController;
   lastProgressAt: number;
   readonly fileBytes: Map<string, number>;
 }
@@ -412,11 +415,12 @@ export class Daemon {
     await missingRestoreFolders(root);
     const { connection, target } = await this.#connect(folder);
     const title = `Restore ${paths.length === 1 ? paths[0] : `${paths.length} items`} to ${root}`;
-    return this.#startJob('restore', title, async (emit) => {
+    return this.#startJob('restore', title, async (emit, signal) => {
       try {
         let succeeded = 0;
         let failed = 0;
         for (const path of paths) {
+          if (signal.aborted) break;
           // A folder path restores everything under it; a file path restores that one object.
           // Back in the folder, each keeps its place; elsewhere, each selected item lands at the top.
           const isFolder = path.endsWith('/');
@@ -426,7 +430,7 @@ export class Daemon {
             `${scope === 'folder' ? target.prefix : ''}${isFolder ? path : `${path}/`}`,
             local,
             connection.encryption,
-            { store: connection.store, overwrite: false, endpointId: target.endpoint.url, bucket: target.bucket, journal: this.journal, partQueue: new PQueue({ concurrency: this.#partConcurrency }), bandwidth: this.bandwidth },
+            { store: connection.store, overwrite: false, endpointId: target.endpoint.url, bucket: target.bucket, journal: this.journal, partQueue: new PQueue({ concurrency: this.#partConcurrency }), bandwidth: this.bandwidth, signal },
             { fileConcurrency: 4, logger: this.#session.logger, emit },
           );
           succeeded += outcome.succeeded;
@@ -452,9 +456,9 @@ export class Daemon {
     const { connection, target } = await this.#connect(folder);
     const destination = { connection, target: { ...target, prefix: normalized } };
     const title = `Back up ${paths.length === 1 ? (paths[0] as string).split(sep).at(-1) : `${paths.length} items`} to ${folder.bucket}/${normalized}`;
-    return this.#startJob('backup', title, async (emit) => {
+    return this.#startJob('backup', title, async (emit, signal) => {
       try {
-        return await this.engine.backup(paths, destination, emit);
+        return await this.engine.backup(paths, destination, emit, signal);
       } finally {
         connection.store.close();
         // Files staged from a browser drop were copies; they go once their backup is over.
@@ -476,7 +480,7 @@ export class Daemon {
     const { connection, target } = await this.#connect(folder);
     const allFolders = this.folderConfigs();
     await this.engine.removeFolder(folder.id);
-    return this.#startJob('rotate', `Rotate key ${keyName} of ${folder.localPath}`, async (emit) => {
+    return this.#startJob('rotate', `Rotate key ${keyName} of ${folder.localPath}`, async (emit, signal) => {
       try {
         const result = await rotateFolderKey(
           { folder, keyName, kitOut: kitPath, forceKit: false, allFolders },
@@ -489,6 +493,7 @@ export class Daemon {
             limits: target.dialect === 'cos' ? COS_LIMITS : S3_LIMITS,
             sizing: this.#options.sizing ?? DEFAULT_SIZING,
             concurrency: 4,
+            signal,
             onEvent: (event) => {
               // Shown as a transfer: one "file" per object re-encrypted.
               if (event.type === 'rotation-started') emit({ type: 'run-started', direction: 'backup', files: event.toReEncrypt, bytes: event.bytesToReEncrypt });
@@ -549,6 +554,15 @@ export class Daemon {
     return [...this.#jobs.values()].map((job) => job.summary);
   }
 
+  /** Cancels a running job; one that has ended is left as it is. */
+  cancel(jobId: string): void {
+    const job = this.#jobs.get(jobId);
+    if (job === undefined) throw new CosyncError('usage', `no job with id ${JSON.stringify(jobId)}; sync:jobs lists the jobs`);
+    if (job.summary.state !== 'running' || job.abort.signal.aborted) return;
+    this.#session.logger.log('info', `${job.summary.kind}-job-cancelling`, { job: jobId });
+    job.abort.abort(new CosyncError('aborted', 'cancelled'));
+  }
+
   async activity(limit: number): Promise<ActivityEntry[]> {
     const lines = await this.#session.logger.recentLines(limit);
     return lines.flatMap((line) => activityEntryOf(line) ?? []);
@@ -570,9 +584,17 @@ export class Daemon {
   }
 
   /** Runs a transfer in the background as a job; its summary follows the run's events. */
-  #startJob(kind: JobSummary['kind'], title: string, run: (emit: (event: TransferEvent) => void) => Promise<{ succeeded: number; failed: number }>): JobSummary {
+  #startJob(
+    kind: JobSummary['kind'],
+    title: string,
+    run: (emit: (event: TransferEvent) => void, signal: AbortSignal) => Promise<{ succeeded: number; failed: number }>,
+  ): JobSummary {
     const id = `${kind}-${randomBytes(4).toString('hex')}`;
+    const abort = new AbortController();
+    // Every request in flight listens to the signal; past 10 listeners Node would print a leak warning.
+    setMaxListeners(1000, abort.signal);
     const job: Job = {
+      abort,
       summary: { id, kind, title, state: 'running', filesDone: 0, filesFailed: 0, files: 0, bytesDone: 0, bytes: 0, error: undefined, startedAt: Date.now() },
       lastProgressAt: 0,
       fileBytes: new Map(),
@@ -623,14 +645,22 @@ export class Daemon {
           break;
       }
     };
-    void run(emit).then(
+    const cancelled = (): boolean => {
+      if (!abort.signal.aborted) return false;
+      update({ state: 'cancelled' }, undefined, true);
+      this.#session.logger.log('info', `${kind}-job-cancelled`, { job: id, files: job.summary.filesDone });
+      return true;
+    };
+    void run(emit, abort.signal).then(
       ({ failed }) => {
+        if (cancelled()) return;
         const first = job.summary.error;
         const more = failed > 1 ? ` (and ${failed - 1} more: see Activity)` : '';
         update({ state: failed === 0 ? 'finished' : 'failed', error: failed === 0 ? undefined : { code: first?.code ?? 'internal', message: `${first?.message ?? `${failed} files failed`}${more}` } }, undefined, true);
         this.#session.logger.log(failed === 0 ? 'info' : 'warn', `${kind}-job-finished`, { job: id, files: job.summary.filesDone, failed });
       },
       (error: unknown) => {
+        if (cancelled()) return;
         const info = error instanceof CosyncError ? error.toInfo() : { code: 'internal' as const, message: (error as Error)?.message ?? String(error) };
         update({ state: 'failed', error: info }, undefined, true);
         this.#session.logger.log('error', `${kind}-job-failed`, { job: id, code: info.code, message: info.message });

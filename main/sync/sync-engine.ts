@@ -365,14 +365,15 @@ export class SyncEngine {
     paths: ReadonlyArray<string>,
     destination: { connection: FolderConnection; target: Target },
     emit: (event: TransferEvent) => void,
+    signal?: AbortSignal,
   ): Promise<{ succeeded: number; failed: number }> {
     const { target, connection } = destination;
     const { items, skipped } = await expandBackupPaths(paths, target.prefix);
-    await connection.store.checkAccess(target.prefix);
+    await connection.store.checkAccess(target.prefix, { signal });
     return runBackup(
       items,
       connection.encryption,
-      this.#uploadContext(connection, target),
+      { ...this.#uploadContext(connection, target), signal },
       { fileConcurrency: this.#fileQueue.concurrency, emit, skipped, fileQueue: this.#fileQueue },
     );
   }
