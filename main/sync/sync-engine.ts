@@ -11,6 +11,7 @@
  * action finishes, plan again. Failures wait for their retry time; folder-level problems (missing
  * folder, rejected credentials) are retried every minute.
  */
+import { setMaxListeners } from 'node:events';
 import PQueue from 'p-queue';
 import { COS_LIMITS, DEFAULT_SIZING, S3_LIMITS, type TransferSizing } from '../../app/part-size.js';
 import { CosyncError, type CosyncErrorInfo } from '../../app/result.js';
@@ -86,9 +87,14 @@ class FolderRuntime {
   lastScanSeconds: number | undefined;
   lastError: CosyncError | undefined;
   degraded: string | undefined;
+  /** Cuts off the folder's transfers still in flight once removing it or stopping the engine has waited long enough. */
+  readonly abort = new AbortController();
 
   /** The folder as configured; its paused flag follows setPaused (a FolderSync opened later starts from it). */
-  constructor(public config: SyncFolderConfig) {}
+  constructor(public config: SyncFolderConfig) {
+    // Every request in flight listens to the signal; past 10 listeners Node would print a leak warning.
+    setMaxListeners(1000, this.abort.signal);
+  }
 }
 
 export class SyncEngine {
@@ -158,7 +164,8 @@ export class SyncEngine {
       logger,
       status,
       fileQueue: this.#fileQueue,
-      upload: this.#uploadContext(connection, target),
+      // The folder's signal reaches every upload and copy (bandwidth waits, file reads, requests).
+      upload: { ...this.#uploadContext(connection, target), signal: runtime.abort.signal },
       onDidFinishPlan: () => {
         if (this.#daemon) this.#kick(runtime);
       },
@@ -235,6 +242,8 @@ export class SyncEngine {
     // Its actions in flight finish (an upload cut off would leave nothing looking complete, but
     // its journal rows would outlive the folder); queued ones never start.
     await withDeadline(Promise.all([runtime.running, closed]), drainMs);
+    // What is still in flight after the wait is cut off cleanly: its parts stay journaled, nothing completes.
+    runtime.abort.abort(new CosyncError('aborted', `folder ${folderId} was removed`));
     runtime.connection?.store.close();
   }
 
@@ -431,7 +440,10 @@ export class SyncEngine {
       await runtime.watcher?.close().catch(() => undefined);
     }
     await withDeadline(Promise.all([this.#fileQueue.onIdle(), ...[...this.#folders.values()].map((runtime) => runtime.running)]), drainMs);
-    for (const runtime of this.#folders.values()) runtime.connection?.store.close();
+    for (const runtime of this.#folders.values()) {
+      runtime.abort.abort(new CosyncError('aborted', 'the engine stopped'));
+      runtime.connection?.store.close();
+    }
   }
 }
 
