@@ -17,4 +17,15 @@ describe('contract', () => {
     expect(REQUEST_VALIDATORS['sync:version'](undefined)).toEqual({ ok: true, value: null });
     for (const payload of [{}, [], '', 0, false]) expect(REQUEST_VALIDATORS['sync:version'](payload)).toMatchObject({ ok: false });
   });
+
+  it('sync:cancel-job takes a job id and nothing else', () => {
+    const validate = REQUEST_VALIDATORS['sync:cancel-job'];
+    expect(validate({ jobId: 'backup-1a2b3c4d' })).toEqual({ ok: true, value: { jobId: 'backup-1a2b3c4d' } });
+    expect(validate({ jobId: 7 })).toEqual({ ok: false, reason: 'jobId must be a string' });
+    expect(validate({})).toMatchObject({ ok: false });
+    expect(validate({ jobId: '' })).toMatchObject({ ok: false });
+    expect(validate({ jobId: 'x'.repeat(201) })).toMatchObject({ ok: false });
+    expect(validate({ jobId: 'backup-1', force: true })).toEqual({ ok: false, reason: 'unknown field "force"' });
+    expect(validate(null)).toEqual({ ok: false, reason: 'expected an object' });
+  });
 });

@@ -109,7 +109,8 @@ export interface JobSummary {
   readonly id: string;
   readonly kind: 'backup' | 'restore' | 'rotate';
   readonly title: string;
-  readonly state: 'running' | 'finished' | 'failed';
+  /** 'cancelled': stopped by sync:cancel-job; what it finished stays, and unfinished multipart work resumes next time. */
+  readonly state: 'running' | 'finished' | 'failed' | 'cancelled';
   readonly filesDone: number;
   readonly filesFailed: number;
   readonly files: number;
@@ -209,6 +210,8 @@ export interface ContractChannels {
   'sync:set-ignore-rules': { readonly request: { readonly folderId: string; readonly text: string }; readonly response: null };
   /** Backups and restores of this run. */
   'sync:jobs': { readonly request: null; readonly response: ReadonlyArray<JobSummary> };
+  /** Stops a running job (backup, restore, key rotation) as Ctrl-C stops the CLI's; a job no longer running is left as it is. */
+  'sync:cancel-job': { readonly request: { readonly jobId: string }; readonly response: null };
   /** Recent log entries, newest last. */
   'sync:activity': { readonly request: { readonly limit: number }; readonly response: ReadonlyArray<ActivityEntry> };
 }
@@ -357,6 +360,7 @@ export const REQUEST_VALIDATORS: { readonly [C in Channel]: PayloadValidator<C> 
   'sync:ignore-rules': record({ folderId }),
   'sync:set-ignore-rules': record({ folderId, text: text({ allowEmpty: true, max: 256 * 1024 }) }),
   'sync:jobs': noPayload('sync:jobs'),
+  'sync:cancel-job': record({ jobId: text({ max: 200 }) }),
   'sync:activity': record({ limit: integer(1, 10_000) }),
 };
 

@@ -16,7 +16,8 @@ import { bandwidthLimit, positiveInteger, sizingFromFlags } from './cli-options.
 import { requireOption, targetFromFlags } from './target-flags.js';
 import type { ParsedArguments } from './command-spec.js';
 import type { BACKUP_OPTIONS, RESTORE_OPTIONS } from './commands.js';
-import { exitCodeForRun } from './exit-codes.js';
+import { EXIT_CODES, exitCodeForRun } from './exit-codes.js';
+import { listenForInterrupt } from './interrupt.js';
 import { transferPrinter } from './output.js';
 
 /** Passes a run's events on to the printer and keeps the error codes of the files that failed. */
@@ -35,7 +36,19 @@ class RunOutcome {
   }
 }
 
-/** `cosync backup PATH... --endpoint URL --bucket B`; exits as exitCodeForRun says. */
+const STOPPING = 'cosync: stopping: no new file or part starts; parts in flight finish or are kept to resume (Ctrl-C again quits at once)\n';
+
+/** Says that a run was interrupted and how to go on from there; exits EXIT_CODES.interrupted. */
+function reportInterrupted(session: Session, command: 'backup' | 'restore', done: number): number {
+  const verb = command === 'backup' ? 'uploaded' : 'restored';
+  session.logger.log('info', `${command}-interrupted`, { done });
+  session.io.stderr.write(
+    `cosync: ${command} interrupted: ${done} file${done === 1 ? '' : 's'} ${verb}; run the same command again to resume — finished parts are kept, and nothing half-done looks complete\n`,
+  );
+  return EXIT_CODES.interrupted.code;
+}
+
+/** `cosync backup PATH... --endpoint URL --bucket B`; exits as exitCodeForRun says, or EXIT_CODES.interrupted on Ctrl-C. */
 export async function backupCommand({ values, positionals }: ParsedArguments<typeof BACKUP_OPTIONS>, session: Session): Promise<number> {
   if (positionals.length === 0) throw new CosyncError('usage', 'expected: cosync backup PATH... --endpoint URL --bucket B');
   const target = targetFromFlags(values, 'none');
@@ -50,22 +63,29 @@ export async function backupCommand({ values, positionals }: ParsedArguments<typ
   const logger = session.logger;
   const engine = await openEngine(session, { transfers: { parts: partConcurrency, bandwidthBytesPerSecond: bandwidthLimit(values.bwlimit) }, sizing });
   const { journal } = engine;
+  const interruption = listenForInterrupt(() => session.io.stderr.write(STOPPING));
+  const { signal } = interruption;
   try {
     const store = await engine.stores.open(target, credentials);
     logger.log('info', 'backup-start', { endpoint: target.endpoint.url, bucket: target.bucket, prefix: target.prefix, sse: target.sse, files: items.length, credentials, encryption });
-    await store.checkAccess(target.prefix);
-    const stale = await abortStaleUploads(store, journal, target.prefix, staleUploadHours, logger);
+    await store.checkAccess(target.prefix, { signal });
+    const stale = await abortStaleUploads(store, journal, target.prefix, staleUploadHours, logger, new Date(), signal);
     if (stale > 0) session.io.stderr.write(`cosync: aborted ${stale} unfinished multipart upload${stale === 1 ? '' : 's'} older than ${staleUploadHours} h under this prefix\n`);
     const outcome = new RunOutcome(transferPrinter(session.io, values.json === true));
     const { pool } = engine;
-    const { succeeded } = await runBackup(items, encryption, pool.uploadContext(store, target, { journal, sizing, logger }), {
+    const { succeeded } = await runBackup(items, encryption, { ...pool.uploadContext(store, target, { journal, sizing, logger }), signal }, {
       fileConcurrency: pool.files.concurrency,
       emit: outcome.emit,
       skipped,
       fileQueue: pool.files,
     });
+    if (interruption.interrupted) return reportInterrupted(session, 'backup', succeeded);
     return outcome.exitCode(succeeded);
+  } catch (error) {
+    if (interruption.interrupted) return reportInterrupted(session, 'backup', 0);
+    throw error;
   } finally {
+    interruption.dispose();
     await engine.close(0);
   }
 }
@@ -93,7 +113,7 @@ function archiveRestoreFromFlags(values: { 'restore-tier'?: string | undefined; 
   return { tier, days };
 }
 
-/** `cosync restore --endpoint URL --bucket B --to DIR`; exits as exitCodeForRun says. */
+/** `cosync restore --endpoint URL --bucket B --to DIR`; exits as exitCodeForRun says, or EXIT_CODES.interrupted on Ctrl-C. */
 export async function restoreCommand({ values, positionals }: ParsedArguments<typeof RESTORE_OPTIONS>, session: Session): Promise<number> {
   if (positionals.length > 0) throw new CosyncError('usage', `unexpected argument ${JSON.stringify(positionals[0])}; restore takes --to DIR`);
   const target = targetFromFlags(values, 'none');
@@ -107,17 +127,19 @@ export async function restoreCommand({ values, positionals }: ParsedArguments<ty
   const credentials = await credentialsFor(session, values.account);
   const concurrency = positiveInteger(values.concurrency, 'concurrency', 8, 64);
   const engine = await openEngine(session, { transfers: { parts: concurrency, bandwidthBytesPerSecond: bandwidthLimit(values.bwlimit) } });
+  const interruption = listenForInterrupt(() => session.io.stderr.write(STOPPING));
+  const { signal } = interruption;
   try {
     // The journal knows which key wrote each object: the factory's store reports a refused key with both fingerprints.
     const store = await engine.stores.open(target, credentials);
     session.logger.log('info', 'restore-start', { endpoint: target.endpoint.url, bucket: target.bucket, prefix: target.prefix, sse: target.sse, destination, encryption });
-    await store.checkAccess(target.prefix);
+    await store.checkAccess(target.prefix, { signal });
     const outcome = new RunOutcome(transferPrinter(session.io, values.json === true));
     const { succeeded, retrieving } = await runRestore(
       target.prefix,
       destination,
       encryption,
-      { ...engine.pool.downloadContext(store, target, { journal: engine.journal, overwrite: values.overwrite === true }), archiveRestore },
+      { ...engine.pool.downloadContext(store, target, { journal: engine.journal, overwrite: values.overwrite === true }), archiveRestore, signal },
       {
         fileConcurrency: engine.pool.files.concurrency,
         logger: session.logger,
@@ -125,8 +147,13 @@ export async function restoreCommand({ values, positionals }: ParsedArguments<ty
         waitForArchive,
       },
     );
+    if (interruption.interrupted) return reportInterrupted(session, 'restore', succeeded);
     return outcome.exitCode(succeeded, retrieving);
+  } catch (error) {
+    if (interruption.interrupted) return reportInterrupted(session, 'restore', 0);
+    throw error;
   } finally {
+    interruption.dispose();
     await engine.close(0);
   }
 }

@@ -69,6 +69,10 @@ export function channelHandlers(daemon: Daemon, session: Session): ChannelHandle
       return null;
     },
     'sync:jobs': async () => daemon.jobs(),
+    'sync:cancel-job': async ({ jobId }) => {
+      daemon.cancel(jobId);
+      return null;
+    },
     'sync:activity': async ({ limit }) => daemon.activity(limit),
   };
 }

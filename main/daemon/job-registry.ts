@@ -117,12 +117,21 @@ export class JobRegistry {
       job.lastSentAt = now;
       this.onDidChange(next.summary, event);
     };
+    // A cancelled job ends as 'cancelled' however its run noticed (it returned early or threw the abort).
+    const cancelled = (): boolean => {
+      if (!job.controller.signal.aborted) return false;
+      settle({ ...job.progress.summary, state: 'cancelled', error: undefined });
+      this.logger.log('info', `${kind}-job-cancelled`, { job: id, files: job.progress.summary.filesDone });
+      return true;
+    };
     void run(emit, job.controller.signal).then(
       ({ failed }) => {
+        if (cancelled()) return;
         settle(finishedSummary(job.progress.summary, failed));
         this.logger.log(failed === 0 ? 'info' : 'warn', `${kind}-job-finished`, { job: id, files: job.progress.summary.filesDone, failed });
       },
       (error: unknown) => {
+        if (cancelled()) return;
         const info = error instanceof CosyncError ? error.toInfo() : { code: 'internal' as const, message: (error as Error)?.message ?? String(error) };
         settle({ ...job.progress.summary, state: 'failed', error: info });
         this.logger.log('error', `${kind}-job-failed`, { job: id, code: info.code, message: info.message });

@@ -149,9 +149,9 @@ export async function startBackup(parts: DaemonParts, folderId: string, paths: R
   const { connection, target } = await connect(parts, folder);
   const destination = { connection, target: { ...target, prefix: normalized } };
   const title = `Back up ${paths.length === 1 ? (paths[0] as string).split(sep).at(-1) : `${paths.length} items`} to ${folder.bucket}/${normalized}`;
-  return parts.jobRegistry.start('backup', title, async (emit) => {
+  return parts.jobRegistry.start('backup', title, async (emit, signal) => {
     try {
-      return await parts.sync.backup(paths, destination, emit);
+      return await parts.sync.backup(paths, destination, emit, signal);
     } finally {
       connection.store.close();
       // Files staged from a browser drop were copies; they go once their backup is over.

@@ -4,6 +4,7 @@
  */
 import { CosyncError } from '../../app/result.js';
 import { proxyErrorOf, type ProxyChoice } from './proxy.js';
+import { NETWORK_ERRNOS, RETRY_SCOPE, transientCondition, type ErrorPolicy } from './error-policy.js';
 
 /** What was being done when the error happened, for the message. */
 export interface ErrorContext {
@@ -54,7 +55,6 @@ function givesNoReason(name: string, message: string | undefined, status: number
   return statusNames.includes(name) && (message === undefined || ['', 'UnknownError', `HTTP ${status}`, name].includes(message));
 }
 
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'ECONNRESET', 'EPIPE', 'TimeoutError']);
 const TLS_CODES = new Set([
   'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
   'SELF_SIGNED_CERT_IN_CHAIN',
@@ -110,7 +110,7 @@ export function toCosyncError(error: unknown, context: ErrorContext): CosyncErro
       `the TLS certificate of ${context.endpoint} is not trusted (${code || name}); if it is signed by your own CA, point NODE_EXTRA_CA_CERTS at that CA's certificate`,
     );
   }
-  if (status === undefined && (NETWORK_CODES.has(code) || NETWORK_CODES.has(name))) {
+  if (status === undefined && (NETWORK_ERRNOS.has(code) || NETWORK_ERRNOS.has(name))) {
     const why = code === 'ECONNREFUSED' ? 'connection refused' : code === 'ENOTFOUND' || code === 'EAI_AGAIN' ? 'host name not found' : (code || name).toLowerCase();
     return new CosyncError('endpoint-unreachable', `cannot reach ${context.endpoint} (${why}): check the endpoint URL and your network, then try again`);
   }
@@ -195,9 +195,16 @@ export function toCosyncError(error: unknown, context: ErrorContext): CosyncErro
   }
   if (status === 403) return new CosyncError('access-denied', `access denied to ${where} at ${context.endpoint} (HTTP 403${noReason ? '' : ` ${serverSays}`})`);
   if (status === 501) return new CosyncError('unsupported', `${context.endpoint} does not support ${context.operation} of ${where} (HTTP 501)`);
-  if (status === 429 || (status !== undefined && status >= 500)) {
+  // What the retry table calls a passing trouble of the store ends as one when the retries ran out.
+  if (status === 429 || (status !== undefined && status >= 500) || transientCondition(error)?.code === 'server-unavailable') {
     return new CosyncError('server-unavailable', `${context.endpoint} failed during ${context.operation} of ${where} (HTTP ${status} ${name}); try again later`);
   }
   const detail = sdk.message && sdk.message !== 'UnknownError' ? sdk.message : name || code || 'unknown error';
   return new CosyncError(status === undefined ? 'internal' : 'server', `${context.operation} of ${where} failed: ${detail}${status === undefined ? '' : ` (HTTP ${status})`}`);
+}
+
+/** An error's code, sentence and where the next attempt happens (error-policy.ts), in one value. */
+export function errorPolicy(error: unknown, context: ErrorContext): ErrorPolicy {
+  const { code, message } = toCosyncError(error, context);
+  return { code, message, retry: transientCondition(error) === undefined ? RETRY_SCOPE[code] : 'request' };
 }

@@ -1,6 +1,7 @@
 /**
- * The one retry policy for store requests (like rclone's shouldRetry + pacer): a classifier that
- * says whether an error is worth another attempt, and exponential backoff with full jitter.
+ * Retrying store requests (like rclone's shouldRetry + pacer): the request-level rows of the one
+ * error policy (error-policy.ts) say whether an error is worth another attempt; waits are
+ * exponential backoff with full jitter, and every attempt takes its turn from the store's pacer.
  *
  * Retried: throttling (503 SlowDown, 429), other 5xx, a bad digest (bytes damaged in transit),
  * connection resets, refusals and timeouts. Failed fast: authentication, key mismatch, missing
@@ -9,27 +10,17 @@
  * fails the same way. The store corrects its clock from the server's `Date` and tries once more
  * (clockSkewOf).
  */
+import { transientCondition } from './error-policy.js';
+import type { Pacer } from './pacer.js';
+import { SYSTEM_CLOCK, type WaitClock } from './wait-clock.js';
 
 /** Whether and why to try again. */
-export type RetryDecision = { readonly retry: true; readonly reason: string } | { readonly retry: false };
+export type RetryDecision = { readonly retry: true; readonly reason: string; readonly throttled: boolean } | { readonly retry: false };
 
-const RETRYABLE_NAMES = new Set(['SlowDown', 'RequestTimeout', 'InternalError', 'ServiceUnavailable', 'Throttling', 'ThrottlingException', 'TooManyRequests', 'BadDigest', 'TimeoutError']);
-const RETRYABLE_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED', 'EAI_AGAIN', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'ERR_STREAM_PREMATURE_CLOSE', 'UND_ERR_SOCKET']);
-
-/** Classifies an error from a store request. */
+/** Classifies an error from a store request by the request-level table (error-policy.ts). */
 export function classifyForRetry(error: unknown): RetryDecision {
-  const value = (error ?? {}) as { name?: string; code?: string; $metadata?: { httpStatusCode?: number }; cause?: { code?: string } };
-  if (value.name === 'AbortError') return { retry: false };
-  const status = value.$metadata?.httpStatusCode;
-  const name = value.name ?? '';
-  if (status === 429 || status === 503) return { retry: true, reason: `throttled (HTTP ${status}${name ? ` ${name}` : ''})` };
-  // 501 NotImplemented is an answer, not a hiccup (RGW says it for CopyObject of SSE-C objects).
-  if (status === 501 || name === 'NotImplemented') return { retry: false };
-  if (status !== undefined && status >= 500) return { retry: true, reason: `server error (HTTP ${status}${name ? ` ${name}` : ''})` };
-  if (RETRYABLE_NAMES.has(name)) return { retry: true, reason: name };
-  const code = value.code ?? value.cause?.code ?? '';
-  if (status === undefined && RETRYABLE_CODES.has(code)) return { retry: true, reason: `connection problem (${code})` };
-  return { retry: false };
+  const condition = transientCondition(error);
+  return condition === undefined ? { retry: false } : { retry: true, reason: condition.reason, throttled: condition.throttled };
 }
 
 /**
@@ -61,36 +52,33 @@ export function backoffDelay(attempt: number, policy: RetryPolicy, random: () =>
   return Math.floor(random() * Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1)));
 }
 
-function sleep(milliseconds: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted === true) return reject(signal.reason as Error);
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, milliseconds);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(signal?.reason as Error);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
 /** Runs `operation` until it succeeds, fails with a non-retryable error, or runs out of attempts. */
 export async function withRetry<T>(
   operation: (attempt: number) => Promise<T>,
-  options: { signal?: AbortSignal | undefined; policy?: RetryPolicy; onRetry?: (attempt: number, reason: string, delayMs: number) => void } = {},
+  options: {
+    signal?: AbortSignal | undefined;
+    policy?: RetryPolicy;
+    /** The store's pacer: each attempt waits for its turn, and a throttled one slows every request of the store. */
+    pacer?: Pacer | undefined;
+    clock?: WaitClock | undefined;
+    onRetry?: (attempt: number, reason: string, delayMs: number) => void;
+  } = {},
 ): Promise<T> {
   const policy = options.policy ?? DEFAULT_RETRY_POLICY;
+  const clock = options.clock ?? SYSTEM_CLOCK;
   for (let attempt = 1; ; attempt++) {
+    await options.pacer?.waitForTurn(options.signal);
     try {
-      return await operation(attempt);
+      const result = await operation(attempt);
+      options.pacer?.onDidSucceed();
+      return result;
     } catch (error) {
       const decision = classifyForRetry(error);
+      if (decision.retry && decision.throttled) options.pacer?.onDidThrottle();
       if (!decision.retry || attempt >= policy.maxAttempts || options.signal?.aborted === true) throw error;
       const delay = backoffDelay(attempt, policy);
       options.onRetry?.(attempt, decision.reason, delay);
-      await sleep(delay, options.signal);
+      await clock.sleep(delay, options.signal);
     }
   }
 }

@@ -24,6 +24,7 @@ import { toCosRequestHeaders, useCosDialect } from './cos-dialect.js';
 import { LeanPutClient, xmlBlocks, xmlText } from './lean-put.js';
 import { agentFor, type ProxyChoice, type ProxyEnvironment } from './proxy.js';
 import { describeClockOffset, httpStatusOf, toCosyncError, type ErrorContext } from './remote-errors.js';
+import { Pacer } from './pacer.js';
 import { clockSkewOf, withRetry, type RetryPolicy } from './retry.js';
 import type {
   CallOptions,
@@ -42,6 +43,8 @@ export interface S3StoreOptions {
   readonly maxSockets?: number;
   /** Retry policy for every request (the SDK's own retries are off: one classifier decides). */
   readonly retryPolicy?: RetryPolicy;
+  /** The pacer all of this store's requests share (a store of its own by default). */
+  readonly pacer?: Pacer;
   /** Told about each retry, e.g. to log it. */
   readonly onRetry?: (operation: string, attempt: number, reason: string, delayMs: number) => void;
   readonly connectionTimeoutMs?: number;
@@ -161,6 +164,8 @@ export class S3RemoteStore implements RemoteStore {
   readonly #uploadsConfirmedAtInitiate = new Set<string>();
   /** The proxy every request goes through, if the environment names one for this endpoint. */
   readonly #proxy: ProxyChoice | undefined;
+  /** A SlowDown on any request slows every request to this store (pacer.ts). */
+  readonly #pacer: Pacer;
 
   constructor(
     private readonly target: Target,
@@ -168,6 +173,7 @@ export class S3RemoteStore implements RemoteStore {
     options: S3StoreOptions = {},
   ) {
     this.#options = options;
+    this.#pacer = options.pacer ?? new Pacer();
     assertKeySafeTransport(target.endpoint, target.sse);
     this.description = `bucket ${JSON.stringify(target.bucket)} at ${target.endpoint.url}`;
     const connection = agentFor(new URL(target.endpoint.url), { keepAlive: true, maxSockets: options.maxSockets ?? 16 }, options.environment ?? process.env);
@@ -294,6 +300,7 @@ export class S3RemoteStore implements RemoteStore {
       withRetry(run, {
         signal,
         policy: this.#options.retryPolicy,
+        pacer: this.#pacer,
         onRetry: (attemptNumber, reason, delayMs) => this.#options.onRetry?.(operation, attemptNumber, reason, delayMs),
       });
     try {

@@ -1,27 +1,11 @@
-/** The Clock port: the time and the waits of the sync pipeline (retry backoff, rename grace), faked in unit tests. */
-export interface Clock {
-  now(): number;
-  /** Resolves after `ms`, or rejects with the signal's reason when it aborts first. */
-  sleep(ms: number, signal?: AbortSignal): Promise<void>;
-}
+/**
+ * The Clock port of the sync pipeline (retry backoff, rename grace): the same port as the
+ * remote/transfer waits (main/remote/wait-clock.ts), but its `now()` is wall-clock time, since the
+ * journal stores retry times as dates. Unit tests pass test/support/fake-clock.ts.
+ */
+import { abortableSleep, type WaitClock } from '../remote/wait-clock.js';
+
+export type Clock = WaitClock;
 
 /** The real clock. */
-export const SYSTEM_CLOCK: Clock = {
-  now: () => Date.now(),
-  sleep: (ms, signal) =>
-    new Promise((resolve, reject) => {
-      if (signal?.aborted === true) {
-        reject(signal.reason);
-        return;
-      }
-      const onAbort = (): void => {
-        clearTimeout(timer);
-        reject(signal?.reason);
-      };
-      const timer = setTimeout(() => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      }, ms);
-      signal?.addEventListener('abort', onAbort, { once: true });
-    }),
-};
+export const SYSTEM_CLOCK: Clock = { now: () => Date.now(), sleep: abortableSleep };

@@ -13,6 +13,7 @@
  * time; folder problems (missing folder, rejected credentials) are retried every minute. The
  * folder's state (idle | scanning | syncing | paused | error) is told to the tracker at each step.
  */
+import { setMaxListeners } from 'node:events';
 import { CosyncError } from '../../app/result.js';
 import type { SyncFolderConfig } from '../../app/sync-model.js';
 import type { FolderSyncState, StateCounts } from '../../app/sync-status.js';
@@ -63,12 +64,17 @@ export class FolderLoop {
   #again = false;
   #stopped = false;
   readonly #timers = new Set<NodeJS.Timeout>();
+  /** Cuts off the folder's transfers still in flight once removing it or stopping the engine has waited long enough. */
+  readonly abort = new AbortController();
 
   /** The folder as configured; its paused flag follows setPaused (a FolderSync opened later starts from it). */
   constructor(
     public config: SyncFolderConfig,
     private readonly services: FolderLoopServices,
-  ) {}
+  ) {
+    // Every request in flight listens to the signal; past 10 listeners Node would print a leak warning.
+    setMaxListeners(1000, this.abort.signal);
+  }
 
   /** A cycle (scan, listing, plan) is running. */
   get cycling(): boolean {

@@ -132,7 +132,9 @@ export class FolderSync {
 
   #executorContext(signal: AbortSignal | undefined): ExecutorContext {
     const { store, encryption, upload, logger } = this.services;
-    return { trees: this.#trees, store, encryption, upload, status: this.#status, logger, now: () => this.#clock.now(), signal };
+    // A plan's own signal (a run's Ctrl-C) and the folder's (removing it, stopping the engine) both cut its actions off.
+    const either = signal === undefined ? upload.signal : upload.signal === undefined ? signal : AbortSignal.any([signal, upload.signal]);
+    return { trees: this.#trees, store, encryption, upload, status: this.#status, logger, now: () => this.#clock.now(), signal: either };
   }
 
   /** Makes a failing path due for another attempt now; false when it has no error. */

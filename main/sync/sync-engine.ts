@@ -120,7 +120,8 @@ export class SyncEngine {
       logger,
       status,
       fileQueue: this.#pool.files,
-      upload: this.#uploadContext(connection, target),
+      // The folder's signal reaches every upload and copy (bandwidth waits, file reads, requests).
+      upload: { ...this.#uploadContext(connection, target), signal: runtime.abort.signal },
     });
     return runtime.sync;
   }
@@ -195,6 +196,8 @@ export class SyncEngine {
     // Its actions in flight finish (an upload cut off would leave nothing looking complete, but
     // its journal rows would outlive the folder); queued ones never start.
     await withDeadline(Promise.all([runtime.running, closed]), drainMs);
+    // What is still in flight after the wait is cut off cleanly: its parts stay journaled, nothing completes.
+    runtime.abort.abort(new CosyncError('aborted', `folder ${folderId} was removed`));
     runtime.connection?.store.close();
   }
 
@@ -216,14 +219,15 @@ export class SyncEngine {
     paths: ReadonlyArray<string>,
     destination: { connection: FolderConnection; target: Target },
     emit: (event: TransferEvent) => void,
+    signal?: AbortSignal,
   ): Promise<{ succeeded: number; failed: number }> {
     const { target, connection } = destination;
     const { items, skipped } = await expandBackupPaths(paths, target.prefix);
-    await connection.store.checkAccess(target.prefix);
+    await connection.store.checkAccess(target.prefix, { signal });
     return runBackup(
       items,
       connection.encryption,
-      this.#uploadContext(connection, target),
+      { ...this.#uploadContext(connection, target), signal },
       { fileConcurrency: this.#pool.files.concurrency, emit, skipped, fileQueue: this.#pool.files },
     );
   }
@@ -278,7 +282,10 @@ export class SyncEngine {
       await runtime.stop();
     }
     await withDeadline(Promise.all([this.#pool.files.onIdle(), ...[...this.#folders.values()].map((runtime) => runtime.running)]), drainMs);
-    for (const runtime of this.#folders.values()) runtime.connection?.store.close();
+    for (const runtime of this.#folders.values()) {
+      runtime.abort.abort(new CosyncError('aborted', 'the engine stopped'));
+      runtime.connection?.store.close();
+    }
   }
 }
 

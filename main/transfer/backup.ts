@@ -9,7 +9,9 @@ import PQueue from 'p-queue';
 import { keyLengthProblem, normalizationTwinProblem, objectKeyFor } from '../../app/object-key.js';
 import { CosyncError } from '../../app/result.js';
 import type { TransferEvent } from '../../app/transfer-events.js';
+import { stopsRun } from '../remote/error-policy.js';
 import type { ObjectEncryption } from '../remote/remote-store.js';
+import { abortableSleep } from '../remote/wait-clock.js';
 import { mayBeUndecodable, readDirectory, undecodableNameProblem } from './file-names.js';
 import { uploadFile, type UploadContext } from './upload-file.js';
 
@@ -109,7 +111,11 @@ export async function expandBackupPaths(
   return { items, skipped };
 }
 
-/** Uploads items; returns counts. Never throws for a single file's failure: it emits file-failed. */
+/**
+ * Uploads items; returns counts. Never throws for a single file's failure: it emits file-failed.
+ * Once `context.signal` aborts, no file starts, and the files it stopped are neither failed nor
+ * done: their multipart uploads stay in the journal, and the next run resumes them.
+ */
 export async function runBackup(
   items: ReadonlyArray<BackupItem>,
   encryption: ObjectEncryption,
@@ -128,6 +134,8 @@ export async function runBackup(
   emit({ type: 'run-started', direction: 'backup', files: items.length, bytes: items.reduce((sum, item) => sum + item.sizeBytes, 0) });
 
   const fileQueue = options.fileQueue ?? new PQueue({ concurrency: options.fileConcurrency });
+  // A function, not a flag read once: the signal may abort while a file is under way.
+  const cancelled = (): boolean => context.signal?.aborted === true;
   let succeeded = 0;
   let failed = 0;
   let bytes = 0;
@@ -143,6 +151,7 @@ export async function runBackup(
   await Promise.all(
     ordered.filter((item) => item.refused === undefined).map((item) =>
       fileQueue.add(async () => {
+        if (cancelled()) return;
         if (fatal !== undefined) {
           failed++;
           emit({ type: 'file-failed', path: item.localPath, key: item.key, error: { code: fatal.code, message: `not attempted: ${fatal.message}` } });
@@ -169,10 +178,12 @@ export async function runBackup(
             context.logger.log('info', 'uploaded', { path: item.localPath, key: item.key, bytes: outcome.sizeBytes, kind: outcome.kind });
             return;
           } catch (error) {
+            if (cancelled()) return;
             const info = error instanceof CosyncError ? error : new CosyncError('internal', (error as Error).message);
             if (info.code === 'local-changed' && attempt < 3) {
               bytesDone = 0;
-              await new Promise((done) => setTimeout(done, 500 * attempt));
+              const settled = await abortableSleep(500 * attempt, context.signal).then(() => true, () => false);
+              if (!settled) return;
               continue;
             }
             failed++;
@@ -189,7 +200,7 @@ export async function runBackup(
   return { succeeded, failed };
 }
 
-/** Errors that every remaining file of the run would hit as well. */
+/** Errors that every remaining file of the run would hit as well, or a cancelled run (error-policy.ts). */
 export function isRunFatal(error: CosyncError): boolean {
-  return ['credentials-rejected', 'proxy-refused', 'bucket-not-found', 'endpoint-unreachable', 'tls-untrusted', 'keychain-unavailable', 'aborted'].includes(error.code);
+  return stopsRun(error.code);
 }

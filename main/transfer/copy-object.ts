@@ -151,7 +151,7 @@ async function streamObject(job: CopyJob, plan: UploadPlan): Promise<void> {
     const md5 = createHash('md5').update(bytes).digest();
     checkSourceDigest(job, md5);
     metadata[METADATA.digest] = contentDigest(md5, customerKeyOf(encryption.destination));
-    await store.putObject(destinationKey, throttledBody(bufferBody(bytes), job.bandwidth), { contentMd5: md5.toString('base64'), metadata, encryption: encryption.destination, storageClass: job.source.storageClass }, { signal: job.signal });
+    await store.putObject(destinationKey, throttledBody(bufferBody(bytes), job.bandwidth, job.signal), { contentMd5: md5.toString('base64'), metadata, encryption: encryption.destination, storageClass: job.source.storageClass }, { signal: job.signal });
     return;
   }
 
@@ -170,7 +170,7 @@ async function streamObject(job: CopyJob, plan: UploadPlan): Promise<void> {
         const partMd5 = createHash('md5').update(bytes).digest('base64');
         // The part goes up while the whole-object hash waits for the parts before it; the buffer is reused only once both are done with it.
         const [upload, hashed] = await Promise.allSettled([
-          store.uploadPart(destinationKey, uploadId, partNumber, throttledBody(bufferBody(bytes), job.bandwidth), { contentMd5: partMd5, encryption: encryption.destination }, { signal }),
+          store.uploadPart(destinationKey, uploadId, partNumber, throttledBody(bufferBody(bytes), job.bandwidth, signal), { contentMd5: partMd5, encryption: encryption.destination }, { signal }),
           whole.update(partNumber, bytes, signal),
         ]);
         if (upload.status === 'rejected') throw upload.reason;

@@ -221,7 +221,7 @@ async function downloadStream(
         crc?.update(chunk);
         observer.onDidTransfer?.(chunk.length);
         if (bandwidth === undefined) callback(null, chunk);
-        else void bandwidth.take(chunk.length).then(() => callback(null, chunk));
+        else bandwidth.take(chunk.length, context.signal).then(() => callback(null, chunk), callback);
       },
     });
     await pipeline(body, tap, createWriteStream(temporary, { flags: 'wx' }), { signal: context.signal });
@@ -292,7 +292,7 @@ async function downloadRanges(
       let written = 0;
       for await (const chunk of body as AsyncIterable<Buffer>) {
         if (written + chunk.length > length) throw new CosyncError('integrity', `${JSON.stringify(key)}: the server sent more bytes than asked for part ${partNumber}`);
-        if (context.bandwidth !== undefined) await context.bandwidth.take(chunk.length);
+        if (context.bandwidth !== undefined) await context.bandwidth.take(chunk.length, signal);
         hash.update(chunk);
         crc?.update(chunk);
         await file.write(chunk, 0, chunk.length, start + written);

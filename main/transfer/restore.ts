@@ -4,13 +4,13 @@
  */
 import { mkdir, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import PQueue from 'p-queue';
 import { relativeSegmentsFor } from '../../app/object-key.js';
 import { CosyncError } from '../../app/result.js';
 import type { TransferEvent } from '../../app/transfer-events.js';
 import type { Logger } from '../log/logger.js';
 import type { ObjectEncryption } from '../remote/remote-store.js';
+import { abortableSleep } from '../remote/wait-clock.js';
 import { isRunFatal } from './backup.js';
 import { downloadFile, type DownloadContext } from './download-file.js';
 
@@ -59,7 +59,8 @@ const MAX_ARCHIVE_POLL_MS = 15 * 60_000;
 
 /**
  * Restores every object under `prefix` into `destination` (created when there is something to restore).
- * Archived objects are asked to be retrieved and counted as `retrieving`, not failed.
+ * Archived objects are asked to be retrieved and counted as `retrieving`, not failed. Once
+ * `context.signal` aborts, no file starts; ranged downloads it stopped resume on the next run.
  */
 export async function runRestore(
   prefix: string,
@@ -106,6 +107,8 @@ export async function runRestore(
   emit({ type: 'run-started', direction: 'restore', files: items.length, bytes: items.reduce((sum, item) => sum + item.sizeBytes, 0) });
 
   const queue = new PQueue({ concurrency: options.fileConcurrency });
+  // A function, not a flag read once: the signal may abort while a file is under way.
+  const cancelled = (): boolean => context.signal?.aborted === true;
   let succeeded = 0;
   let failed = 0;
   let bytes = 0;
@@ -113,6 +116,8 @@ export async function runRestore(
   /** Archived objects whose retrieval is under way, for another look (--wait) or a later run. */
   let retrieving: RestoreItem[] = [];
   const restoreItem = async (item: RestoreItem, firstLook: boolean): Promise<void> => {
+    // Cancelled: what did not start is left, and what was stopped is neither failed nor done (its parts stay journaled).
+    if (cancelled()) return;
     if (fatal !== undefined) {
       failed++;
       emit({ type: 'file-failed', path: item.path, key: item.key, error: { code: fatal.code, message: `not attempted: ${fatal.message}` } });
@@ -140,6 +145,7 @@ export async function runRestore(
       emit({ type: 'file-finished', path: item.path, key: item.key, bytes: outcome.sizeBytes, result: outcome.kind, detail });
       options.logger.log('info', outcome.kind, { path: item.path, key: item.key, bytes: outcome.sizeBytes, verification: outcome.verification });
     } catch (error) {
+      if (cancelled()) return;
       const info = error instanceof CosyncError ? error : new CosyncError('internal', (error as Error).message);
       failed++;
       if (isRunFatal(info)) fatal ??= info;
@@ -150,7 +156,7 @@ export async function runRestore(
   await Promise.all(items.map((item) => queue.add(() => restoreItem(item, true))));
   // --wait: look again (HEAD, no new POST) with growing pauses until every retrieval is done.
   for (let pause = options.waitForArchive?.firstPollMs; pause !== undefined && retrieving.length > 0 && fatal === undefined; pause = Math.min(pause * 2, MAX_ARCHIVE_POLL_MS)) {
-    await sleep(pause, undefined, { signal: context.signal });
+    if (!(await abortableSleep(pause, context.signal).then(() => true, () => false))) break;
     const again = retrieving;
     retrieving = [];
     await Promise.all(again.map((item) => queue.add(() => restoreItem(item, false))));

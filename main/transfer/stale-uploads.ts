@@ -19,13 +19,14 @@ export async function abortStaleUploads(
   maxAgeHours: number,
   logger: Logger,
   now: Date = new Date(),
+  signal?: AbortSignal | undefined,
 ): Promise<number> {
   const tracked = journal.trackedUploadIds();
   const cutoff = now.getTime() - maxAgeHours * 3600 * 1000;
   let aborted = 0;
-  for await (const upload of store.listMultipartUploads(prefix)) {
+  for await (const upload of store.listMultipartUploads(prefix, { signal })) {
     if (tracked.has(upload.uploadId) || upload.initiated === undefined || upload.initiated.getTime() > cutoff) continue;
-    await store.abortMultipartUpload(upload.key, upload.uploadId);
+    await store.abortMultipartUpload(upload.key, upload.uploadId, { signal });
     logger.log('info', 'stale-upload-aborted', { key: upload.key, uploadId: upload.uploadId, initiated: upload.initiated.toISOString() });
     aborted++;
   }

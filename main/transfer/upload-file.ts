@@ -123,11 +123,19 @@ interface PreparedRange {
  * whatever the part size. If the file changes between the reads, the server's Content-MD5 check
  * rejects the part (BadDigest), so a changed file can never be stored under the old digest.
  */
-async function prepareRange(localPath: string, file: OpenFile, position: number, length: number, buffers: BufferPool, withCrc64: boolean): Promise<PreparedRange> {
+async function prepareRange(
+  localPath: string,
+  file: OpenFile,
+  position: number,
+  length: number,
+  buffers: BufferPool,
+  withCrc64: boolean,
+  signal: AbortSignal | undefined,
+): Promise<PreparedRange> {
   if (length <= IN_MEMORY_BYTES) {
     const bytes = buffers.acquire(length);
     try {
-      await readExactly(localPath, bytes, position, file);
+      await readExactly(localPath, bytes, position, file, signal);
     } catch (error) {
       buffers.release(bytes);
       throw error;
@@ -140,7 +148,7 @@ async function prepareRange(localPath: string, file: OpenFile, position: number,
   try {
     for (let offset = 0; offset < length; offset += IN_MEMORY_BYTES) {
       const view = slice.subarray(0, Math.min(IN_MEMORY_BYTES, length - offset));
-      await readExactly(localPath, view, position + offset, file);
+      await readExactly(localPath, view, position + offset, file, signal);
       hash.update(view);
       crc?.update(view);
     }
@@ -156,16 +164,17 @@ async function prepareRange(localPath: string, file: OpenFile, position: number,
 }
 
 /** CRC-64 of a whole file, for a store that reported one we did not expect. */
-async function crc64OfFile(localPath: string): Promise<bigint> {
+async function crc64OfFile(localPath: string, signal: AbortSignal | undefined): Promise<bigint> {
   const crc = new Crc64();
-  for await (const chunk of createReadStream(localPath, { highWaterMark: 1024 * 1024 })) crc.update(chunk as Buffer);
+  for await (const chunk of createReadStream(localPath, { highWaterMark: 1024 * 1024, signal })) crc.update(chunk as Buffer);
   return crc.value;
 }
 
-/** Fills `target` from the file at `position`; a short read means the file shrank meanwhile. */
-async function readExactly(localPath: string, target: Buffer, position: number, file: OpenFile): Promise<void> {
+/** Fills `target` from the file at `position`; a short read means the file shrank meanwhile. Stops between reads once `signal` aborts. */
+async function readExactly(localPath: string, target: Buffer, position: number, file: OpenFile, signal: AbortSignal | undefined): Promise<void> {
   let filled = 0;
   while (filled < target.length) {
+    signal?.throwIfAborted();
     const bytesRead = await file.read(target, filled, target.length - filled, position + filled);
     if (bytesRead === 0) throw new CosyncError('local-changed', `${localPath} shrank while it was being read; it will be uploaded again once it settles`);
     filled += bytesRead;
@@ -194,7 +203,7 @@ async function readWholeFile(
   observed: { sizeBytes: number; mtimeMs: number },
   context: UploadContext,
 ): Promise<PreparedRange> {
-  const range = await prepareRange(localPath, file, 0, observed.sizeBytes, context.buffers, context.crc64Parts);
+  const range = await prepareRange(localPath, file, 0, observed.sizeBytes, context.buffers, context.crc64Parts, context.signal);
   try {
     assertSameState(localPath, await file.stat(), observed.sizeBytes, observed.mtimeMs);
   } catch (error) {
@@ -232,17 +241,19 @@ export async function uploadFile(
   if (plan.kind === 'single') {
     const response = await context.partQueue.add(
       async () => {
+        // Queued before a cancel: nothing is read or sent.
+        context.signal?.throwIfAborted();
         const file = await OpenFile.open(localPath);
         const range = await readWholeFile(localPath, file, { sizeBytes, mtimeMs }, context).finally(() => file.close());
         try {
           const put = await context.store.putObject(
             key,
-            throttledBody(range.body, context.bandwidth),
+            throttledBody(range.body, context.bandwidth, context.signal),
             { contentMd5: range.md5.toString('base64'), metadata: { ...baseMetadata, [METADATA.digest]: contentDigest(range.md5, customerKey) }, encryption, storageClass: context.storageClass },
             { signal: context.signal },
           );
           checkEchoedKey(encryption, put.keyFingerprint, key);
-          if (put.crc64 !== undefined) await checkCrc64(context, key, put.crc64, range.crc64 ?? (await crc64OfFile(localPath)));
+          if (put.crc64 !== undefined) await checkCrc64(context, key, put.crc64, range.crc64 ?? (await crc64OfFile(localPath, context.signal)));
           return { ...put, contentMd5: range.md5 };
         } finally {
           range.release();
@@ -285,14 +296,14 @@ export async function uploadFile(
   try {
     await runParts(context.partQueue, missingParts(plan.partCount, doneParts), context.signal, async (partNumber, signal) => {
       const length = partLength(partNumber, plan.partBytes, sizeBytes);
-      const range = await prepareRange(localPath, file, (partNumber - 1) * plan.partBytes, length, context.buffers, context.crc64Parts);
+      const range = await prepareRange(localPath, file, (partNumber - 1) * plan.partBytes, length, context.buffers, context.crc64Parts, signal);
       try {
         if (range.crc64 !== undefined) partCrcs.set(partNumber, range.crc64);
         const response = await context.store.uploadPart(
           key,
           uploadId,
           partNumber,
-          throttledBody(range.body, context.bandwidth),
+          throttledBody(range.body, context.bandwidth, signal),
           { contentMd5: range.md5.toString('base64'), encryption },
           { signal },
         );
@@ -312,11 +323,15 @@ export async function uploadFile(
       }
     });
   } catch (error) {
+    // A cancelled upload is not abandoned: the journal keeps its uploadId and finished parts, and
+    // the next run resumes it (ListParts); it never completes, so no object looks done.
     if (error instanceof CosyncError && error.code === 'local-changed') await abandon(key, uploadId, context);
     throw error;
   } finally {
     await file.close();
   }
+  // Cancelled after the last part: still resumable, and nothing to Complete in a hurry.
+  context.signal?.throwIfAborted();
 
   observer.onWillVerify?.();
   try {

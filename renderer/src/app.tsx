@@ -129,6 +129,7 @@ export function App({ transport, initialView = 'folders' }: { readonly transport
   const selectedFolder = filesFolder !== undefined && folders.some((folder) => folder.id === filesFolder) ? filesFolder : folders[0]?.id;
 
   const report = (answer: { ok: true } | { ok: false; error: { message: string } }): void => setNotice(answer.ok ? undefined : answer.error.message);
+  const cancelJob = (jobId: string): void => void transport.call('sync:cancel-job', { jobId }).then(report);
 
   const togglePauseAll = async (): Promise<void> => {
     report(await transport.call('sync:set-paused', { folderId: null, paused: !(overview?.paused ?? false) }));
@@ -192,14 +193,14 @@ export function App({ transport, initialView = 'folders' }: { readonly transport
         return (
           <>
             <RestorePanel transport={transport} folders={folders} onStarted={(job) => store.noteJob(job)} />
-            <JobList jobs={snapshot.jobs.filter((job) => job.kind === 'restore')} />
+            <JobList jobs={snapshot.jobs.filter((job) => job.kind === 'restore')} onCancel={cancelJob} />
           </>
         );
       case 'backup':
         return (
           <>
             <BackupPanel transport={transport} folders={folders} onStarted={(job) => store.noteJob(job)} />
-            <JobList jobs={snapshot.jobs.filter((job) => job.kind === 'backup')} />
+            <JobList jobs={snapshot.jobs.filter((job) => job.kind === 'backup')} onCancel={cancelJob} />
           </>
         );
       case 'settings':
@@ -214,7 +215,7 @@ export function App({ transport, initialView = 'folders' }: { readonly transport
               }}
             />
             <KeysPanel transport={transport} keys={keys} onChanged={() => void loadKeys()} onJob={(job) => store.noteJob(job)} />
-            <JobList jobs={snapshot.jobs.filter((job) => job.kind === 'rotate')} />
+            <JobList jobs={snapshot.jobs.filter((job) => job.kind === 'rotate')} onCancel={cancelJob} />
             <IgnoreRulesPanel transport={transport} folders={folders} />
             <TransfersPanel transport={transport} concurrency={overview.concurrency} onChanged={() => void store.refresh()} />
             <DesktopPanel transport={transport} />

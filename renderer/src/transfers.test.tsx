@@ -250,6 +250,22 @@ describe('JobList', () => {
     expect(within(item).queryByRole('alert')).toBeNull();
   });
 
+  it('offers Cancel on a running job only, and shows a cancelled one as cancelled', () => {
+    const onCancel = vi.fn();
+    render(
+      <JobList
+        jobs={[job({ id: 'j5', title: 'Back up film', state: 'cancelled', filesDone: 0, files: 1 }), job({ id: 'j6', title: 'Restore docs/', state: 'running', filesDone: 1, files: 3 })]}
+        onCancel={onCancel}
+      />,
+    );
+    const [running, cancelled] = screen.getAllByRole('listitem') as [HTMLElement, HTMLElement];
+    fireEvent.click(within(running).getByRole('button', { name: 'Cancel Restore docs/' }));
+    expect(onCancel).toHaveBeenCalledWith('j6');
+    expect(within(cancelled).getByText('Cancelled')).toBeTruthy();
+    expect(within(cancelled).queryByRole('button')).toBeNull();
+    expect(within(cancelled).queryByRole('alert')).toBeNull();
+  });
+
   it('renders nothing without jobs', () => {
     const { container } = render(<JobList jobs={[]} />);
     expect(container.innerHTML).toBe('');

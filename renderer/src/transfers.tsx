@@ -269,7 +269,22 @@ export function BackupPanel({ transport, folders, onStarted }: { readonly transp
   );
 }
 
-export function JobList({ jobs }: { readonly jobs: ReadonlyArray<JobSummary> }) {
+/** The badge of a job's state: its colour and its words. */
+function jobBadge(job: JobSummary): { readonly tone: string; readonly text: string } {
+  switch (job.state) {
+    case 'running':
+      return { tone: 'syncing', text: 'Running' };
+    case 'failed':
+      return { tone: 'error', text: 'Failed' };
+    case 'cancelled':
+      return { tone: 'paused', text: 'Cancelled' };
+    case 'finished':
+      return { tone: 'idle', text: job.retrieving !== undefined ? 'Done, some still retrieving' : 'Done, verified' };
+  }
+}
+
+/** The jobs started from the window; a running one can be cancelled when `onCancel` is given. */
+export function JobList({ jobs, onCancel }: { readonly jobs: ReadonlyArray<JobSummary>; readonly onCancel?: ((jobId: string) => void) | undefined }) {
   if (jobs.length === 0) return null;
   return (
     <section className="panel" aria-labelledby="jobs-title">
@@ -278,10 +293,15 @@ export function JobList({ jobs }: { readonly jobs: ReadonlyArray<JobSummary> }) 
         {[...jobs].reverse().map((job) => (
           <li key={job.id} data-job={job.id} data-state={job.state} className={`job job-${job.state}`}>
             <div>
-              <strong>{job.title}</strong>{' '}
-              <span className={`badge badge-${job.state === 'running' ? 'syncing' : job.state === 'finished' ? 'idle' : 'error'}`}>
-                {job.state === 'running' ? 'Running' : job.state === 'failed' ? 'Failed' : job.retrieving !== undefined ? 'Done, some still retrieving' : 'Done, verified'}
-              </span>
+              <strong>{job.title}</strong> <span className={`badge badge-${jobBadge(job).tone}`}>{jobBadge(job).text}</span>
+              {job.state === 'running' && onCancel !== undefined ? (
+                <>
+                  {' '}
+                  <button type="button" aria-label={`Cancel ${job.title}`} onClick={() => onCancel(job.id)}>
+                    Cancel
+                  </button>
+                </>
+              ) : null}
             </div>
             <progress max={Math.max(1, job.bytes)} value={job.state === 'finished' ? Math.max(1, job.bytes) : job.bytesDone} aria-label={job.title} />
             <span className="muted">

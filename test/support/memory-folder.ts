@@ -49,7 +49,7 @@ export async function openMemoryFolder(
 ): Promise<MemoryFolder> {
   const root = join(work, name);
   await mkdir(root, { recursive: true });
-  const clock = new FakeClock();
+  const clock = new FakeClock(1_700_000_000_000);
   const store = options.store ?? new MemoryRemoteStore(() => clock.now());
   const journal = new Journal(join(work, `${name}.sqlite`));
   const status = new StatusTracker({ now: () => clock.now() });
