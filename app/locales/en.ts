@@ -224,6 +224,7 @@ export const EN = {
     'ignore.help': 'One pattern a line, as in .gitignore',
     'ignore.builtIn': 'Always ignored:',
     'ignore.save': 'Save rules',
+    'ignore.fileAria': '.cosyncignore',
     'transfers.applied': 'Up to {{files}} files and {{parts}} requests at once, from now on.',
     'transfers.title': 'Transfers',
     'transfers.files': 'Files at once',
@@ -279,6 +280,7 @@ export const EN = {
     'transport.accessDenied': 'The engine refused the access token. Open the URL that `cosync serve` printed in this run.',
     'transport.httpError': 'The engine answered HTTP {{status}} to {{channel}}.',
     'transport.unreachable': 'The cosync engine does not answer. Is `cosync serve` still running?',
+    'transport.httpStatus': 'HTTP {{status}}',
     'transport.sendFailed': '{{path}} could not be sent to the engine; nothing was backed up. Is `cosync serve` still running?',
   },
   shell: {

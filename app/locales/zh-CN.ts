@@ -208,6 +208,7 @@ export const ZH_CN = {
     'ignore.help': '每行一个模式，写法同 .gitignore',
     'ignore.builtIn': '始终忽略：',
     'ignore.save': '保存规则',
+    'ignore.fileAria': '.cosyncignore 规则',
     'transfers.applied': '从现在起，最多同时传输 {{files}} 个文件、{{parts}} 个请求。',
     'transfers.title': '传输',
     'transfers.files': '同时传输的文件数',
@@ -263,6 +264,7 @@ export const ZH_CN = {
     'transport.accessDenied': '同步引擎拒绝了访问令牌。请打开本次运行的 `cosync serve` 打印出的网址。',
     'transport.httpError': '同步引擎对 {{channel}} 返回了 HTTP {{status}}。',
     'transport.unreachable': 'cosync 同步引擎没有响应。`cosync serve` 还在运行吗？',
+    'transport.httpStatus': 'HTTP {{status}}',
     'transport.sendFailed': '{{path}} 无法发送给同步引擎，没有备份任何内容。`cosync serve` 还在运行吗？',
   },
   shell: {

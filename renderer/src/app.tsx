@@ -258,7 +258,7 @@ export function App({ transport, initialView = 'folders' }: { readonly transport
     <main className="app" aria-labelledby="title">
       <header className="app-header">
         <div className="title-block">
-          <h1 id="title">cosync</h1>
+          <h1 id="title" translate="no">cosync</h1>
           <div role="status" aria-live="polite" aria-label={t('engine.aria')}>
             <EngineStatus connection={snapshot.connection} version={overview?.version} />
           </div>

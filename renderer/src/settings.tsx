@@ -291,7 +291,7 @@ export function IgnoreRulesPanel({ transport, folders }: { readonly transport: T
       <p className="muted">
         {t('ignore.help')} (<code>*.tmp</code>, <code>build/</code>, <code>!keep.tmp</code>). {t('ignore.builtIn')} {builtIn.map((rule) => <code key={rule}>{rule} </code>)}
       </p>
-      <textarea rows={8} value={text ?? ''} disabled={text === undefined} onChange={(event) => setText(event.target.value)} aria-label=".cosyncignore" spellCheck={false} />
+      <textarea rows={8} value={text ?? ''} disabled={text === undefined} onChange={(event) => setText(event.target.value)} aria-label={t('ignore.fileAria')} spellCheck={false} />
       <div className="form-row">
         <button type="button" onClick={() => void save()} disabled={text === undefined}>
           {t('ignore.save')}

@@ -117,7 +117,7 @@ export function httpTransport(base: URL, token: string, fetchImpl: typeof fetch 
           if (drop !== '') url.searchParams.set('drop', drop);
           const response = await fetchImpl(url, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream' }, body: file });
           const answer = (await response.json()) as { drop?: string; entry?: string; error?: string };
-          if (!response.ok || answer.drop === undefined || answer.entry === undefined) return { ok: false, error: { code: 'usage', message: `${relativePath}: ${answer.error ?? `HTTP ${response.status}`}` } };
+          if (!response.ok || answer.drop === undefined || answer.entry === undefined) return { ok: false, error: { code: 'usage', message: `${relativePath}: ${answer.error ?? i18n.t('transport.httpStatus', { status: response.status })}` } };
           drop = answer.drop;
           tops.add(answer.entry);
           sent += file.size;
