@@ -39,7 +39,7 @@ RGW_NAME=client.rgw.cosync
 
 # The one place that says what to install, and the commands that prove it is installed (zsh and
 # fish: main/cli/completion.integration.test.ts loads cosync's completion scripts in them).
-APT_PACKAGES=(ceph-mon ceph-osd radosgw ceph-common openssl curl gnome-keyring dbus-x11 libsecret-1-0 chromium xvfb zsh fish)
+APT_PACKAGES=(ceph-mon ceph-osd radosgw ceph-common openssl curl gnome-keyring dbus-x11 libsecret-1-0 chromium xvfb fonts-wqy-microhei zsh fish)
 NEEDED_COMMANDS=(ceph-mon ceph-osd radosgw radosgw-admin monmaptool ceph openssl curl gnome-keyring-daemon dbus-daemon dbus-send chromium timeout zsh fish)
 
 CONF=$DIR/ceph/ceph.conf

@@ -156,6 +156,10 @@ export const EN = {
     'jobs.failed': 'Failed',
     'jobs.doneRetrieving': 'Done, some still retrieving',
     'jobs.done': 'Done, verified',
+    // For the job's Cancel button (sync:cancel-job), landing beside this work.
+    'jobs.cancel': 'Cancel',
+    'jobs.cancelAria': 'Cancel {{title}}',
+    'jobs.cancelled': 'Cancelled',
     'jobs.files_one': '{{done, number}} of {{count, number}} file',
     'jobs.files_other': '{{done, number}} of {{count, number}} files',
     'jobs.filesFailed_one': '{{count, number}} failed',

@@ -113,7 +113,7 @@ export function RestorePanel({ transport, folders, onStarted }: { readonly trans
       {entries === undefined && error === undefined ? <p className="muted">{t('restore.listing')}</p> : null}
       {entries !== undefined && entries.length === 0 ? <p className="muted">{t('restore.empty')}</p> : null}
       {entries !== undefined && entries.length > 0 ? (
-        <ul className="remote-list" aria-label={t('restore.list')}>
+        <ul className="remote-list" aria-label={t('restore.list')} tabIndex={0}>
           {entries.map((entry) => {
             const name = entry.path.slice(path.length);
             return (
@@ -319,7 +319,8 @@ export function ActivityLog({ entries, errorsOnly }: { readonly entries: Readonl
   const shown = (errorsOnly ? entries.filter((entry) => entry.level === 'error' || entry.level === 'warn') : entries).slice(-300).reverse();
   if (shown.length === 0) return <p className="muted">{errorsOnly ? t('activity.noErrors') : t('activity.empty')}</p>;
   return (
-    <ol className="activity" aria-label={errorsOnly ? t('activity.errorsTitle') : t('activity.log')}>
+    // It scrolls, so it takes the focus: keyboard users scroll it too (axe: scrollable-region-focusable).
+    <ol className="activity" aria-label={errorsOnly ? t('activity.errorsTitle') : t('activity.log')} tabIndex={0}>
       {shown.map((entry, index) => (
         <li key={`${entry.time}-${index}`} className={`level-${entry.level}`}>
           <time dateTime={entry.time}>{format.time(entry.time)}</time>{' '}
