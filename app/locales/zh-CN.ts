@@ -28,7 +28,7 @@ export const ZH_CN = {
     'bandwidth.placeholder': '无',
     'bandwidth.aria': '上传限速，单位 MiB/秒（留空：不限速）',
     'bandwidth.unit': 'MiB/秒',
-    'bandwidth.set': '设置',
+    'bandwidth.set': '应用',
     'bandwidth.unlimited': '不限速',
     'bandwidth.now': '当前 {{rate}}',
     'header.pauseAll': '全部暂停',
