@@ -35,18 +35,6 @@ export type TransferEvent =
       readonly seconds: number;
     };
 
-/** Formats a byte count for people: 0 B, 1.5 KiB, 20.0 MiB. */
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return unit === 0 ? `${Math.round(value)} B` : `${value.toFixed(1)} ${units[unit]}`;
-}
-
 /** The words for an archived file being retrieved, the same in the CLI and the window. */
 export function describeRetrieving(event: { readonly storageClass: string; readonly readyIn: string }): string {
   return `retrieving from archive (${event.storageClass}), ready in about ${event.readyIn}`;

@@ -7,13 +7,18 @@ import { chromium } from 'playwright-core';
 
 export const CHROMIUM_PATH = process.env.COSYNC_CHROMIUM ?? '/usr/bin/chromium';
 
-/** A headless Chromium with a throwaway profile; close() removes the profile too. */
-export async function launchChromium(viewport = { width: 1280, height: 860 }) {
+/**
+ * A headless Chromium with a throwaway profile; close() removes the profile too. `options` adds
+ * context options such as `locale` (the browser's language, navigator.languages) or
+ * `deviceScaleFactor`.
+ */
+export async function launchChromium(viewport = { width: 1280, height: 860 }, options = {}) {
   const profile = await mkdtemp(join(tmpdir(), 'cosync-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM_PATH,
     headless: true,
     viewport,
+    ...options,
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
   });
   return {

@@ -39,9 +39,12 @@ RGW_NAME=client.rgw.cosync
 
 # The one place that says what to install, and the commands that prove it is installed (zsh and
 # fish: main/cli/completion.integration.test.ts loads cosync's completion scripts in them; tinyproxy:
-# main/remote/proxy.integration.test.ts sends every request through it).
-APT_PACKAGES=(ceph-mon ceph-osd radosgw ceph-common openssl curl gnome-keyring dbus-x11 libsecret-1-0 chromium xvfb zsh fish tinyproxy)
+# main/remote/proxy.integration.test.ts sends every request through it; fonts-wqy-microhei: the
+# Chinese window's screenshots in test/e2e/locale-a11y.integration.test.ts need CJK glyphs).
+APT_PACKAGES=(ceph-mon ceph-osd radosgw ceph-common openssl curl gnome-keyring dbus-x11 libsecret-1-0 chromium xvfb fonts-wqy-microhei zsh fish tinyproxy)
 NEEDED_COMMANDS=(ceph-mon ceph-osd radosgw radosgw-admin monmaptool ceph openssl curl gnome-keyring-daemon dbus-daemon dbus-send chromium timeout zsh fish tinyproxy)
+# Packages that bring no command: proved by a file they install.
+NEEDED_FILES=(/usr/share/fonts/truetype/wqy/wqy-microhei.ttc)
 
 CONF=$DIR/ceph/ceph.conf
 ENV_FILE=$DIR/env
@@ -80,6 +83,10 @@ missing_commands() {
   local command
   for command in "${NEEDED_COMMANDS[@]}"; do
     command -v "$command" >/dev/null 2>&1 || printf '%s ' "$command"
+  done
+  local file
+  for file in "${NEEDED_FILES[@]}"; do
+    [ -e "$file" ] || printf '%s ' "$file"
   done
 }
 

@@ -2,6 +2,7 @@
  * `cosync credentials set|show|delete`: the store's SecretId/SecretKey (or S3 access keys) in
  * the keychain, under an account name. Options are defined in commands.ts.
  */
+import { CLI_FORMAT } from '../../app/format.js';
 import { CosyncError } from '../../app/result.js';
 import { runCredentialProcess } from '../secrets/credential-process.js';
 import { DEFAULT_ACCOUNT } from '../secrets/keychain.js';
@@ -46,7 +47,7 @@ async function credentialProcessSet(values: ParsedArguments<typeof CREDENTIALS_S
   const first = await runCredentialProcess(command, session.io.env);
   await session.keychain.setCredentialProcess(account, command);
   session.logger.log('info', 'credentials-set', { account, process: command });
-  const until = first.expiration === undefined ? '' : `, the first valid until ${first.expiration.toISOString()}`;
+  const until = first.expiration === undefined ? '' : `, the first valid until ${CLI_FORMAT.dateTime(first.expiration)}`;
   session.io.stdout.write(`credentials for account ${account}: temporary, from \`${command}\` (run again before they expire${until})\n`);
   return 0;
 }

@@ -10,7 +10,7 @@ import { COS_LIMITS, S3_LIMITS } from '../../app/part-size.js';
 import { CosyncError } from '../../app/result.js';
 import { folderTarget } from '../../app/sync-model.js';
 import { assertKeySafeTransport } from '../../app/target.js';
-import { formatBytes } from '../../app/transfer-events.js';
+import { CLI_FORMAT } from '../../app/format.js';
 import { openEngine } from '../engine/engine.js';
 import { rotateFolderKey, type KeyRotationEvent } from '../keys/key-rotation.js';
 import { credentialsFor, type Session, type SessionIo } from '../engine/session.js';
@@ -121,7 +121,7 @@ function rotationPrinter(io: SessionIo): (event: KeyRotationEvent) => void {
         io.stderr.write(
           `cosync: ${event.resumed ? 'resuming the rotation of' : 'rotating'} key ${event.keyName} for folder ${event.folder} (fingerprint ${event.oldFingerprint} → ${event.newFingerprint}; ` +
             `the new key waits in keychain entry ${event.pendingKeyName}): ${event.objects} object${event.objects === 1 ? '' : 's'}, ` +
-            `${event.toReEncrypt} to re-encrypt (${formatBytes(event.bytesToReEncrypt)}), ${event.alreadyDone} already re-encrypted` +
+            `${event.toReEncrypt} to re-encrypt (${CLI_FORMAT.bytes(event.bytesToReEncrypt)}), ${event.alreadyDone} already re-encrypted` +
             `${event.notSseC > 0 ? `, ${event.notSseC} not SSE-C (left as they are)` : ''}\n`,
         );
         return;
@@ -130,7 +130,7 @@ function rotationPrinter(io: SessionIo): (event: KeyRotationEvent) => void {
         const now = Date.now();
         if (event.done === 1 || event.done === event.total || now - lastProgressAt >= PROGRESS_INTERVAL_MS) {
           lastProgressAt = now;
-          io.stderr.write(`cosync: re-encrypted ${event.done} of ${event.total} objects (${formatBytes(bytesDone)})\n`);
+          io.stderr.write(`cosync: re-encrypted ${event.done} of ${event.total} objects (${CLI_FORMAT.bytes(bytesDone)})\n`);
         }
         return;
       }

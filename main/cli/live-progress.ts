@@ -3,7 +3,8 @@
  * redrawn at most 10 times a second shows the files in flight and the total — bytes, speed, ETA.
  * Used only when stdout is a TTY; pipes get the plain line-per-file output.
  */
-import { formatBytes, type TransferEvent } from '../../app/transfer-events.js';
+import { CLI_FORMAT } from '../../app/format.js';
+import type { TransferEvent } from '../../app/transfer-events.js';
 
 const REDRAW_INTERVAL_MS = 100;
 const MAX_FILE_ROWS = 5;
@@ -139,7 +140,7 @@ export class LiveProgress {
     const files = [...this.#active.values()].sort((a, b) => a.startedAt - b.startedAt);
     for (const file of files.slice(0, MAX_FILE_ROWS)) {
       const percent = file.bytes > 0 ? Math.floor((file.bytesDone / file.bytes) * 100) : 100;
-      const figures = `${formatBytes(file.bytesDone)}/${formatBytes(file.bytes)} ${String(percent).padStart(3)}%`;
+      const figures = `${CLI_FORMAT.bytes(file.bytesDone)}/${CLI_FORMAT.bytes(file.bytes)} ${String(percent).padStart(3)}%`;
       lines.push(`  ${fitPath(file.path, width - figures.length - 4)}  ${figures}`);
     }
     if (files.length > MAX_FILE_ROWS) lines.push(`  … and ${files.length - MAX_FILE_ROWS} more`);
@@ -147,7 +148,7 @@ export class LiveProgress {
     const remaining = this.#totalBytes - this.#doneBytes;
     const percent = this.#totalBytes > 0 ? Math.floor((this.#doneBytes / this.#totalBytes) * 100) : 100;
     lines.push(
-      `${this.#verb} ${this.#doneFiles}/${this.#totalFiles} files  ${formatBytes(this.#doneBytes)}/${formatBytes(this.#totalBytes)} ${percent}%  ${formatBytes(speed)}/s  ETA ${speed > 0 ? formatDuration(remaining / speed) : '--:--'}`.slice(0, width - 1),
+      `${this.#verb} ${this.#doneFiles}/${this.#totalFiles} files  ${CLI_FORMAT.bytes(this.#doneBytes)}/${CLI_FORMAT.bytes(this.#totalBytes)} ${percent}%  ${CLI_FORMAT.bytes(speed)}/s  ETA ${speed > 0 ? formatDuration(remaining / speed) : '--:--'}`.slice(0, width - 1),
     );
     this.write(`${lines.join('\n')}\n`);
     this.#drawnLines = lines.length;

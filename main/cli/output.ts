@@ -2,7 +2,8 @@
  * How transfer events look on a terminal or in a pipe: one line per finished, failed or skipped
  * file and a summary (human), or one JSON object per event (`--json`).
  */
-import { describeRetrieving, formatBytes, type TransferEvent } from '../../app/transfer-events.js';
+import { CLI_FORMAT } from '../../app/format.js';
+import { describeRetrieving, type TransferEvent } from '../../app/transfer-events.js';
 import type { SessionIo } from '../engine/session.js';
 import { LiveProgress } from './live-progress.js';
 
@@ -50,13 +51,13 @@ function linePrinter(io: { write(text: string): unknown }): (event: TransferEven
   return (event) => {
     switch (event.type) {
       case 'run-started':
-        io.write(`${event.direction === 'backup' ? 'uploading' : 'restoring'} ${event.files} file${event.files === 1 ? '' : 's'} (${formatBytes(event.bytes)})\n`);
+        io.write(`${event.direction === 'backup' ? 'uploading' : 'restoring'} ${event.files} file${event.files === 1 ? '' : 's'} (${CLI_FORMAT.bytes(event.bytes)})\n`);
         return;
       case 'file-resumed':
         io.write(`resumed: ${event.partsDone} of ${event.partCount} parts already uploaded  ${event.path}\n`);
         return;
       case 'file-finished':
-        io.write(`${event.result.padEnd(9)} ${event.path} -> ${event.key}  ${formatBytes(event.bytes)}  (${event.detail})\n`);
+        io.write(`${event.result.padEnd(9)} ${event.path} -> ${event.key}  ${CLI_FORMAT.bytes(event.bytes)}  (${event.detail})\n`);
         return;
       case 'file-failed':
         io.write(`failed    ${event.path}${event.key === '' ? '' : ` -> ${event.key}`}: ${event.error.message}\n`);
@@ -69,9 +70,9 @@ function linePrinter(io: { write(text: string): unknown }): (event: TransferEven
         return;
       case 'run-finished': {
         const verb = event.direction === 'backup' ? 'uploaded' : 'restored';
-        const rate = event.seconds > 0 ? `, ${formatBytes(event.bytes / event.seconds)}/s` : '';
+        const rate = event.seconds > 0 ? `, ${CLI_FORMAT.bytes(event.bytes / event.seconds)}/s` : '';
         io.write(
-          `${event.direction}: ${event.succeeded} ${verb}, ${event.failed} failed${event.skipped > 0 ? `, ${event.skipped} skipped` : ''}; ${formatBytes(event.bytes)} in ${event.seconds.toFixed(1)} s${rate}\n`,
+          `${event.direction}: ${event.succeeded} ${verb}, ${event.failed} failed${event.skipped > 0 ? `, ${event.skipped} skipped` : ''}; ${CLI_FORMAT.bytes(event.bytes)} in ${event.seconds.toFixed(1)} s${rate}\n`,
         );
         const retrieving = event.retrieving ?? 0;
         if (retrieving > 0) {

@@ -8,7 +8,7 @@ import { DEFAULT_IGNORE_RULES } from '../../app/ignore-rules.js';
 import { CosyncError, type ErrorCode } from '../../app/result.js';
 import { DELETE_POLICIES, type DeletePolicy, type SyncFolderConfig } from '../../app/sync-model.js';
 import { holdsSyncedContent, pathsOf, planSync } from '../../app/sync-planner.js';
-import { formatBytes } from '../../app/transfer-events.js';
+import { CLI_FORMAT } from '../../app/format.js';
 import { addSyncFolder, findFolder, removeSyncFolder, saveFolderPaused } from '../daemon/folder-admin.js';
 import { openEngine } from '../engine/engine.js';
 import { cosyncVersion } from '../config/version.js';
@@ -253,7 +253,7 @@ export async function statusCommand({ values, positionals }: ParsedArguments<typ
     const { counts } = entry;
     io.stdout.write(`${describeFolder(entry.folder)}\n`);
     io.stdout.write(
-      `  ${counts.synced} synced, ${counts.pending} pending, ${counts.error} failing — ${formatBytes(entry.bytes)}` +
+      `  ${counts.synced} synced, ${counts.pending} pending, ${counts.error} failing — ${CLI_FORMAT.bytes(entry.bytes)}` +
         `${entry.pendingDeletes > 0 ? `; ${entry.pendingDeletes} deletion${entry.pendingDeletes === 1 ? '' : 's'} to apply` : ''}` +
         `${entry.remoteOnly > 0 ? `; ${entry.remoteOnly} object${entry.remoteOnly === 1 ? '' : 's'} in the bucket not from this folder` : ''}\n`,
     );

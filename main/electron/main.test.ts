@@ -80,6 +80,7 @@ const mock = vi.hoisted(() => {
     requestSingleInstanceLock: () => state.singleInstance,
     quit: vi.fn(),
     getVersion: () => '0.1.0-test',
+    getLocale: () => 'en-US',
     on: (name: string, fn: Listener) => void appListeners.set(name, fn),
     getPath: () => '/nonexistent',
     loginItem: { openAtLogin: false },

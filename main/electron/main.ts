@@ -10,6 +10,7 @@ import { channelHandlers } from '../daemon/api-handlers.js';
 import { Daemon } from '../daemon/daemon.js';
 import { HIDDEN_FLAG, linuxStartsAtLogin, setLinuxStartAtLogin } from './autostart.js';
 import { handle, trustedFileSender, type SenderCheck } from './ipc.js';
+import { createShellText, type ShellText } from './shell-text.js';
 import { NotificationPolicy, trayIconBitmap, trayMenu, trayStateOf, trayTooltip, type ShellNotification, type TrayState } from './tray-status.js';
 import { CONTENT_SECURITY_POLICY, hardenedWindowOptions } from './window-options.js';
 
@@ -75,9 +76,9 @@ function showWindow(): void {
 }
 
 /** The tray icon, its menu and desktop notifications, following the engine's events. */
-function startTray(daemon: Daemon): void {
+function startTray(daemon: Daemon, text: ShellText): void {
   const tray = new Tray(trayIcon('idle'));
-  const notifications = new NotificationPolicy();
+  const notifications = new NotificationPolicy(text);
   let shownState: TrayState | undefined;
   const notify = (notes: ShellNotification[]): void => {
     if (!Notification.isSupported()) return;
@@ -88,13 +89,13 @@ function startTray(daemon: Daemon): void {
     const state = trayStateOf(overview);
     if (state !== shownState) tray.setImage(trayIcon(state));
     shownState = state;
-    tray.setToolTip(trayTooltip(overview));
+    tray.setToolTip(trayTooltip(overview, text));
     const actions: Record<string, () => void> = {
       open: showWindow,
       'toggle-pause': () => void daemon.setPaused(null, !overview.paused).then(render),
       quit: () => app.quit(),
     };
-    tray.setContextMenu(Menu.buildFromTemplate(trayMenu(overview).map((item) => ({ label: item.label, enabled: item.enabled, click: actions[item.id] }))));
+    tray.setContextMenu(Menu.buildFromTemplate(trayMenu(overview, text).map((item) => ({ label: item.label, enabled: item.enabled, click: actions[item.id] }))));
   };
   tray.on('click', showWindow);
   render();
@@ -125,6 +126,8 @@ if (!app.requestSingleInstanceLock()) {
 
   void app.whenReady().then(async () => {
     hardenSession();
+    // The tray, menu and notifications speak the system's language (known once the app is ready).
+    const shellText = createShellText(app.getLocale());
     const isTrusted = trustedFileSender(rendererUrl);
     // The same engine as `cosync serve`, in this process; config, journal and logs in the same
     // places. The window opens first: if the engine cannot start (a broken config.json), every
@@ -143,7 +146,7 @@ if (!app.requestSingleInstanceLock()) {
     ipcMain.handle('shell:pick-folder', async (event: IpcMainInvokeEvent): Promise<string | undefined> => {
       if (!isTrusted(event.senderFrame?.url ?? '')) return undefined;
       const window = BrowserWindow.fromWebContents(event.sender);
-      const options = { title: 'Choose a folder to sync', properties: ['openDirectory' as const, 'createDirectory' as const] };
+      const options = { title: shellText('dialog.pickFolder'), properties: ['openDirectory' as const, 'createDirectory' as const] };
       const picked = window === null ? await dialog.showOpenDialog(options) : await dialog.showOpenDialog(window, options);
       return picked.canceled ? undefined : picked.filePaths[0];
     });
@@ -174,7 +177,7 @@ if (!app.requestSingleInstanceLock()) {
       return;
     }
     trayRunning = true;
-    startTray(daemon);
+    startTray(daemon, shellText);
     await daemon.start();
   });
 

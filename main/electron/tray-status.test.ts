@@ -1,6 +1,7 @@
 /** The tray's state, tooltip, menu and notifications follow the engine's overview; the icon is drawn in code. */
 import { describe, expect, it } from 'vitest';
 import type { FolderOverview, JobSummary, Overview } from '../../app/contract.js';
+import { createShellText } from './shell-text.js';
 import { NotificationPolicy, trayIconBitmap, trayMenu, trayStateOf, trayTooltip } from './tray-status.js';
 
 const counts = { queued: 0, hashing: 0, uploading: 0, verifying: 0, synced: 10, error: 0, ignored: 0, conflict: 0 };
@@ -55,6 +56,25 @@ describe('tray state', () => {
     expect(trayTooltip(overview([folder({ counts: { ...counts, error: 1 } })]))).toBe('cosync — needs attention: 1 file failing');
     expect(trayMenu(overview([folder()], true)).map((item) => item.label)).toEqual(['paused', 'Open cosync', 'Resume syncing', 'Quit cosync']);
     expect(trayMenu(undefined).find((item) => item.id === 'toggle-pause')?.enabled).toBe(false);
+  });
+});
+
+describe('in the system’s language', () => {
+  const chinese = createShellText('zh-CN');
+
+  it('speaks Chinese on a Chinese system, with its own plural form, and English otherwise', () => {
+    expect(trayTooltip(overview([folder({ activity: 'syncing', counts: { ...counts, queued: 1 } })]), chinese)).toBe('cosync — 正在同步 1 个文件');
+    expect(trayTooltip(overview([folder({ activity: 'syncing', counts: { ...counts, queued: 1200 } })]), chinese)).toBe('cosync — 正在同步 1,200 个文件');
+    expect(trayMenu(overview([folder()], true), chinese).map((item) => item.label)).toEqual(['已暂停', '打开 cosync', '继续同步', '退出 cosync']);
+    expect(trayMenu(undefined, createShellText('zh-TW')).find((item) => item.id === 'open')?.label).toBe('打开 cosync');
+    expect(trayMenu(undefined, createShellText('fr-FR')).find((item) => item.id === 'open')?.label).toBe('Open cosync');
+  });
+
+  it('words notifications in Chinese; the engine’s own message stays as sent', () => {
+    const policy = new NotificationPolicy(chinese);
+    expect(policy.onOverview(overview([folder({ activity: 'error', problem: { code: 'path-not-found', message: 'missing' } })]))).toEqual([{ title: 'cosync：/home/me/Docs 需要处理', body: 'missing' }]);
+    const job: JobSummary = { id: 'r-1', kind: 'restore', title: 'Restore photos', state: 'finished', filesDone: 3, filesFailed: 0, files: 3, bytesDone: 9, bytes: 9, error: undefined, startedAt: 0 };
+    expect(policy.onJob(job)).toEqual([{ title: '恢复完成', body: 'Restore photos：3 个文件，已校验。' }]);
   });
 });
 

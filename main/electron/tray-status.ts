@@ -4,6 +4,7 @@
  * the state's colour), so no image files need to ship for it.
  */
 import type { JobSummary, Overview } from '../../app/contract.js';
+import { ENGLISH_SHELL_TEXT, type ShellText } from './shell-text.js';
 
 /** The one state the tray shows for the whole app. */
 export type TrayState = 'idle' | 'syncing' | 'paused' | 'error';
@@ -18,24 +19,24 @@ export function trayStateOf(overview: Overview | undefined): TrayState {
 }
 
 /** The tray's tooltip: the state in words. */
-export function trayTooltip(overview: Overview | undefined): string {
+export function trayTooltip(overview: Overview | undefined, text: ShellText = ENGLISH_SHELL_TEXT): string {
   const state = trayStateOf(overview);
   const folders = overview?.folders ?? [];
-  if (folders.length === 0) return 'cosync — no sync folders yet';
+  if (folders.length === 0) return text('tooltip.noFolders');
   switch (state) {
     case 'error': {
       const failing = folders.reduce((sum, folder) => sum + folder.counts.error, 0);
       const problem = folders.find((folder) => folder.problem !== undefined)?.problem?.message;
-      return `cosync — needs attention: ${problem ?? `${failing} file${failing === 1 ? '' : 's'} failing`}`;
+      return problem !== undefined ? text('tooltip.problem', { problem }) : text('tooltip.failing', { count: failing });
     }
     case 'paused':
-      return 'cosync — paused';
+      return text('tooltip.paused');
     case 'syncing': {
       const pending = folders.reduce((sum, folder) => sum + folder.counts.queued + folder.counts.hashing + folder.counts.uploading + folder.counts.verifying, 0);
-      return `cosync — syncing ${pending} file${pending === 1 ? '' : 's'}`;
+      return text('tooltip.syncing', { count: pending });
     }
     case 'idle':
-      return 'cosync — up to date';
+      return text('tooltip.idle');
   }
 }
 
@@ -46,12 +47,12 @@ export interface TrayMenuItem {
   readonly enabled: boolean;
 }
 
-export function trayMenu(overview: Overview | undefined): TrayMenuItem[] {
+export function trayMenu(overview: Overview | undefined, text: ShellText = ENGLISH_SHELL_TEXT): TrayMenuItem[] {
   return [
-    { id: 'status', label: trayTooltip(overview).replace(/^cosync — /, ''), enabled: false },
-    { id: 'open', label: 'Open cosync', enabled: true },
-    { id: 'toggle-pause', label: overview?.paused === true ? 'Resume syncing' : 'Pause syncing', enabled: overview !== undefined },
-    { id: 'quit', label: 'Quit cosync', enabled: true },
+    { id: 'status', label: trayTooltip(overview, text).replace(/^cosync — /, ''), enabled: false },
+    { id: 'open', label: text('menu.open'), enabled: true },
+    { id: 'toggle-pause', label: overview?.paused === true ? text('menu.resume') : text('menu.pause'), enabled: overview !== undefined },
+    { id: 'quit', label: text('menu.quit'), enabled: true },
   ];
 }
 
@@ -70,13 +71,15 @@ export class NotificationPolicy {
   #problems = new Map<string, string>();
   readonly #finishedJobs = new Set<string>();
 
+  constructor(private readonly text: ShellText = ENGLISH_SHELL_TEXT) {}
+
   onOverview(overview: Overview): ShellNotification[] {
     const notes: ShellNotification[] = [];
     const next = new Map<string, string>();
     for (const folder of overview.folders) {
       if (folder.problem === undefined) continue;
       next.set(folder.id, folder.problem.message);
-      if (this.#problems.get(folder.id) !== folder.problem.message) notes.push({ title: `cosync: ${folder.localPath} needs attention`, body: folder.problem.message });
+      if (this.#problems.get(folder.id) !== folder.problem.message) notes.push({ title: this.text('notify.problem', { path: folder.localPath }), body: folder.problem.message });
     }
     this.#problems = next;
     return notes;
@@ -85,9 +88,9 @@ export class NotificationPolicy {
   onJob(job: JobSummary): ShellNotification[] {
     if (job.state === 'running' || this.#finishedJobs.has(job.id)) return [];
     this.#finishedJobs.add(job.id);
-    const what = job.kind === 'backup' ? 'Backup' : job.kind === 'restore' ? 'Restore' : 'Key rotation';
-    if (job.state === 'finished') return [{ title: `${what} finished`, body: `${job.title}: ${job.filesDone} file${job.filesDone === 1 ? '' : 's'}, verified.` }];
-    return [{ title: `${what} failed`, body: `${job.title}: ${job.error?.message ?? `${job.filesFailed} files failed`}` }];
+    if (job.state === 'finished') return [{ title: this.text(`notify.${job.kind}Finished`), body: this.text('notify.finishedBody', { title: job.title, count: job.filesDone }) }];
+    const message = job.error?.message ?? this.text('notify.filesFailed', { count: job.filesFailed });
+    return [{ title: this.text(`notify.${job.kind}Failed`), body: this.text('notify.failedBody', { title: job.title, message }) }];
   }
 }
 

@@ -3,12 +3,14 @@
  * view at a time — folders, files, restore, backup, settings, activity. Every view reads the
  * EngineStore and asks the engine through the transport; nothing here holds a secret.
  */
-import { useCallback, useEffect, useMemo, useState, useSyncExternalStore } from 'react';
+import { useCallback, useEffect, useMemo, useState, useSyncExternalStore, type KeyboardEvent } from 'react';
 import type { FolderOverview, KeySummary } from '../../app/contract.js';
 import { assertNever } from '../../app/result.js';
 import { EngineStore, type Connection } from './engine-store.js';
 import { FileList } from './file-list.js';
-import { formatRate } from './format.js';
+import { useTranslation } from 'react-i18next';
+import { LanguagePanel } from './language.js';
+import { useFormat } from './i18n.js';
 import { FolderCard, FolderSelect, OverviewSummary, ThroughputGraph } from './overview.js';
 import { AddFolderForm, DesktopPanel, IgnoreRulesPanel, KeysPanel, TransfersPanel } from './settings.js';
 import { ActivityLog, BackupPanel, JobList, RestorePanel } from './transfers.js';
@@ -16,11 +18,12 @@ import type { Transport } from './transport.js';
 
 /** One line saying whether the engine answered. */
 export function EngineStatus({ connection, version }: { readonly connection: Connection; readonly version: string | undefined }) {
+  const { t } = useTranslation();
   switch (connection.kind) {
     case 'connecting':
-      return <p className="engine engine-checking">Connecting to the engine…</p>;
+      return <p className="engine engine-checking">{t('engine.connecting')}</p>;
     case 'connected':
-      return <p className="engine engine-connected">Connected to engine {version}</p>;
+      return <p className="engine engine-connected">{t('engine.connected', { version })}</p>;
     case 'failed':
       return <p className="engine engine-disconnected">{connection.error.message}</p>;
     default:
@@ -28,50 +31,46 @@ export function EngineStatus({ connection, version }: { readonly connection: Con
   }
 }
 
-const VIEWS = [
-  ['folders', 'Folders'],
-  ['files', 'Files'],
-  ['restore', 'Restore'],
-  ['backup', 'Backup'],
-  ['settings', 'Settings'],
-  ['activity', 'Activity'],
-] as const;
+const VIEWS = ['folders', 'files', 'restore', 'backup', 'settings', 'activity'] as const;
 
-type View = (typeof VIEWS)[number][0];
+type View = (typeof VIEWS)[number];
 
 /** Whether a name (e.g. the URL's #fragment) is one of the views. */
 export function isView(name: string): name is View {
-  return VIEWS.some(([id]) => id === name);
+  return VIEWS.some((id) => id === name);
 }
 
 /** The first steps for someone with nothing set up, as the window and the CLI both do them. */
 function FirstSteps({ onAdd }: { readonly onAdd: () => void }) {
+  const { t } = useTranslation();
   return (
     <section className="empty-state" aria-labelledby="first-steps">
-      <h2 id="first-steps">No sync folders yet</h2>
+      <h2 id="first-steps">{t('first.title')}</h2>
       <ol className="steps">
         <li>
-          Store your COS SecretId and SecretKey (or S3 access keys) in the system keychain — from a terminal, so the secret never passes through this window:
+          {t('first.credentials')}
           <pre>
             <code>cosync credentials set --secret-id YOUR_SECRET_ID &lt; secret-key.txt</code>
           </pre>
         </li>
-        <li>To encrypt with a key only you hold (SSE-C), generate one under Settings and export its recovery kit. Without the kit, a lost key means lost data.</li>
+        <li>{t('first.key')}</li>
         <li>
-          Add a folder: choose the local folder, the bucket and the encryption.{' '}
+          {t('first.add')}{' '}
           <button type="button" className="primary" onClick={onAdd}>
-            Add a sync folder
+            {t('first.addButton')}
           </button>
         </li>
       </ol>
       <p className="hint">
-        Or drop files on the Backup view to back them up once. Everything here can also be done from the command line: <code>cosync --help</code>.
+        {t('first.cli')} <code>cosync --help</code>
       </p>
     </section>
   );
 }
 
 function BandwidthControl({ limit, onChange }: { readonly limit: number | null; readonly onChange: (bytesPerSecond: number | null) => void }) {
+  const { t } = useTranslation();
+  const format = useFormat();
   const [text, setText] = useState(limit === null ? '' : String(limit / 1024 / 1024));
   useEffect(() => setText(limit === null ? '' : String(Math.round((limit / 1024 / 1024) * 100) / 100)), [limit]);
   const apply = (): void => {
@@ -87,20 +86,21 @@ function BandwidthControl({ limit, onChange }: { readonly limit: number | null; 
       }}
     >
       <label>
-        Upload limit{' '}
-        <input type="number" min="0" step="0.1" value={text} onChange={(event) => setText(event.target.value)} placeholder="none" aria-label="Upload limit in MiB per second (empty: none)" />
-        MiB/s
+        {t('bandwidth.label')}{' '}
+        <input type="number" min="0" step="0.1" value={text} onChange={(event) => setText(event.target.value)} placeholder={t('bandwidth.placeholder')} aria-label={t('bandwidth.aria')} />
+        {t('bandwidth.unit')}
       </label>
       <button type="submit" className="small">
-        Set
+        {t('bandwidth.set')}
       </button>
-      <span className="muted">{limit === null ? 'unlimited' : `now ${formatRate(limit)}`}</span>
+      <span className="muted">{limit === null ? t('bandwidth.unlimited') : t('bandwidth.now', { rate: format.rate(limit) })}</span>
     </form>
   );
 }
 
 /** The app shell. */
 export function App({ transport, initialView = 'folders' }: { readonly transport: Transport; readonly initialView?: View }) {
+  const { t } = useTranslation();
   const store = useMemo(() => new EngineStore(transport), [transport]);
   const snapshot = useSyncExternalStore(store.subscribe, store.getSnapshot);
   const [view, setView] = useState<View>(initialView);
@@ -131,6 +131,19 @@ export function App({ transport, initialView = 'folders' }: { readonly transport
   const report = (answer: { ok: true } | { ok: false; error: { message: string } }): void => setNotice(answer.ok ? undefined : answer.error.message);
   const cancelJob = (jobId: string): void => void transport.call('sync:cancel-job', { jobId }).then(report);
 
+  // The tabs as WAI-ARIA's tabs pattern has them: one tab stop, arrows (and Home/End) move and show.
+  // https://www.w3.org/WAI/ARIA/apg/patterns/tabs/
+  const onTabKey = (event: KeyboardEvent<HTMLElement>): void => {
+    const index = VIEWS.indexOf(view);
+    const moves: Record<string, number> = { ArrowRight: index + 1, ArrowLeft: index - 1, Home: 0, End: VIEWS.length - 1 };
+    const target = moves[event.key];
+    if (target === undefined) return;
+    event.preventDefault();
+    const next = VIEWS[(target + VIEWS.length) % VIEWS.length] as View;
+    setView(next);
+    document.getElementById(`tab-${next}`)?.focus();
+  };
+
   const togglePauseAll = async (): Promise<void> => {
     report(await transport.call('sync:set-paused', { folderId: null, paused: !(overview?.paused ?? false) }));
     await store.refresh();
@@ -154,15 +167,17 @@ export function App({ transport, initialView = 'folders' }: { readonly transport
                 }}
                 onTogglePause={() => void transport.call('sync:set-paused', { folderId: folder.id, paused: folder.activity !== 'paused' }).then(report).then(() => store.refresh())}
                 onRemove={() => {
-                  if (window.confirm(`Stop syncing ${folder.localPath}? Nothing is deleted, here or in the bucket.`)) void transport.call('sync:remove-folder', { folderId: folder.id }).then(report).then(() => store.refresh());
+                  if (window.confirm(t('folders.confirmRemove', { path: folder.localPath }))) void transport.call('sync:remove-folder', { folderId: folder.id }).then(report).then(() => store.refresh());
                 }}
                 onVerifyKey={() =>
                   void transport.call('sync:verify-key', { folderId: folder.id }).then((answer) =>
                     setNotice(
                       answer.ok
                         ? answer.value.mismatched.length > 0
-                          ? `Key ${folder.keyName} does NOT decrypt ${answer.value.mismatched.length} of ${answer.value.checked} checked objects (e.g. ${answer.value.mismatched[0]}).`
-                          : `Key ${folder.keyName} decrypts all ${answer.value.matched} checked objects${answer.value.notSseC > 0 ? ` (${answer.value.notSseC} were not SSE-C)` : ''}.`
+                          ? t('folders.keyMismatch', { key: folder.keyName, count: answer.value.mismatched.length, checked: answer.value.checked, example: answer.value.mismatched[0] })
+                          : answer.value.notSseC > 0
+                            ? t('folders.keyMatchSomeNotSseC', { key: folder.keyName, count: answer.value.matched, notSseC: answer.value.notSseC })
+                            : t('folders.keyMatch', { key: folder.keyName, count: answer.value.matched })
                         : answer.error.message,
                     ),
                   )
@@ -173,12 +188,12 @@ export function App({ transport, initialView = 'folders' }: { readonly transport
         );
       case 'files':
         return selectedFolder === undefined ? (
-          <p className="empty-state">No sync folders yet: add one under Settings.</p>
+          <p className="empty-state">{t('files.noFolders')}</p>
         ) : (
           <>
             {folders.length > 1 ? (
               <label className="folder-picker">
-                Folder <FolderSelect folders={folders} value={selectedFolder} onChange={setFilesFolder} label="Folder" />
+                {t('common.folder')} <FolderSelect folders={folders} value={selectedFolder} onChange={setFilesFolder} label={t('common.folder')} />
               </label>
             ) : null}
             <FileList
@@ -218,6 +233,7 @@ export function App({ transport, initialView = 'folders' }: { readonly transport
             <JobList jobs={snapshot.jobs.filter((job) => job.kind === 'rotate')} onCancel={cancelJob} />
             <IgnoreRulesPanel transport={transport} folders={folders} />
             <TransfersPanel transport={transport} concurrency={overview.concurrency} onChanged={() => void store.refresh()} />
+            <LanguagePanel />
             <DesktopPanel transport={transport} />
           </>
         );
@@ -225,11 +241,11 @@ export function App({ transport, initialView = 'folders' }: { readonly transport
         return (
           <div className="activity-views">
             <section className="panel" aria-labelledby="errors-title">
-              <h2 id="errors-title">Errors and warnings</h2>
+              <h2 id="errors-title">{t('activity.errorsTitle')}</h2>
               <ActivityLog entries={snapshot.activity} errorsOnly />
             </section>
             <section className="panel" aria-labelledby="activity-title">
-              <h2 id="activity-title">Activity</h2>
+              <h2 id="activity-title">{t('activity.title')}</h2>
               <ActivityLog entries={snapshot.activity} errorsOnly={false} />
             </section>
           </div>
@@ -243,8 +259,8 @@ export function App({ transport, initialView = 'folders' }: { readonly transport
     <main className="app" aria-labelledby="title">
       <header className="app-header">
         <div className="title-block">
-          <h1 id="title">cosync</h1>
-          <div role="status" aria-live="polite" aria-label="Engine connection">
+          <h1 id="title" translate="no">cosync</h1>
+          <div role="status" aria-live="polite" aria-label={t('engine.aria')}>
             <EngineStatus connection={snapshot.connection} version={overview?.version} />
           </div>
           {overview !== undefined ? <OverviewSummary overview={overview} /> : null}
@@ -253,18 +269,35 @@ export function App({ transport, initialView = 'folders' }: { readonly transport
           <div className="header-controls">
             <ThroughputGraph samples={overview.throughput} />
             <button type="button" onClick={() => void togglePauseAll()} aria-pressed={overview.paused} data-testid="pause-all">
-              {overview.paused ? 'Resume all' : 'Pause all'}
+              {overview.paused ? t('header.resumeAll') : t('header.pauseAll')}
             </button>
             <BandwidthControl limit={overview.bandwidthLimit} onChange={(bytesPerSecond) => void transport.call('sync:set-bandwidth', { bytesPerSecond }).then(report).then(() => store.refresh())} />
           </div>
         ) : null}
       </header>
       {snapshot.connection.kind === 'connected' ? (
-        <nav className="tabs" role="tablist" aria-label="Views">
-          {VIEWS.map(([id, label]) => (
-            <button key={id} type="button" role="tab" aria-selected={view === id} className={view === id ? 'tab active' : 'tab'} onClick={() => setView(id)}>
-              {label}
-              {id === 'activity' && folders.some((folder) => folder.counts.error > 0 || folder.problem !== undefined) ? <span className="tab-alert" aria-label="(errors)"> ●</span> : null}
+        <nav className="tabs" role="tablist" aria-label={t('views.aria')} onKeyDown={onTabKey}>
+          {VIEWS.map((id) => (
+            <button
+              key={id}
+              id={`tab-${id}`}
+              type="button"
+              role="tab"
+              aria-selected={view === id}
+              aria-controls="view-panel"
+              tabIndex={view === id ? 0 : -1}
+              className={view === id ? 'tab active' : 'tab'}
+              onClick={() => setView(id)}
+            >
+              {t(`views.${id}`)}
+              {/* The alert is a word for screen readers and a shape, not a colour only. */}
+              {id === 'activity' && folders.some((folder) => folder.counts.error > 0 || folder.problem !== undefined) ? (
+                <span className="tab-alert">
+                  {' '}
+                  <span aria-hidden="true">⚠</span>
+                  <span className="visually-hidden">{t('views.errors')}</span>
+                </span>
+              ) : null}
             </button>
           ))}
         </nav>
@@ -272,12 +305,12 @@ export function App({ transport, initialView = 'folders' }: { readonly transport
       {notice !== undefined ? (
         <p className="notice notice-info" role="status" data-testid="notice">
           {notice}{' '}
-          <button type="button" className="link" onClick={() => setNotice(undefined)} aria-label="Dismiss">
+          <button type="button" className="link" onClick={() => setNotice(undefined)} aria-label={t('common.dismiss')}>
             ✕
           </button>
         </p>
       ) : null}
-      <div role="tabpanel" aria-label={VIEWS.find(([id]) => id === view)?.[1]}>
+      <div role="tabpanel" id="view-panel" {...(snapshot.connection.kind === 'connected' ? { 'aria-labelledby': `tab-${view}` } : { 'aria-label': t(`views.${view}`) })}>
         {body}
       </div>
     </main>

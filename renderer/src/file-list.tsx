@@ -7,28 +7,20 @@
 import { useDeferredValue, useMemo, useRef, useState, useSyncExternalStore, type KeyboardEvent, type UIEvent } from 'react';
 import { FILE_STATE_NAMES, type FileStateName, type FileStatus, type StateCounts } from '../../app/sync-status.js';
 import type { EngineStore } from './engine-store.js';
-import { formatAgo, formatBytes, formatRate, plural } from './format.js';
+import { useTranslation } from 'react-i18next';
+import { useFormat } from './i18n.js';
 
 export const ROW_HEIGHT = 34;
 const OVERSCAN = 8;
 
 type SortKey = 'path' | 'state' | 'changed';
 
-const STATE_LABELS: Readonly<Record<FileStateName, string>> = {
-  queued: 'Queued',
-  hashing: 'Hashing',
-  uploading: 'Uploading',
-  verifying: 'Verifying',
-  synced: 'Synced',
-  error: 'Error',
-  ignored: 'Ignored',
-  conflict: 'Conflict',
-};
-
 const STATE_ORDER: Readonly<Record<FileStateName, number>> = { error: 0, conflict: 1, uploading: 2, verifying: 3, hashing: 4, queued: 5, synced: 6, ignored: 7 };
 
 export function FileList({ store, folderId, counts, onRetry }: { readonly store: EngineStore; readonly folderId: string; readonly counts: StateCounts; readonly onRetry: (path: string) => void }) {
   useSyncExternalStore(store.subscribe, store.getSnapshot);
+  const { t } = useTranslation();
+  const format = useFormat();
   const files = store.files(folderId);
   const [filter, setFilter] = useState<FileStateName | 'all'>('all');
   const [search, setSearch] = useState('');
@@ -88,34 +80,34 @@ export function FileList({ store, folderId, counts, onRetry }: { readonly store:
   if (files.error !== undefined) return <p className="notice notice-error">{files.error.message}</p>;
 
   return (
-    <section className="file-list" aria-label="Files">
-      <div className="toolbar" role="toolbar" aria-label="Filter and sort files">
+    <section className="file-list" aria-label={t('views.files')}>
+      <div className="toolbar" role="toolbar" aria-label={t('files.toolbar')}>
         <label>
-          <span className="visually-hidden">Search by path</span>
-          <input type="search" placeholder="Search by path" value={search} onChange={(event) => setSearch(event.target.value)} aria-label="Search by path" />
+          <span className="visually-hidden">{t('files.search')}</span>
+          <input type="search" placeholder={t('files.search')} value={search} onChange={(event) => setSearch(event.target.value)} aria-label={t('files.search')} />
         </label>
         <label>
-          Show{' '}
-          <select value={filter} onChange={(event) => setFilter(event.target.value as FileStateName | 'all')} aria-label="Filter by state">
+          {t('files.show')}{' '}
+          <select value={filter} onChange={(event) => setFilter(event.target.value as FileStateName | 'all')} aria-label={t('files.filter')}>
             {/* Counts from the engine's overview (kept per state as states change), not a pass over every row. */}
-            <option value="all">All ({plural(files.byPath.size, 'file')})</option>
+            <option value="all">{t('files.all', { count: files.byPath.size })}</option>
             {FILE_STATE_NAMES.map((name) => (
               <option key={name} value={name}>
-                {STATE_LABELS[name]} ({counts[name].toLocaleString()})
+                {t(`state.${name}`)} ({format.number(counts[name])})
               </option>
             ))}
           </select>
         </label>
         <label>
-          Sort by{' '}
-          <select value={sort} onChange={(event) => setSort(event.target.value as SortKey)} aria-label="Sort files">
-            <option value="path">Path</option>
-            <option value="state">State (problems first)</option>
-            <option value="changed">Last change</option>
+          {t('files.sortBy')}{' '}
+          <select value={sort} onChange={(event) => setSort(event.target.value as SortKey)} aria-label={t('files.sort')}>
+            <option value="path">{t('files.sortPath')}</option>
+            <option value="state">{t('files.sortState')}</option>
+            <option value="changed">{t('files.sortChanged')}</option>
           </select>
         </label>
         <span className="muted" aria-live="polite">
-          {files.loaded ? `${plural(rows.length, 'file')} shown` : 'Loading files…'}
+          {files.loaded ? t('files.shown', { count: rows.length }) : t('files.loading')}
         </span>
       </div>
       <div
@@ -123,7 +115,7 @@ export function FileList({ store, folderId, counts, onRetry }: { readonly store:
         className="rows"
         role="grid"
         aria-rowcount={rows.length}
-        aria-label="Files and their sync state"
+        aria-label={t('files.grid')}
         aria-activedescendant={rows.length > 0 ? `file-row-${active}` : undefined}
         tabIndex={0}
         onScroll={onScroll}
@@ -131,7 +123,7 @@ export function FileList({ store, folderId, counts, onRetry }: { readonly store:
         data-testid="file-rows"
       >
         {files.loaded && rows.length === 0 ? (
-          <p className="empty-rows">{files.byPath.size === 0 ? 'No files yet: the first scan has not finished, or the folder is empty.' : 'No file matches the search and filter.'}</p>
+          <p className="empty-rows">{files.byPath.size === 0 ? t('files.none') : t('files.noMatch')}</p>
         ) : null}
         <div style={{ height: rows.length * ROW_HEIGHT, position: 'relative' }}>
           {rows.slice(first, last).map((path, offset) => {
@@ -179,6 +171,8 @@ function FileRow({
   readonly onRetry: (path: string) => void;
   readonly onSelect: () => void;
 }) {
+  const { t } = useTranslation();
+  const format = useFormat();
   const state = status?.status;
   const name = state?.state ?? 'queued';
   return (
@@ -195,7 +189,7 @@ function FileRow({
     >
       <span role="gridcell" className="cell-state">
         <span className={`dot dot-${name}`} aria-hidden="true" />
-        {STATE_LABELS[name]}
+        {t(`state.${name}`)}
       </span>
       <span role="gridcell" className="cell-path" title={path}>
         {path}
@@ -203,20 +197,20 @@ function FileRow({
       <span role="gridcell" className="cell-detail">
         {state?.state === 'uploading' ? (
           <>
-            <progress max={Math.max(1, state.bytesTotal)} value={state.bytesDone} aria-label={`Uploading ${path}`} />
+            <progress max={Math.max(1, state.bytesTotal)} value={state.bytesDone} aria-label={t('files.uploadingAria', { path })} />
             <span className="muted">
-              {formatBytes(state.bytesDone)} of {formatBytes(state.bytesTotal)}
-              {rate !== undefined && rate > 0 ? ` · ${formatRate(rate)}` : ''}
+              {t('common.bytesOf', { done: format.bytes(state.bytesDone), total: format.bytes(state.bytesTotal) })}
+              {rate !== undefined && rate > 0 ? ` · ${format.rate(rate)}` : ''}
             </span>
           </>
         ) : state?.state === 'error' ? (
           <>
             <span className="error-text" title={state.message}>
               {state.message}
-              {state.retryAt !== null ? ` — retrying ${formatAgo(state.retryAt, now) === 'just now' ? 'now' : `at ${new Date(state.retryAt).toLocaleTimeString()}`}` : ''}
+              {state.retryAt !== null ? ` — ${state.retryAt - now < 10_000 ? t('files.retryingNow') : t('files.retryingAt', { time: format.time(state.retryAt) })}` : ''}
             </span>
-            <button type="button" className="small" onClick={() => onRetry(path)} aria-label={`Retry ${path}`}>
-              Retry
+            <button type="button" className="small" onClick={() => onRetry(path)} aria-label={t('files.retryAria', { path })}>
+              {t('files.retry')}
             </button>
           </>
         ) : state?.state === 'conflict' ? (
@@ -226,7 +220,7 @@ function FileRow({
         ) : state?.state === 'ignored' ? (
           <span className="muted">{state.reason}</span>
         ) : status !== undefined ? (
-          <span className="muted">{state?.state === 'synced' ? `synced ${formatAgo(status.changedAt, now)}` : formatAgo(status.changedAt, now)}</span>
+          <span className="muted">{state?.state === 'synced' ? t('files.syncedAgo', { ago: format.ago(status.changedAt, now) }) : format.ago(status.changedAt, now)}</span>
         ) : null}
       </span>
     </div>

@@ -1,9 +1,8 @@
 // @vitest-environment jsdom
-/** The overview pieces: a folder's card, the throughput graph, the one-line summary; and the number formats. */
+/** The overview pieces: a folder's card, the throughput graph, the one-line summary (numbers and dates: app/format.test.ts). */
 import { cleanup, fireEvent, render, screen } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { counts, folder, overview } from './fake-transport.test-helper.mjs';
-import { formatAgo, formatDuration, formatRate, plural } from './format.js';
 import { FolderCard, OverviewSummary, ThroughputGraph } from './overview.js';
 
 afterEach(cleanup);
@@ -30,7 +29,7 @@ describe('FolderCard', () => {
     expect(screen.getByTestId('count-pending').textContent).toBe('7');
     expect(screen.getByTestId('count-error').textContent).toBe('4');
     expect(screen.getByTestId('count-error').className).toBe('error-text');
-    expect(screen.getByText('3.0 MiB (about 3 s)')).toBeTruthy();
+    expect(screen.getByText('3.0 MiB (about 3 sec)')).toBeTruthy();
     expect(screen.getByText('1.0 MiB/s')).toBeTruthy();
     // Every file of the folder, whatever its state.
     expect(screen.getByRole('button', { name: `Show ${(1217).toLocaleString()} files` })).toBeTruthy();
@@ -104,18 +103,3 @@ describe('OverviewSummary', () => {
   });
 });
 
-describe('format', () => {
-  it('formats durations, rates, ages and plurals for people', () => {
-    expect(formatDuration(0.2)).toBe('1 s');
-    expect(formatDuration(59)).toBe('59 s');
-    expect(formatDuration(125)).toBe('2 min 5 s');
-    expect(formatDuration(7260)).toBe('2 h 1 min');
-    expect(formatRate(1536)).toBe('1.5 KiB/s');
-    expect(formatAgo(1_000, 5_000)).toBe('just now');
-    expect(formatAgo(0, 125_000)).toBe('2 min ago');
-    expect(formatAgo(0, 30_000)).toBe('30 s ago');
-    expect(formatAgo(0, 4 * 3600_000)).toBe(new Date(0).toLocaleString());
-    expect(plural(1, 'file')).toBe('1 file');
-    expect(plural(0, 'file')).toBe('0 files');
-  });
-});

@@ -9,6 +9,8 @@ import { useEffect, useId, useState, type FormEvent } from 'react';
 import type { AddFolderRequest, FolderOverview, JobSummary, KeySummary } from '../../app/contract.js';
 import { MIN_NEW_PASSPHRASE_CHARACTERS } from '../../app/keys.js';
 import { COS_STORAGE_CLASSES, S3_STORAGE_CLASSES } from '../../app/storage-class.js';
+import { useTranslation } from 'react-i18next';
+import { useFormat } from './i18n.js';
 import { FolderSelect } from './overview.js';
 import type { CosyncErrorInfo } from '../../app/result.js';
 import type { DeletePolicy } from '../../app/sync-model.js';
@@ -49,20 +51,22 @@ export function KeysPanel({
   const [importPassphrase, setImportPassphrase] = useState('');
   const [feedback, setFeedback] = useState<Feedback>();
   const nameId = useId();
+  const { t } = useTranslation();
+  const format = useFormat();
 
   const generate = async (event: FormEvent): Promise<void> => {
     event.preventDefault();
-    setFeedback({ kind: 'busy', text: `Generating key ${name}…` });
+    setFeedback({ kind: 'busy', text: t('keys.generating', { name }) });
     const answer = await transport.call('sync:generate-key', { name: name.trim() });
     if (!answer.ok) return setFeedback({ kind: 'error', text: errorText(answer.error) });
-    setFeedback({ kind: 'ok', text: `Key ${answer.value.name} created (fingerprint ${answer.value.fingerprint}). Export its recovery kit now: without it, a lost keychain means lost data.` });
+    setFeedback({ kind: 'ok', text: t('keys.created', { name: answer.value.name, fingerprint: answer.value.fingerprint }) });
     setName('');
     onChanged();
   };
 
   const importKit = async (event: FormEvent): Promise<void> => {
     event.preventDefault();
-    setFeedback({ kind: 'busy', text: `Importing ${importName}…` });
+    setFeedback({ kind: 'busy', text: t('keys.importing', { name: importName }) });
     const passphrase = importSealed ? importPassphrase : undefined;
     const answer = await transport.call('sync:import-key', { name: importName.trim(), kitPath: importPath.trim(), passphrase });
     // The passphrase has done its work, whatever the answer: it is not kept.
@@ -70,11 +74,11 @@ export function KeysPanel({
     if (!answer.ok) {
       if (answer.error.code === 'kit-passphrase-needed') {
         setImportSealed(true);
-        return setFeedback({ kind: 'info', text: `${importPath.trim()} is a sealed recovery kit: enter the passphrase it was sealed with, then import again.` });
+        return setFeedback({ kind: 'info', text: t('keys.sealedKit', { path: importPath.trim() }) });
       }
       return setFeedback({ kind: 'error', text: errorText(answer.error) });
     }
-    setFeedback({ kind: 'ok', text: `Key ${answer.value.name} imported (fingerprint ${answer.value.fingerprint}).` });
+    setFeedback({ kind: 'ok', text: t('keys.imported', { name: answer.value.name, fingerprint: answer.value.fingerprint }) });
     setImportName('');
     setImportPath('');
     setImportSealed(false);
@@ -83,41 +87,41 @@ export function KeysPanel({
 
   const rotate = async (key: KeySummary): Promise<void> => {
     const kitPath = (rotationKits[key.name] ?? '').trim();
-    setFeedback({ kind: 'busy', text: `Starting the rotation of ${key.name}…` });
+    setFeedback({ kind: 'busy', text: t('keys.rotationStarting', { name: key.name }) });
     const answer = await transport.call('sync:rotate-key', { folderId: key.folders[0] as string, kitPath });
     if (!answer.ok) return setFeedback({ kind: 'error', text: errorText(answer.error) });
-    setFeedback({ kind: 'ok', text: `Rotating ${key.name}: the new key's recovery kit goes to ${kitPath} first; the folder pauses until every object is re-encrypted.` });
+    setFeedback({ kind: 'ok', text: t('keys.rotating', { name: key.name, path: kitPath }) });
     onJob?.(answer.value);
   };
 
   return (
     <section className="panel" aria-labelledby="keys-title">
-      <h2 id="keys-title">Encryption keys (SSE-C)</h2>
-      <p className="muted">Keys live only in this computer's keychain; COS never stores them. A recovery kit is the only other copy.</p>
-      {keys.length === 0 ? <p>No keys yet. Generate one to encrypt a folder with a key only you hold.</p> : null}
+      <h2 id="keys-title">{t('keys.title')}</h2>
+      <p className="muted">{t('keys.intro')}</p>
+      {keys.length === 0 ? <p>{t('keys.none')}</p> : null}
       <ul className="key-list">
         {keys.map((key) => (
           <li key={key.name} data-key={key.name}>
             <div>
-              <strong>{key.name}</strong> <code title="Fingerprint (base64 MD5 of the key)">{key.fingerprint ?? 'damaged keychain item'}</code>
-              <span className={key.kitExportedAt === undefined ? 'badge badge-error' : 'badge badge-idle'}>{key.kitExportedAt === undefined ? 'No recovery kit yet' : `Kit exported ${new Date(key.kitExportedAt).toLocaleDateString()}`}</span>
-              {key.folders.length > 0 ? <span className="muted"> · used by {key.folders.join(', ')}</span> : null}
+              <strong>{key.name}</strong> <code title={t('keys.fingerprint')}>{key.fingerprint ?? t('keys.damaged')}</code>
+              <span className={key.kitExportedAt === undefined ? 'badge badge-error' : 'badge badge-idle'}>{key.kitExportedAt === undefined ? t('keys.noKit') : t('keys.kitExported', { date: format.date(key.kitExportedAt) })}</span>
+              {key.folders.length > 0 ? <span className="muted"> · {t('keys.usedBy', { folders: key.folders.join(', ') })}</span> : null}
             </div>
             <ExportKitForm transport={transport} keyName={key.name} onFeedback={setFeedback} onChanged={onChanged} />
             {key.folders.length === 1 ? (
               <div className="inline-form">
                 <label>
-                  New key’s kit{' '}
+                  {t('keys.newKit')}{' '}
                   <input
                     type="text"
-                    placeholder="/media/usb/new-key.kit.json"
+                    placeholder={t('keys.newKitPlaceholder')}
                     value={rotationKits[key.name] ?? ''}
                     onChange={(event) => setRotationKits({ ...rotationKits, [key.name]: event.target.value })}
-                    aria-label={`Recovery kit file for the new key of ${key.name}`}
+                    aria-label={t('keys.newKitAria', { name: key.name })}
                   />
                 </label>
-                <button type="button" onClick={() => void rotate(key)} disabled={(rotationKits[key.name] ?? '').trim() === ''} aria-label={`Rotate key ${key.name}`}>
-                  Rotate key
+                <button type="button" onClick={() => void rotate(key)} disabled={(rotationKits[key.name] ?? '').trim() === ''} aria-label={t('keys.rotateAria', { name: key.name })}>
+                  {t('keys.rotate')}
                 </button>
               </div>
             ) : null}
@@ -126,11 +130,11 @@ export function KeysPanel({
       </ul>
       <form className="inline-form" onSubmit={(event) => void importKit(event)}>
         <label>
-          Import as{' '}
-          <input type="text" value={importName} onChange={(event) => setImportName(event.target.value)} placeholder="photos" aria-label="Name for the imported key" />
+          {t('keys.importAs')}{' '}
+          <input type="text" value={importName} onChange={(event) => setImportName(event.target.value)} placeholder={t('keys.namePlaceholder')} aria-label={t('keys.importName')} />
         </label>
         <label>
-          from kit{' '}
+          {t('keys.fromKit')}{' '}
           <input
             type="text"
             value={importPath}
@@ -140,25 +144,25 @@ export function KeysPanel({
               setImportSealed(false);
               setImportPassphrase('');
             }}
-            placeholder="/media/usb/photos.kit.json"
-            aria-label="Recovery kit to import"
+            placeholder={t('keys.importPlaceholder')}
+            aria-label={t('keys.importKit')}
           />
         </label>
         {importSealed ? (
           <label>
-            Kit passphrase{' '}
-            <input type="password" autoComplete="off" autoFocus value={importPassphrase} onChange={(event) => setImportPassphrase(event.target.value)} aria-label="Passphrase of the sealed kit" />
+            {t('keys.kitPassphrase')}{' '}
+            <input type="password" autoComplete="off" autoFocus value={importPassphrase} onChange={(event) => setImportPassphrase(event.target.value)} aria-label={t('keys.importPassphrase')} />
           </label>
         ) : null}
         <button type="submit" disabled={importName.trim() === '' || importPath.trim() === '' || (importSealed && importPassphrase === '')}>
-          Import key
+          {t('keys.import')}
         </button>
       </form>
       <form className="inline-form" onSubmit={(event) => void generate(event)}>
-        <label htmlFor={nameId}>New key name</label>
-        <input id={nameId} type="text" value={name} onChange={(event) => setName(event.target.value)} placeholder="photos" />
+        <label htmlFor={nameId}>{t('keys.newName')}</label>
+        <input id={nameId} type="text" value={name} onChange={(event) => setName(event.target.value)} placeholder={t('keys.namePlaceholder')} />
         <button type="submit" disabled={name.trim() === ''}>
-          Generate key
+          {t('keys.generate')}
         </button>
       </form>
       <FeedbackLine feedback={feedback} testId="keys-feedback" />
@@ -185,13 +189,14 @@ function ExportKitForm({
   const [sealed, setSealed] = useState(true);
   const [passphrase, setPassphrase] = useState('');
   const [confirmation, setConfirmation] = useState('');
+  const { t } = useTranslation();
   const tooShort = [...passphrase.normalize('NFC')].length < MIN_NEW_PASSPHRASE_CHARACTERS;
   const mismatch = confirmation !== '' && confirmation !== passphrase;
   const ready = path.trim() !== '' && (!sealed || (!tooShort && confirmation === passphrase));
 
   const exportKit = async (): Promise<void> => {
     const file = path.trim();
-    onFeedback({ kind: 'busy', text: `Writing the ${sealed ? 'sealed ' : ''}recovery kit of ${keyName}…` });
+    onFeedback({ kind: 'busy', text: sealed ? t('kit.writingSealed', { name: keyName }) : t('kit.writing', { name: keyName }) });
     const answer = await transport.call('sync:export-kit', { name: keyName, path: file, passphrase: sealed ? passphrase : undefined });
     setPassphrase('');
     setConfirmation('');
@@ -199,8 +204,8 @@ function ExportKitForm({
     onFeedback({
       kind: 'ok',
       text: sealed
-        ? `Sealed recovery kit of ${keyName} written to ${file}. It opens only with its passphrase, so it may be kept online (a cloud drive, a mail to yourself); keep the passphrase somewhere else: forgotten, it makes the kit useless.`
-        : `Recovery kit of ${keyName} written to ${file}. Keep it offline (a USB stick, a printout in a safe): anyone holding it can read this key's data.`,
+        ? t('kit.writtenSealed', { name: keyName, path: file })
+        : t('kit.written', { name: keyName, path: file }),
     });
     onChanged();
   };
@@ -208,8 +213,8 @@ function ExportKitForm({
   return (
     <div className="inline-form">
       <label>
-        Kit file{' '}
-        <input type="text" placeholder="/home/you/cosync-key.kit.json" value={path} onChange={(event) => setPath(event.target.value)} aria-label={`Recovery kit file for ${keyName}`} />
+        {t('kit.file')}{' '}
+        <input type="text" placeholder={t('kit.filePlaceholder')} value={path} onChange={(event) => setPath(event.target.value)} aria-label={t('kit.fileAria', { name: keyName })} />
       </label>
       <label className="checkbox">
         <input
@@ -220,26 +225,26 @@ function ExportKitForm({
             setPassphrase('');
             setConfirmation('');
           }}
-          aria-label={`Seal the kit of ${keyName} under a passphrase`}
+          aria-label={t('kit.sealAria', { name: keyName })}
         />{' '}
-        Sealed under a passphrase (safe to keep online)
+        {t('kit.seal')}
       </label>
       {sealed ? (
         <>
           <label>
-            Passphrase{' '}
-            <input type="password" autoComplete="new-password" value={passphrase} onChange={(event) => setPassphrase(event.target.value)} aria-label={`Kit passphrase for ${keyName}`} />
+            {t('kit.passphrase')}{' '}
+            <input type="password" autoComplete="new-password" value={passphrase} onChange={(event) => setPassphrase(event.target.value)} aria-label={t('kit.passphraseAria', { name: keyName })} />
           </label>
           <label>
-            Again{' '}
-            <input type="password" autoComplete="new-password" value={confirmation} onChange={(event) => setConfirmation(event.target.value)} aria-label={`Kit passphrase for ${keyName}, again`} />
+            {t('kit.again')}{' '}
+            <input type="password" autoComplete="new-password" value={confirmation} onChange={(event) => setConfirmation(event.target.value)} aria-label={t('kit.againAria', { name: keyName })} />
           </label>
-          {passphrase !== '' && tooShort ? <span className="muted">at least {MIN_NEW_PASSPHRASE_CHARACTERS} characters (a few random words make a good one)</span> : null}
-          {mismatch ? <span className="muted" role="alert">The two passphrases differ.</span> : null}
+          {passphrase !== '' && tooShort ? <span className="muted">{t('kit.tooShort', { count: MIN_NEW_PASSPHRASE_CHARACTERS })}</span> : null}
+          {mismatch ? <span className="muted" role="alert">{t('kit.mismatch')}</span> : null}
         </>
       ) : null}
-      <button type="button" onClick={() => void exportKit()} disabled={!ready} aria-label={`Export recovery kit of ${keyName}`}>
-        Export recovery kit
+      <button type="button" onClick={() => void exportKit()} disabled={!ready} aria-label={t('kit.exportAria', { name: keyName })}>
+        {t('kit.export')}
       </button>
     </div>
   );
@@ -251,6 +256,7 @@ export function IgnoreRulesPanel({ transport, folders }: { readonly transport: T
   const [text, setText] = useState<string | undefined>();
   const [builtIn, setBuiltIn] = useState<ReadonlyArray<string>>([]);
   const [feedback, setFeedback] = useState<Feedback>();
+  const { t } = useTranslation();
   const current = folders.some((folder) => folder.id === folderId) ? folderId : (folders[0]?.id ?? '');
 
   useEffect(() => {
@@ -272,23 +278,23 @@ export function IgnoreRulesPanel({ transport, folders }: { readonly transport: T
   if (folders.length === 0) return null;
   const save = async (): Promise<void> => {
     const answer = await transport.call('sync:set-ignore-rules', { folderId: current, text: text ?? '' });
-    setFeedback(answer.ok ? { kind: 'ok', text: 'Saved. The folder is looked at again under the new rules; objects of files now ignored stay in the bucket.' } : { kind: 'error', text: answer.error.message });
+    setFeedback(answer.ok ? { kind: 'ok', text: t('ignore.saved') } : { kind: 'error', text: answer.error.message });
   };
   return (
     <section className="panel" aria-labelledby="ignore-title">
-      <h2 id="ignore-title">Ignore rules</h2>
+      <h2 id="ignore-title">{t('ignore.title')}</h2>
       <div className="toolbar">
         <label>
-          Folder <FolderSelect folders={folders} value={current} onChange={setFolderId} label="Folder for ignore rules" />
+          {t('common.folder')} <FolderSelect folders={folders} value={current} onChange={setFolderId} label={t('ignore.folder')} />
         </label>
       </div>
       <p className="muted">
-        One pattern a line, as in .gitignore (<code>*.tmp</code>, <code>build/</code>, <code>!keep.tmp</code>). Always ignored: {builtIn.map((rule) => <code key={rule}>{rule} </code>)}
+        {t('ignore.help')} (<code>*.tmp</code>, <code>build/</code>, <code>!keep.tmp</code>). {t('ignore.builtIn')} {builtIn.map((rule) => <code key={rule}>{rule} </code>)}
       </p>
-      <textarea rows={8} value={text ?? ''} disabled={text === undefined} onChange={(event) => setText(event.target.value)} aria-label=".cosyncignore" spellCheck={false} />
+      <textarea rows={8} value={text ?? ''} disabled={text === undefined} onChange={(event) => setText(event.target.value)} aria-label={t('ignore.fileAria')} spellCheck={false} />
       <div className="form-row">
         <button type="button" onClick={() => void save()} disabled={text === undefined}>
-          Save rules
+          {t('ignore.save')}
         </button>
       </div>
       <FeedbackLine feedback={feedback} testId="ignore-feedback" />
@@ -301,6 +307,7 @@ export function TransfersPanel({ transport, concurrency, onChanged }: { readonly
   const [files, setFiles] = useState(String(concurrency.files));
   const [parts, setParts] = useState(String(concurrency.parts));
   const [feedback, setFeedback] = useState<Feedback>();
+  const { t } = useTranslation();
   useEffect(() => {
     setFiles(String(concurrency.files));
     setParts(String(concurrency.parts));
@@ -309,22 +316,22 @@ export function TransfersPanel({ transport, concurrency, onChanged }: { readonly
     event.preventDefault();
     const answer = await transport.call('sync:set-concurrency', { files: Number(files), parts: Number(parts) });
     if (!answer.ok) return setFeedback({ kind: 'error', text: errorText(answer.error) });
-    setFeedback({ kind: 'ok', text: `Up to ${files} files and ${parts} requests at once, from now on.` });
+    setFeedback({ kind: 'ok', text: t('transfers.applied', { files, parts }) });
     onChanged();
   };
   return (
     <section className="panel" aria-labelledby="transfers-title">
-      <h2 id="transfers-title">Transfers</h2>
+      <h2 id="transfers-title">{t('transfers.title')}</h2>
       <form className="inline-form" onSubmit={(event) => void save(event)}>
         <label>
-          Files at once <input type="number" min={1} max={64} step={1} value={files} onChange={(event) => setFiles(event.target.value)} aria-label="Files at once" />
+          {t('transfers.files')} <input type="number" min={1} max={64} step={1} value={files} onChange={(event) => setFiles(event.target.value)} aria-label={t('transfers.files')} />
         </label>
         <label>
-          Requests at once <input type="number" min={1} max={64} step={1} value={parts} onChange={(event) => setParts(event.target.value)} aria-label="Requests at once" />
+          {t('transfers.parts')} <input type="number" min={1} max={64} step={1} value={parts} onChange={(event) => setParts(event.target.value)} aria-label={t('transfers.parts')} />
         </label>
-        <button type="submit">Apply</button>
+        <button type="submit">{t('transfers.apply')}</button>
       </form>
-      <p className="muted">More requests use more bandwidth and memory (about one part, 16 MiB by default, each); fewer leave the connection free for other things.</p>
+      <p className="muted">{t('transfers.help')}</p>
       <FeedbackLine feedback={feedback} testId="transfers-feedback" />
     </section>
   );
@@ -333,41 +340,33 @@ export function TransfersPanel({ transport, concurrency, onChanged }: { readonly
 /** Desktop-only settings (start at login); nothing in a browser. */
 export function DesktopPanel({ transport }: { readonly transport: Transport }) {
   const [startAtLogin, setStartAtLogin] = useState<boolean | undefined>();
+  const { t } = useTranslation();
   useEffect(() => {
     void transport.startAtLogin?.(null).then(setStartAtLogin);
   }, [transport]);
   if (transport.startAtLogin === undefined) return null;
   return (
     <section className="panel" aria-labelledby="desktop-title">
-      <h2 id="desktop-title">Desktop</h2>
+      <h2 id="desktop-title">{t('desktop.title')}</h2>
       <label className="radio">
-        <input type="checkbox" checked={startAtLogin === true} disabled={startAtLogin === undefined} onChange={(event) => void transport.startAtLogin?.(event.target.checked).then(setStartAtLogin)} /> Start cosync when I log in
-        (in the tray, without a window)
+        <input type="checkbox" checked={startAtLogin === true} disabled={startAtLogin === undefined} onChange={(event) => void transport.startAtLogin?.(event.target.checked).then(setStartAtLogin)} /> {t('desktop.startAtLogin')}
       </label>
     </section>
   );
 }
 
-const SSE_CHOICES: ReadonlyArray<readonly [SseMode, string]> = [
-  ['cos', 'SSE-COS: keys managed by COS (S3: SSE-S3)'],
-  ['kms', 'SSE-KMS: keys in the cloud KMS'],
-  ['c', 'SSE-C: your own key, which COS never stores'],
-  ['none', 'None'],
-];
+const SSE_CHOICES: ReadonlyArray<SseMode> = ['cos', 'kms', 'c', 'none'];
 
-const POLICY_CHOICES: ReadonlyArray<readonly [DeletePolicy, string]> = [
-  ['keep', 'Keep its copy in the bucket (backup)'],
-  ['trash', 'Move its copy to .cosync-trash/ in the bucket'],
-  ['mirror', 'Delete its copy too (mirror)'],
-];
+const POLICY_CHOICES: ReadonlyArray<DeletePolicy> = ['keep', 'trash', 'mirror'];
 
-/** One radio button per choice. */
-function Choices<T extends string>({ name, value, onChange, choices }: { readonly name: string; readonly value: T; readonly onChange: (value: T) => void; readonly choices: ReadonlyArray<readonly [T, string]> }) {
+/** One radio button per choice, labelled by the translation `${name}Choice.${choice}`. */
+function Choices<T extends string>({ name, value, onChange, choices }: { readonly name: 'sse' | 'policy'; readonly value: T; readonly onChange: (value: T) => void; readonly choices: ReadonlyArray<T> }) {
+  const { t } = useTranslation();
   return (
     <>
-      {choices.map(([choice, label]) => (
+      {choices.map((choice) => (
         <label key={choice} className="radio">
-          <input type="radio" name={name} value={choice} checked={value === choice} onChange={() => onChange(choice)} /> {label}
+          <input type="radio" name={name} value={choice} checked={value === choice} onChange={() => onChange(choice)} /> {t(`${name}Choice.${choice as string}`)}
         </label>
       ))}
     </>
@@ -393,6 +392,7 @@ export function AddFolderForm({ transport, keys, onAdded }: { readonly transport
   const [form, setForm] = useState<AddFolderRequest>(EMPTY_FORM);
   const [feedback, setFeedback] = useState<Feedback>();
   const [connection, setConnection] = useState<Feedback>();
+  const { t } = useTranslation();
   const set = <K extends keyof AddFolderRequest>(field: K, value: AddFolderRequest[K]): void => setForm((current) => ({ ...current, [field]: value }));
   const key = keys.find((candidate) => candidate.name === form.keyName);
   const kitMissing = form.sse === 'c' && key !== undefined && key.kitExportedAt === undefined;
@@ -403,82 +403,82 @@ export function AddFolderForm({ transport, keys, onAdded }: { readonly transport
   }, [form.sse, form.keyName, keys]);
 
   const testConnection = async (): Promise<void> => {
-    setConnection({ kind: 'busy', text: 'Connecting…' });
+    setConnection({ kind: 'busy', text: t('add.connecting') });
     const { endpoint, region, bucket, prefix, pathStyle, account } = form;
     const answer = await transport.call('sync:test-connection', { endpoint, region, bucket, prefix, pathStyle, account });
-    setConnection(answer.ok ? { kind: 'ok', text: `Connected: ${answer.value.description} answers and the credentials work.` } : { kind: 'error', text: errorText(answer.error) });
+    setConnection(answer.ok ? { kind: 'ok', text: t('add.connected', { description: answer.value.description }) } : { kind: 'error', text: errorText(answer.error) });
   };
 
   const submit = async (event: FormEvent): Promise<void> => {
     event.preventDefault();
-    setFeedback({ kind: 'busy', text: 'Checking the folder, key, credentials and bucket…' });
+    setFeedback({ kind: 'busy', text: t('add.checking') });
     const answer = await transport.call('sync:add-folder', { ...form, keyName: form.sse === 'c' ? form.keyName : undefined, kmsKeyId: form.sse === 'kms' ? form.kmsKeyId : undefined });
     if (!answer.ok) return setFeedback({ kind: 'error', text: errorText(answer.error) });
-    setFeedback({ kind: 'ok', text: `Added ${answer.value.localPath}; the first sync has started.` });
+    setFeedback({ kind: 'ok', text: t('add.added', { path: answer.value.localPath }) });
     setForm(EMPTY_FORM);
     onAdded(answer.value.id);
   };
 
   return (
     <section className="panel" aria-labelledby="add-folder-title">
-      <h2 id="add-folder-title">Add a sync folder</h2>
+      <h2 id="add-folder-title">{t('first.addButton')}</h2>
       <form className="grid-form" onSubmit={(event) => void submit(event)}>
         <div className="form-row">
           <label className="grow">
-            Local folder
-            <input type="text" required value={form.localPath} onChange={(event) => set('localPath', event.target.value)} placeholder="/home/you/Documents" />
+            {t('add.localPath')}
+            <input type="text" required value={form.localPath} onChange={(event) => set('localPath', event.target.value)} placeholder={t('add.localPathPlaceholder')} />
           </label>
           {transport.pickFolder !== undefined ? (
             <button type="button" onClick={() => void transport.pickFolder?.().then((path) => path !== undefined && set('localPath', path))}>
-              Choose…
+              {t('add.choose')}
             </button>
           ) : null}
         </div>
         <label>
-          Endpoint URL
-          <input type="text" value={form.endpoint} onChange={(event) => set('endpoint', event.target.value)} placeholder="https://cos.ap-guangzhou.myqcloud.com (or leave empty and give the COS region)" />
+          {t('add.endpoint')}
+          <input type="text" value={form.endpoint} onChange={(event) => set('endpoint', event.target.value)} placeholder={t('add.endpointPlaceholder')} />
         </label>
         <label>
-          COS region
-          <input type="text" value={form.region ?? ''} onChange={(event) => set('region', event.target.value === '' ? undefined : event.target.value)} placeholder="ap-guangzhou" />
+          {t('add.region')}
+          <input type="text" value={form.region ?? ''} onChange={(event) => set('region', event.target.value === '' ? undefined : event.target.value)} placeholder={t('add.regionPlaceholder')} />
         </label>
         <label>
-          Bucket
-          <input type="text" required value={form.bucket} onChange={(event) => set('bucket', event.target.value)} placeholder="examplebucket-1250000000" />
+          {t('add.bucket')}
+          <input type="text" required value={form.bucket} onChange={(event) => set('bucket', event.target.value)} placeholder={t('add.bucketPlaceholder')} />
         </label>
         <label>
-          Prefix in the bucket
-          <input type="text" value={form.prefix} onChange={(event) => set('prefix', event.target.value)} placeholder="documents/" />
+          {t('add.prefix')}
+          <input type="text" value={form.prefix} onChange={(event) => set('prefix', event.target.value)} placeholder={t('add.prefixPlaceholder')} />
         </label>
         <label className="checkbox">
-          <input type="checkbox" checked={form.pathStyle} onChange={(event) => set('pathStyle', event.target.checked)} /> Path-style addressing (most S3-compatible servers)
+          <input type="checkbox" checked={form.pathStyle} onChange={(event) => set('pathStyle', event.target.checked)} /> {t('add.pathStyle')}
         </label>
         <label>
-          Credentials account
-          <input type="text" value={form.account ?? ''} onChange={(event) => set('account', event.target.value === '' ? undefined : event.target.value)} placeholder="default" />
+          {t('add.account')}
+          <input type="text" value={form.account ?? ''} onChange={(event) => set('account', event.target.value === '' ? undefined : event.target.value)} placeholder={t('add.accountPlaceholder')} />
         </label>
         <div className="form-row">
           <button type="button" onClick={() => void testConnection()} disabled={form.bucket.trim() === ''}>
-            Test connection
+            {t('add.test')}
           </button>
           <FeedbackLine feedback={connection} testId="connection-feedback" />
         </div>
         <fieldset>
-          <legend>Encryption on the server</legend>
+          <legend>{t('add.sse')}</legend>
           <Choices name="sse" value={form.sse} onChange={(mode) => set('sse', mode)} choices={SSE_CHOICES} />
           {form.sse === 'kms' ? (
             <label>
-              KMS key id (optional)
+              {t('add.kmsKey')}
               <input type="text" value={form.kmsKeyId ?? ''} onChange={(event) => set('kmsKeyId', event.target.value === '' ? undefined : event.target.value)} />
             </label>
           ) : null}
           {form.sse === 'c' ? (
             keys.length === 0 ? (
-              <p className="notice notice-warn">Generate a key under “Encryption keys” first.</p>
+              <p className="notice notice-warn">{t('add.noKeys')}</p>
             ) : (
               <label>
-                Key
-                <select value={form.keyName ?? ''} onChange={(event) => set('keyName', event.target.value)} aria-label="Key">
+                {t('add.key')}
+                <select value={form.keyName ?? ''} onChange={(event) => set('keyName', event.target.value)} aria-label={t('add.key')}>
                   {keys.map((candidate) => (
                     <option key={candidate.name} value={candidate.name}>
                       {candidate.name} ({candidate.fingerprint})
@@ -490,23 +490,22 @@ export function AddFolderForm({ transport, keys, onAdded }: { readonly transport
           ) : null}
           {kitMissing ? (
             <p className="notice notice-warn" role="alert" data-testid="kit-gate">
-              Key {form.keyName} has no recovery kit yet. Export it under “Encryption keys” and keep it offline before this folder’s first upload: with SSE-C, nobody else can recover your
-              data.
+              {t('add.kitGate', { key: form.keyName })}
             </p>
           ) : null}
         </fieldset>
         <label>
-          Storage class of new objects
-          <select value={form.storageClass ?? ''} onChange={(event) => set('storageClass', event.target.value === '' ? undefined : event.target.value)} aria-label="Storage class">
-            <option value="">Bucket default (STANDARD)</option>
-            <optgroup label="Tencent COS (MAZ_ classes: multi-AZ buckets only)">
+          {t('add.storageClass')}
+          <select value={form.storageClass ?? ''} onChange={(event) => set('storageClass', event.target.value === '' ? undefined : event.target.value)} aria-label={t('add.storageClassAria')}>
+            <option value="">{t('add.storageDefault')}</option>
+            <optgroup label={t('add.storageCos')}>
               {COS_STORAGE_CLASSES.map((storageClass) => (
                 <option key={storageClass} value={storageClass}>
                   {storageClass}
                 </option>
               ))}
             </optgroup>
-            <optgroup label="Other S3 stores">
+            <optgroup label={t('add.storageS3')}>
               {S3_STORAGE_CLASSES.filter((storageClass) => !COS_STORAGE_CLASSES.includes(storageClass)).map((storageClass) => (
                 <option key={storageClass} value={storageClass}>
                   {storageClass}
@@ -516,12 +515,12 @@ export function AddFolderForm({ transport, keys, onAdded }: { readonly transport
           </select>
         </label>
         <fieldset>
-          <legend>When a file is deleted here</legend>
+          <legend>{t('add.policy')}</legend>
           <Choices name="policy" value={form.policy} onChange={(policy) => set('policy', policy)} choices={POLICY_CHOICES} />
         </fieldset>
         <div className="form-row">
           <button type="submit" className="primary" disabled={kitMissing || form.localPath.trim() === '' || form.bucket.trim() === '' || (form.sse === 'c' && form.keyName === undefined)}>
-            Add folder
+            {t('add.submit')}
           </button>
         </div>
       </form>

@@ -7,11 +7,15 @@
 import { useEffect, useState, type DragEvent } from 'react';
 import type { ActivityEntry, FolderOverview, JobSummary, RemoteEntry, RemoteScope } from '../../app/contract.js';
 import type { CosyncErrorInfo } from '../../app/result.js';
-import { formatBytes, plural } from './format.js';
+import type { TFunction } from 'i18next';
+import { useTranslation } from 'react-i18next';
+import { useFormat } from './i18n.js';
 import { FolderSelect } from './overview.js';
 import type { DroppedFile, Transport } from './transport.js';
 
 export function RestorePanel({ transport, folders, onStarted }: { readonly transport: Transport; readonly folders: ReadonlyArray<FolderOverview>; readonly onStarted: (job: JobSummary) => void }) {
+  const { t } = useTranslation();
+  const format = useFormat();
   const [folderId, setFolderId] = useState(folders[0]?.id ?? '');
   const [scope, setScope] = useState<RemoteScope>('folder');
   const [path, setPath] = useState('');
@@ -42,7 +46,7 @@ export function RestorePanel({ transport, folders, onStarted }: { readonly trans
     };
   }, [transport, folderId, scope, path]);
 
-  if (folders.length === 0) return <p className="empty-state">Add a sync folder first; its files in the bucket can then be restored from here.</p>;
+  if (folders.length === 0) return <p className="empty-state">{t('restore.noFolders')}</p>;
 
   const toggle = (entryPath: string): void => {
     const next = new Set(selection);
@@ -62,14 +66,14 @@ export function RestorePanel({ transport, folders, onStarted }: { readonly trans
   const parents = path === '' ? [] : path.slice(0, -1).split('/');
   return (
     <section className="panel" aria-labelledby="restore-title">
-      <h2 id="restore-title">Restore</h2>
+      <h2 id="restore-title">{t('views.restore')}</h2>
       <div className="toolbar">
         <label>
-          Folder{' '}
+          {t('common.folder')}{' '}
           <FolderSelect
             folders={folders}
             value={folderId}
-            label="Folder"
+            label={t('common.folder')}
             onChange={(id) => {
               setFolderId(id);
               setPath('');
@@ -78,7 +82,7 @@ export function RestorePanel({ transport, folders, onStarted }: { readonly trans
           />
         </label>
         <label>
-          Show{' '}
+          {t('files.show')}{' '}
           <select
             value={scope}
             onChange={(event) => {
@@ -86,16 +90,16 @@ export function RestorePanel({ transport, folders, onStarted }: { readonly trans
               setPath('');
               setSelection(new Set());
             }}
-            aria-label="What to browse"
+            aria-label={t('restore.scope')}
           >
-            <option value="folder">This folder’s files in the bucket</option>
-            <option value="bucket">The whole bucket (one-off backups too), with this folder’s key</option>
+            <option value="folder">{t('restore.scopeFolder')}</option>
+            <option value="bucket">{t('restore.scopeBucket')}</option>
           </select>
         </label>
       </div>
-      <nav aria-label="Remote folder" className="breadcrumbs">
+      <nav aria-label={t('restore.breadcrumbs')} className="breadcrumbs">
         <button type="button" className="link" onClick={() => setPath('')}>
-          (root)
+          {t('restore.root')}
         </button>
         {parents.map((segment, index) => (
           <span key={index}>
@@ -107,16 +111,16 @@ export function RestorePanel({ transport, folders, onStarted }: { readonly trans
         ))}
       </nav>
       {error !== undefined ? <p className="notice notice-error" role="alert">{error.message}</p> : null}
-      {entries === undefined && error === undefined ? <p className="muted">Listing the bucket…</p> : null}
-      {entries !== undefined && entries.length === 0 ? <p className="muted">Nothing in the bucket here yet.</p> : null}
+      {entries === undefined && error === undefined ? <p className="muted">{t('restore.listing')}</p> : null}
+      {entries !== undefined && entries.length === 0 ? <p className="muted">{t('restore.empty')}</p> : null}
       {entries !== undefined && entries.length > 0 ? (
-        <ul className="remote-list" aria-label="Files and folders in the bucket">
+        <ul className="remote-list" aria-label={t('restore.list')} tabIndex={0}>
           {entries.map((entry) => {
             const name = entry.path.slice(path.length);
             return (
               <li key={entry.path}>
                 <label>
-                  <input type="checkbox" checked={selection.has(entry.path)} onChange={() => toggle(entry.path)} aria-label={`Select ${entry.path}`} />{' '}
+                  <input type="checkbox" checked={selection.has(entry.path)} onChange={() => toggle(entry.path)} aria-label={t('restore.select', { path: entry.path })} />{' '}
                   {entry.kind === 'folder' ? (
                     <button type="button" className="link" onClick={() => setPath(entry.path)}>
                       {name}
@@ -125,26 +129,26 @@ export function RestorePanel({ transport, folders, onStarted }: { readonly trans
                     name
                   )}
                 </label>
-                <span className="muted">{formatBytes(entry.sizeBytes)}</span>
+                <span className="muted">{format.bytes(entry.sizeBytes)}</span>
               </li>
             );
           })}
         </ul>
       ) : null}
       <fieldset>
-        <legend>Restore to</legend>
+        <legend>{t('restore.to')}</legend>
         {scope === 'folder' ? (
           <label className="radio">
-            <input type="radio" name="restore-to" checked={!elsewhere} onChange={() => setElsewhere(false)} /> Their original place in the folder (files that differ there are not overwritten)
+            <input type="radio" name="restore-to" checked={!elsewhere} onChange={() => setElsewhere(false)} /> {t('restore.original')}
           </label>
         ) : null}
         <label className="radio">
-          <input type="radio" name="restore-to" checked={elsewhere || scope === 'bucket'} onChange={() => setElsewhere(true)} /> Another folder:
-          <input type="text" value={destination} onChange={(event) => setDestination(event.target.value)} placeholder="/home/you/Restored" aria-label="Restore destination folder" disabled={!elsewhere && scope === 'folder'} />
+          <input type="radio" name="restore-to" checked={elsewhere || scope === 'bucket'} onChange={() => setElsewhere(true)} /> {t('restore.elsewhere')}
+          <input type="text" value={destination} onChange={(event) => setDestination(event.target.value)} placeholder={t('restore.destinationPlaceholder')} aria-label={t('restore.destination')} disabled={!elsewhere && scope === 'folder'} />
         </label>
       </fieldset>
       <button type="button" className="primary" disabled={selection.size === 0 || ((elsewhere || scope === 'bucket') && destination.trim() === '')} onClick={() => void restore()}>
-        Restore {selection.size > 0 ? plural(selection.size, 'item') : ''}
+        {selection.size > 0 ? t('restore.button', { count: selection.size }) : t('views.restore')}
       </button>
       {message !== undefined ? (
         <p className="notice notice-error" role="alert">
@@ -179,6 +183,8 @@ async function droppedFiles(transfer: DataTransfer): Promise<DroppedFile[]> {
 }
 
 export function BackupPanel({ transport, folders, onStarted }: { readonly transport: Transport; readonly folders: ReadonlyArray<FolderOverview>; readonly onStarted: (job: JobSummary) => void }) {
+  const { t } = useTranslation();
+  const format = useFormat();
   const [dropped, setDropped] = useState<ReadonlyArray<DroppedFile>>([]);
   const [over, setOver] = useState(false);
   const [folderId, setFolderId] = useState(folders[0]?.id ?? '');
@@ -195,13 +201,13 @@ export function BackupPanel({ transport, folders, onStarted }: { readonly transp
     setOver(false);
     const files = await droppedFiles(event.dataTransfer);
     setDropped(files);
-    setStatus(files.length === 0 ? { kind: 'error', text: 'Nothing to back up in what was dropped (only files and folders can be).' } : undefined);
+    setStatus(files.length === 0 ? { kind: 'error', text: t('backup.nothing') } : undefined);
   };
 
   const start = async (): Promise<void> => {
     const total = dropped.reduce((sum, item) => sum + item.file.size, 0);
-    setStatus({ kind: 'busy', text: transport.kind === 'browser' ? `Sending ${formatBytes(total)} to the engine…` : 'Starting…' });
-    const prepared = await transport.prepareDrop(dropped, (sent) => setStatus({ kind: 'busy', text: `Sending to the engine: ${formatBytes(sent)} of ${formatBytes(total)}` }));
+    setStatus({ kind: 'busy', text: transport.kind === 'browser' ? t('backup.sending', { size: format.bytes(total) }) : t('backup.starting') });
+    const prepared = await transport.prepareDrop(dropped, (sent) => setStatus({ kind: 'busy', text: t('backup.sent', { done: format.bytes(sent), total: format.bytes(total) }) }));
     if (!prepared.ok) return setStatus({ kind: 'error', text: prepared.error.message });
     const answer = await transport.call('sync:backup', { folderId, paths: prepared.value, prefix });
     if (!answer.ok) return setStatus({ kind: 'error', text: answer.error.message });
@@ -213,7 +219,7 @@ export function BackupPanel({ transport, folders, onStarted }: { readonly transp
   const folder = folders.find((candidate) => candidate.id === folderId);
   return (
     <section className="panel" aria-labelledby="backup-title">
-      <h2 id="backup-title">Back up files once</h2>
+      <h2 id="backup-title">{t('backup.title')}</h2>
       <div
         className={`drop-zone${over ? ' drop-over' : ''}`}
         onDragOver={(event) => {
@@ -224,38 +230,38 @@ export function BackupPanel({ transport, folders, onStarted }: { readonly transp
         onDrop={(event) => void onDrop(event)}
         data-testid="drop-zone"
         role="region"
-        aria-label="Drop files or folders here to back them up"
+        aria-label={t('backup.dropAria')}
       >
         {dropped.length === 0 ? (
-          <p>Drop files or folders here to back them up once (they are not kept in sync).</p>
+          <p>{t('backup.drop')}</p>
         ) : (
           <p data-testid="dropped-summary">
-            {plural(dropped.length, 'file')} ({formatBytes(dropped.reduce((sum, item) => sum + item.file.size, 0))}) ready: {dropped.slice(0, 3).map((item) => item.relativePath).join(', ')}
+            {t('backup.ready', { count: dropped.length, size: format.bytes(dropped.reduce((sum, item) => sum + item.file.size, 0)) })} {dropped.slice(0, 3).map((item) => item.relativePath).join(', ')}
             {dropped.length > 3 ? ', …' : ''}
           </p>
         )}
       </div>
       {folders.length === 0 ? (
-        <p className="notice notice-warn">Backups go to the bucket of a sync folder, with its encryption: add a folder first.</p>
+        <p className="notice notice-warn">{t('backup.noFolders')}</p>
       ) : (
         <div className="grid-form">
           <label>
-            Bucket and encryption of{' '}
+            {t('backup.of')}{' '}
             <select value={folderId} onChange={(event) => setFolderId(event.target.value)}>
               {folders.map((candidate) => (
                 <option key={candidate.id} value={candidate.id}>
-                  {candidate.localPath} → {candidate.bucket} ({candidate.sse === 'c' ? `SSE-C, key ${candidate.keyName}` : candidate.sse === 'none' ? 'no encryption' : `SSE-${candidate.sse.toUpperCase()}`})
+                  {candidate.localPath} → {candidate.bucket} ({candidate.sse === 'c' ? t('backup.sseC', { key: candidate.keyName }) : t(`sse.${candidate.sse}`)})
                 </option>
               ))}
             </select>
           </label>
           <label>
-            Prefix in {folder?.bucket ?? 'the bucket'}
-            <input type="text" value={prefix} onChange={(event) => setPrefix(event.target.value)} aria-label="Backup prefix" />
+            {folder === undefined ? t('backup.prefixAnyBucket') : t('backup.prefixIn', { bucket: folder.bucket })}
+            <input type="text" value={prefix} onChange={(event) => setPrefix(event.target.value)} aria-label={t('backup.prefix')} />
           </label>
           <div className="form-row">
             <button type="button" className="primary" disabled={dropped.length === 0 || folderId === '' || prefix.trim() === '' || status?.kind === 'busy'} onClick={() => void start()}>
-              Back up
+              {t('backup.button')}
             </button>
           </div>
         </div>
@@ -269,50 +275,51 @@ export function BackupPanel({ transport, folders, onStarted }: { readonly transp
   );
 }
 
-/** The badge of a job's state: its colour and its words. */
-function jobBadge(job: JobSummary): { readonly tone: string; readonly text: string } {
+/** The badge of a job's state: its colour and its words (the words, so the state is not told by colour alone). */
+function jobBadge(job: JobSummary, t: TFunction): { readonly tone: string; readonly text: string } {
   switch (job.state) {
     case 'running':
-      return { tone: 'syncing', text: 'Running' };
+      return { tone: 'syncing', text: t('jobs.running') };
     case 'failed':
-      return { tone: 'error', text: 'Failed' };
+      return { tone: 'error', text: t('jobs.failed') };
     case 'cancelled':
-      return { tone: 'paused', text: 'Cancelled' };
+      return { tone: 'paused', text: t('jobs.cancelled') };
     case 'finished':
-      return { tone: 'idle', text: job.retrieving !== undefined ? 'Done, some still retrieving' : 'Done, verified' };
+      return { tone: 'idle', text: job.retrieving !== undefined ? t('jobs.doneRetrieving') : t('jobs.done') };
   }
 }
 
 /** The jobs started from the window; a running one can be cancelled when `onCancel` is given. */
 export function JobList({ jobs, onCancel }: { readonly jobs: ReadonlyArray<JobSummary>; readonly onCancel?: ((jobId: string) => void) | undefined }) {
+  const { t } = useTranslation();
+  const format = useFormat();
   if (jobs.length === 0) return null;
   return (
     <section className="panel" aria-labelledby="jobs-title">
-      <h2 id="jobs-title">{jobs.every((job) => job.kind === 'rotate') ? 'Key rotations' : 'Backups and restores'}</h2>
+      <h2 id="jobs-title">{jobs.every((job) => job.kind === 'rotate') ? t('jobs.rotations') : t('jobs.transfers')}</h2>
       <ul className="job-list">
         {[...jobs].reverse().map((job) => (
           <li key={job.id} data-job={job.id} data-state={job.state} className={`job job-${job.state}`}>
             <div>
-              <strong>{job.title}</strong> <span className={`badge badge-${jobBadge(job).tone}`}>{jobBadge(job).text}</span>
+              <strong>{job.title}</strong> <span className={`badge badge-${jobBadge(job, t).tone}`}>{jobBadge(job, t).text}</span>
               {job.state === 'running' && onCancel !== undefined ? (
                 <>
                   {' '}
-                  <button type="button" aria-label={`Cancel ${job.title}`} onClick={() => onCancel(job.id)}>
-                    Cancel
+                  <button type="button" aria-label={t('jobs.cancelAria', { title: job.title })} onClick={() => onCancel(job.id)}>
+                    {t('jobs.cancel')}
                   </button>
                 </>
               ) : null}
             </div>
             <progress max={Math.max(1, job.bytes)} value={job.state === 'finished' ? Math.max(1, job.bytes) : job.bytesDone} aria-label={job.title} />
             <span className="muted">
-              {job.filesDone} of {plural(job.files, 'file')} · {formatBytes(job.bytesDone)} of {formatBytes(job.bytes)}
-              {job.filesFailed > 0 ? ` · ${job.filesFailed} failed` : ''}
-              {job.retrieving !== undefined ? ` · ${job.retrieving.files} retrieving from archive` : ''}
+              {t('jobs.files', { count: job.files, done: job.filesDone })} · {t('common.bytesOf', { done: format.bytes(job.bytesDone), total: format.bytes(job.bytes) })}
+              {job.filesFailed > 0 ? ` · ${t('jobs.filesFailed', { count: job.filesFailed })}` : ''}
+              {job.retrieving !== undefined ? ` · ${t('jobs.retrievingCount', { count: job.retrieving.files })}` : ''}
             </span>
             {job.retrieving !== undefined ? (
               <p className="notice" role="status" data-retrieving={job.retrieving.files}>
-                {job.retrieving.files === 1 ? job.retrieving.note : `${job.retrieving.note} (and ${job.retrieving.files - 1} more)`}. Restore again once
-                {job.retrieving.files === 1 ? ' it is' : ' they are'} ready to download {job.retrieving.files === 1 ? 'it' : 'them'}.
+                {job.retrieving.files === 1 ? t('jobs.retrievingOne', { note: job.retrieving.note }) : t('jobs.retrievingMany', { note: job.retrieving.note, more: job.retrieving.files - 1 })}
               </p>
             ) : null}
             {job.error !== undefined ? (
@@ -328,13 +335,18 @@ export function JobList({ jobs, onCancel }: { readonly jobs: ReadonlyArray<JobSu
 }
 
 export function ActivityLog({ entries, errorsOnly }: { readonly entries: ReadonlyArray<ActivityEntry>; readonly errorsOnly: boolean }) {
+  const { t } = useTranslation();
+  const format = useFormat();
   const shown = (errorsOnly ? entries.filter((entry) => entry.level === 'error' || entry.level === 'warn') : entries).slice(-300).reverse();
-  if (shown.length === 0) return <p className="muted">{errorsOnly ? 'No errors or warnings.' : 'Nothing logged yet.'}</p>;
+  if (shown.length === 0) return <p className="muted">{errorsOnly ? t('activity.noErrors') : t('activity.empty')}</p>;
   return (
-    <ol className="activity" aria-label={errorsOnly ? 'Errors and warnings' : 'Activity log'}>
+    // It scrolls, so it takes the focus: keyboard users scroll it too (axe: scrollable-region-focusable).
+    <ol className="activity" aria-label={errorsOnly ? t('activity.errorsTitle') : t('activity.log')} tabIndex={0}>
       {shown.map((entry, index) => (
         <li key={`${entry.time}-${index}`} className={`level-${entry.level}`}>
-          <time dateTime={entry.time}>{new Date(entry.time).toLocaleTimeString()}</time> <span className="event">{entry.event}</span>
+          <time dateTime={entry.time}>{format.time(entry.time)}</time>{' '}
+          {/* Errors and warnings say so in words, not by their colour alone. */}
+          {entry.level === 'error' || entry.level === 'warn' ? <span className="level-tag">{t(`level.${entry.level}`)}</span> : null} <span className="event">{entry.event}</span>
           {entry.folder !== undefined ? <span className="muted"> [{entry.folder}]</span> : null} <span className="text">{entry.text}</span>
         </li>
       ))}

@@ -6,6 +6,7 @@
  */
 import type { Channel, CosyncBridge, EngineEvent, RequestOf, ResponseOf } from '../../app/contract.js';
 import type { Result } from '../../app/result.js';
+import { i18n } from './i18n.js';
 
 /** A file the user dropped, with its path relative to the drop (folders are walked). */
 export interface DroppedFile {
@@ -37,17 +38,15 @@ function isPreloadBridge(value: unknown): value is PreloadBridge {
   return typeof value === 'object' && value !== null && typeof (value as { call?: unknown }).call === 'function' && typeof (value as { subscribe?: unknown }).subscribe === 'function';
 }
 
-const NOT_CONNECTED = {
-  code: 'endpoint-unreachable' as const,
-  message: 'Not connected to a cosync engine. Open this window from the desktop app, or open the URL that `cosync serve` printed (it carries the access token).',
-};
+// Errors the window composes itself are in its language (the engine's own stay as it sends them).
+const notConnected = () => ({ code: 'endpoint-unreachable' as const, message: i18n.t('transport.notConnected') });
 
 /** The transport when there is nothing to talk to: every call says so. */
 export const notConnectedTransport: Transport = {
   kind: 'none',
-  call: async () => ({ ok: false, error: NOT_CONNECTED }),
+  call: async () => ({ ok: false, error: notConnected() }),
   subscribe: () => () => undefined,
-  prepareDrop: async () => ({ ok: false, error: NOT_CONNECTED }),
+  prepareDrop: async () => ({ ok: false, error: notConnected() }),
 };
 
 /** The Electron preload bridge. */
@@ -64,7 +63,7 @@ export function electronTransport(bridge: PreloadBridge): Transport {
       for (const { file, relativePath } of files) {
         const top = relativePath.split('/')[0] as string;
         const path = bridge.pathForFile(file);
-        if (path === '') return { ok: false, error: { code: 'usage', message: `${relativePath} has no local path (was it dragged from another app?)` } };
+        if (path === '') return { ok: false, error: { code: 'usage', message: i18n.t('transport.noLocalPath', { path: relativePath }) } };
         // A file inside a dropped folder: its folder's path is its own path minus the rest of the relative path.
         const depth = relativePath.split('/').length - 1;
         let topPath = path;
@@ -85,11 +84,11 @@ export function httpTransport(base: URL, token: string, fetchImpl: typeof fetch 
         headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
         body: JSON.stringify(request),
       });
-      if (response.status === 401) return { ok: false, error: { code: 'access-denied', message: 'The engine refused the access token. Open the URL that `cosync serve` printed in this run.' } };
-      if (!response.ok) return { ok: false, error: { code: 'internal', message: `The engine answered HTTP ${response.status} to ${channel}.` } };
+      if (response.status === 401) return { ok: false, error: { code: 'access-denied', message: i18n.t('transport.accessDenied') } };
+      if (!response.ok) return { ok: false, error: { code: 'internal', message: i18n.t('transport.httpError', { status: response.status, channel }) } };
       return (await response.json()) as ResponseOf<C>;
     } catch {
-      return { ok: false, error: { code: 'endpoint-unreachable', message: 'The cosync engine does not answer. Is `cosync serve` still running?' } };
+      return { ok: false, error: { code: 'endpoint-unreachable', message: i18n.t('transport.unreachable') } };
     }
   };
   return {
@@ -118,13 +117,13 @@ export function httpTransport(base: URL, token: string, fetchImpl: typeof fetch 
           if (drop !== '') url.searchParams.set('drop', drop);
           const response = await fetchImpl(url, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream' }, body: file });
           const answer = (await response.json()) as { drop?: string; entry?: string; error?: string };
-          if (!response.ok || answer.drop === undefined || answer.entry === undefined) return { ok: false, error: { code: 'usage', message: `${relativePath}: ${answer.error ?? `HTTP ${response.status}`}` } };
+          if (!response.ok || answer.drop === undefined || answer.entry === undefined) return { ok: false, error: { code: 'usage', message: `${relativePath}: ${answer.error ?? i18n.t('transport.httpStatus', { status: response.status })}` } };
           drop = answer.drop;
           tops.add(answer.entry);
           sent += file.size;
           onProgress(sent);
         } catch {
-          return { ok: false, error: { code: 'endpoint-unreachable', message: `${relativePath} could not be sent to the engine; nothing was backed up. Is \`cosync serve\` still running?` } };
+          return { ok: false, error: { code: 'endpoint-unreachable', message: i18n.t('transport.sendFailed', { path: relativePath }) } };
         }
       }
       return { ok: true, value: [...tops] };
