@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { parseStorageClass, parseTrafficLimit } from '../../app/storage-class.js';
 import { CosyncError } from '../../app/result.js';
 import {
+  acceleratedEndpoint,
   addressingFor,
   assertKeySafeTransport,
   cosEndpointForRegion,
@@ -159,6 +160,8 @@ export interface TargetSettings {
   readonly key?: string | undefined;
   readonly 'kms-key-id'?: string | undefined;
   readonly 'path-style'?: boolean | undefined;
+  /** Tencent COS global acceleration: the endpoint becomes `cos.accelerate.myqcloud.com`. */
+  readonly accelerate?: boolean | undefined;
   /** `cos` or `s3`; by default, COS for Tencent's hosts. */
   readonly dialect?: string | undefined;
   /** The storage class of new objects, in the dialect's names. */
@@ -169,13 +172,16 @@ export interface TargetSettings {
 
 /** Builds and validates a Target from settings, before any I/O. */
 export function targetFromSettings(values: TargetSettings, defaultSse: 'none' | 'c'): Target {
+  if (values.accelerate === true && values.dialect === 's3') throw new CosyncError('usage', "--accelerate is Tencent COS's global acceleration: it cannot be used with --dialect s3");
   // Tencent COS needs only its region: the endpoint is https://cos.REGION.myqcloud.com.
-  const endpoint =
+  const given =
     values.endpoint === undefined && values.region !== undefined
       ? cosEndpointForRegion(values.region)
       : parseEndpoint(requireOption(values.endpoint, 'endpoint URL', ' (or --region for Tencent COS, e.g. --region ap-guangzhou)'));
+  const accelerated = values.accelerate === true ? acceleratedEndpoint(given, values.region) : undefined;
+  const endpoint = accelerated?.endpoint ?? given;
   const addressing = addressingFor(endpoint, {
-    region: values.region,
+    region: accelerated?.region ?? values.region,
     pathStyle: values['path-style'],
     dialect: values.dialect === undefined ? undefined : parseDialect(values.dialect),
   });
