@@ -112,4 +112,20 @@ describe('COS hosts, dialect and addressing', () => {
     expect(() => addressingFor(parseEndpoint('https://cos.accelerate.myqcloud.com'), {})).toThrow(/names no region: give the bucket's own region with --region/);
     expect(addressingFor(parseEndpoint('https://cos.accelerate.myqcloud.com'), { region: 'ap-guangzhou' })).toEqual({ dialect: 'cos', region: 'ap-guangzhou', pathStyle: false });
   });
+
+  it('--accelerate: the global acceleration host, with the bucket’s region from --region or the regional endpoint', async () => {
+    const { acceleratedEndpoint } = await import('./target.js');
+    // Global Acceleration (https://cloud.tencent.com/document/product/436/38866): BUCKET-APPID.cos.accelerate.myqcloud.com.
+    expect(acceleratedEndpoint(undefined, 'ap-guangzhou')).toEqual({ endpoint: parseEndpoint('https://cos.accelerate.myqcloud.com'), region: 'ap-guangzhou' });
+    expect(acceleratedEndpoint(parseEndpoint('https://cos.ap-beijing.myqcloud.com'), undefined)).toEqual({ endpoint: parseEndpoint('https://cos.accelerate.myqcloud.com'), region: 'ap-beijing' });
+    // The given endpoint's protocol and port are kept (a test gateway listens on its own port).
+    expect(acceleratedEndpoint(parseEndpoint('https://cos.ap-guangzhou.myqcloud.com:9443'), undefined).endpoint.url).toBe('https://cos.accelerate.myqcloud.com:9443');
+    expect(acceleratedEndpoint(parseEndpoint('https://cos.accelerate.myqcloud.com'), 'ap-shanghai').region).toBe('ap-shanghai');
+    expect(() => acceleratedEndpoint(undefined, undefined)).toThrow(/--accelerate needs the bucket's own region, .*add --region/);
+    expect(() => acceleratedEndpoint(parseEndpoint('https://cos.accelerate.myqcloud.com'), undefined)).toThrow(/needs the bucket's own region/);
+    expect(() => acceleratedEndpoint(undefined, 'Guangzhou')).toThrow(/invalid COS region "Guangzhou"/);
+    for (const host of ['https://s3.example.com', 'https://files.example.com', 'https://cos-internal.ap-guangzhou.tencentcos.cn', 'https://cosv6.ap-guangzhou.myqcloud.com']) {
+      expect(() => acceleratedEndpoint(parseEndpoint(host), 'ap-guangzhou'), host).toThrow(/--accelerate cannot be used with .*only a public COS endpoint/);
+    }
+  });
 });

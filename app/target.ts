@@ -148,6 +148,32 @@ export function parseCosHost(host: string): CosHost | undefined {
 }
 
 /**
+ * The endpoint `--accelerate` asks for: COS's global acceleration host `cos.accelerate.myqcloud.com`
+ * (requests go to `BUCKET-APPID.cos.accelerate.myqcloud.com`, Global Acceleration,
+ * https://cloud.tencent.com/document/product/436/38866), on the protocol and port of the endpoint
+ * given (https without one), with the bucket's own region: `--region`, or the regional endpoint's.
+ * Only Tencent's public regional hosts (`cos.REGION.…`) have an acceleration counterpart: an
+ * internal, IPv6 or dedicated-cluster host, a custom domain or any other store is refused here.
+ */
+export function acceleratedEndpoint(endpoint: Endpoint | undefined, region: string | undefined): { endpoint: Endpoint; region: string } {
+  const cos = endpoint === undefined ? undefined : parseCosHost(endpoint.host);
+  if (endpoint !== undefined && (cos === undefined || (cos.service !== 'cos' && cos.service !== 'accelerate'))) {
+    throw new CosyncError(
+      'usage',
+      `--accelerate cannot be used with ${endpoint.host}: it is Tencent COS's global acceleration, which only a public COS endpoint (cos.REGION.myqcloud.com, or --region alone) has; leave out --accelerate`,
+    );
+  }
+  const bucketRegion = region ?? cos?.location;
+  if (bucketRegion === undefined) {
+    throw new CosyncError('usage', "--accelerate needs the bucket's own region, which requests are signed for: add --region (e.g. --region ap-guangzhou)");
+  }
+  // Checks the region's form, as the regional endpoint would.
+  cosEndpointForRegion(bucketRegion);
+  const port = endpoint?.port === undefined ? '' : `:${endpoint.port}`;
+  return { endpoint: parseEndpoint(`${endpoint?.protocol ?? 'https'}://cos.accelerate.myqcloud.com${port}`), region: bucketRegion };
+}
+
+/**
  * The SigV4 region a COS endpoint host implies: the region of `cos.REGION.…`, `cosv6.REGION.…`,
  * `cos-internal.REGION.…`; none for the acceleration host (it signs with the bucket's own
  * region, never "accelerate") or a dedicated cluster (its label is a cluster id).
@@ -252,6 +278,8 @@ export interface TargetFields {
   readonly keyName?: string | undefined;
   readonly kmsKeyId?: string | undefined;
   readonly pathStyle?: boolean | undefined;
+  /** Tencent COS global acceleration: the endpoint becomes `cos.accelerate.myqcloud.com`. */
+  readonly accelerate?: boolean | undefined;
   /** `cos` or `s3`; by default, COS for Tencent's hosts. */
   readonly dialect?: string | undefined;
   /** The storage class of new objects, in the dialect's names. */
@@ -268,13 +296,16 @@ function required(value: string | undefined, flag: string, hint = ''): string {
 
 /** Builds and validates a Target, before any I/O. `defaultSse` applies when neither sse nor a key is given. */
 export function targetFromFields(fields: TargetFields, defaultSse: 'none' | 'c'): Target {
+  if (fields.accelerate === true && fields.dialect === 's3') throw new CosyncError('usage', "--accelerate is Tencent COS's global acceleration: it cannot be used with --dialect s3");
   // Tencent COS needs only its region: the endpoint is https://cos.REGION.myqcloud.com.
-  const endpoint =
+  const given =
     fields.endpoint === undefined && fields.region !== undefined
       ? cosEndpointForRegion(fields.region)
       : parseEndpoint(required(fields.endpoint, 'endpoint URL', ' (or --region for Tencent COS, e.g. --region ap-guangzhou)'));
+  const accelerated = fields.accelerate === true ? acceleratedEndpoint(given, fields.region) : undefined;
+  const endpoint = accelerated?.endpoint ?? given;
   const addressing = addressingFor(endpoint, {
-    region: fields.region,
+    region: accelerated?.region ?? fields.region,
     pathStyle: fields.pathStyle,
     dialect: fields.dialect === undefined ? undefined : parseDialect(fields.dialect),
   });

@@ -38,6 +38,10 @@ export const TARGET_OPTIONS = {
   key: { type: 'string', value: 'NAME', description: 'the SSE-C key (implies --sse c); see `cosync key list`' },
   'kms-key-id': { type: 'string', value: 'ID', description: 'the KMS key for --sse kms' },
   'path-style': { type: 'boolean', description: 'address the bucket as ENDPOINT/BUCKET instead of BUCKET.ENDPOINT (refused for Tencent COS, whose buckets since 2024 refuse it)' },
+  accelerate: {
+    type: 'boolean',
+    description: "Tencent COS global acceleration: requests go to BUCKET-APPID.cos.accelerate.myqcloud.com (enable it for the bucket first); the bucket's region comes from --region or --endpoint",
+  },
   dialect: {
     type: 'string',
     value: 'cos|s3',

@@ -31,6 +31,7 @@ export function targetFromFlags(flags: TargetFlags, defaultSse: 'none' | 'c'): T
       keyName: flags.key,
       kmsKeyId: flags['kms-key-id'],
       pathStyle: flags['path-style'],
+      accelerate: flags.accelerate,
       dialect: flags.dialect,
       storageClass: flags['storage-class'],
       trafficLimit: flags['traffic-limit'],

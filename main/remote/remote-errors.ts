@@ -150,6 +150,14 @@ export function toCosyncError(error: unknown, context: ErrorContext): CosyncErro
         'usage',
         `${context.endpoint} refuses path-style requests for this bucket (PathStyleDomainForbidden: COS buckets created since 2024-01-01 take virtual-hosted requests only, https://cloud.tencent.com/document/product/436/102489): remove --path-style`,
       );
+    // The acceleration host refuses buckets without global acceleration, and some operations (error codes, 436/7730).
+    case 'BucketAccelerateNotEnabled':
+      return new CosyncError(
+        'usage',
+        `global acceleration is not enabled for bucket ${JSON.stringify(context.bucket)} (BucketAccelerateNotEnabled): enable it in the COS console (the bucket's Global Acceleration setting), or leave out --accelerate`,
+      );
+    case 'ActionAccelerateNotSupported':
+      return new CosyncError('unsupported', `the COS acceleration endpoint does not support the ${context.operation} (ActionAccelerateNotSupported): run it without --accelerate`);
     case 'RequestTimeTooSkewed':
       return new CosyncError(
         'clock-skewed',

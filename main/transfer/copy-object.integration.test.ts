@@ -20,7 +20,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3_LIMITS } from '../../app/part-size.js';
 import type { CosyncError } from '../../app/result.js';
 import { parseEndpoint } from '../../app/target.js';
-import { createBucket, rawClient, readObject, requireServices, type Services } from '../../test/support/services.js';
+import { createBucket, rawClient, readObject, requireServices, storeAccess, type Services } from '../../test/support/services.js';
 import type { ObjectEncryption } from '../remote/remote-store.js';
 import { S3RemoteStore } from '../remote/s3-remote-store.js';
 import { SseCustomerKey, StoreCredentials } from '../secrets/secret-values.js';
@@ -132,6 +132,30 @@ describe('copyObjectWithFallback over the CopyObject limit on RGW', () => {
     });
     if (customerKey !== undefined) await expect(readObject(services, bucket, destination)).rejects.toMatchObject({ $metadata: { httpStatusCode: 400 } });
     expect(await openUploads(destination)).toEqual([]);
+  });
+
+  it('COS (the gateway): a copy and a copy onto itself part by part, with COS’s copy source and Copy|Replaced directives', async () => {
+    const access = await storeAccess(services, 'cos');
+    const cosStore = new S3RemoteStore(
+      { endpoint: parseEndpoint(access.endpoint), bucket: access.bucketName(bucket), prefix: '', region: access.region, pathStyle: false, dialect: 'cos', sse: 'none', keyName: undefined, kmsKeyId: undefined },
+      new StoreCredentials(access.accessKey, access.secretKey),
+    );
+    try {
+      const plain = { source: { mode: 'none' }, destination: { mode: 'none' } } as const;
+      await putOther('cos-small.bin', Buffer.from('small'), { mode: 'none' });
+      expect(await copyObjectWithFallback(cosStore, 'cos-small.bin', 'cos-small-copy.bin', plain, sizing)).toBe('server-side');
+      expect((await readObject(services, bucket, 'cos-small-copy.bin')).toString()).toBe('small');
+      const data = randomBytes(OVER_LIMIT_BYTES);
+      await putOther('cos-self.bin', data, { mode: 'none' });
+      expect(await copyObjectWithFallback(cosStore, 'cos-self.bin', 'cos-self.bin', plain, overLimit)).toBe('server-side');
+      expect((await readObject(services, bucket, 'cos-self.bin')).equals(data)).toBe(true);
+      expect((await cosStore.headObject('cos-self.bin', { mode: 'none' }))?.metadata[METADATA.mtime]).toBe('1700000000000');
+      // The gateway refuses any copy source but BUCKET-APPID.cos.REGION.myqcloud.com and any directive but Copy|Replaced: none was refused.
+      expect(access.gateway?.requests.filter((request) => request.key?.startsWith('cos-') === true && request.status >= 400)).toEqual([]);
+      expect(await openUploads('cos-self.bin')).toEqual([]);
+    } finally {
+      cosStore.close();
+    }
   });
 
   it('copies a plain object onto itself part by part: Complete replaces it only after every part was copied from it', async () => {

@@ -1,11 +1,14 @@
-/** Stale multipart uploads on RGW: old ones under the prefix are aborted, tracked ones kept. */
+/**
+ * Stale multipart uploads: old ones under the prefix are aborted, tracked ones kept. S3 straight to
+ * RGW; COS through the gateway (List Multipart Uploads, https://cloud.tencent.com/document/product/436/7736).
+ */
 import { CreateMultipartUploadCommand, ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { parseEndpoint } from '../../app/target.js';
-import { createBucket, rawClient, requireServices, type Services } from '../../test/support/services.js';
+import { createBucket, DIALECTS, rawClient, requireServices, storeAccess, type Services } from '../../test/support/services.js';
 import { Journal } from '../journal/journal.js';
 import { NULL_LOGGER } from '../log/logger.js';
 import { S3RemoteStore } from '../remote/s3-remote-store.js';
@@ -21,7 +24,7 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-it('aborts unfinished uploads older than the limit under the prefix, keeping the ones the journal tracks', async () => {
+it.each(DIALECTS)('%s: aborts unfinished uploads older than the limit under the prefix, keeping the ones the journal tracks', async (dialect) => {
   const bucket = await createBucket(services);
   const client = rawClient(services);
   const start = async (key: string) => (await client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }))).UploadId as string;
@@ -29,11 +32,12 @@ it('aborts unfinished uploads older than the limit under the prefix, keeping the
   const tracked = await start('p/tracked.bin');
   const elsewhere = await start('other/x.bin');
 
-  const journal = new Journal(join(dir, 'journal.sqlite'));
+  const access = await storeAccess(services, dialect);
+  const journal = new Journal(join(dir, `journal-${dialect}.sqlite`));
   journal.beginMultipart({ endpoint: services.httpsEndpoint, bucket, key: 'p/tracked.bin', uploadId: tracked, localPath: '/x', sizeBytes: 1, mtimeMs: 1, partBytes: 1, keyFingerprint: null, startedAt: 1 });
   const store = new S3RemoteStore(
-    { endpoint: parseEndpoint(services.httpsEndpoint), bucket, prefix: 'p/', region: 'us-east-1', pathStyle: true, dialect: 's3', sse: 'none', keyName: undefined, kmsKeyId: undefined },
-    new StoreCredentials(services.accessKey, services.secretKey),
+    { endpoint: parseEndpoint(access.endpoint), bucket: access.bucketName(bucket), prefix: 'p/', region: access.region, pathStyle: access.pathStyle, dialect, sse: 'none', keyName: undefined, kmsKeyId: undefined },
+    new StoreCredentials(access.accessKey, access.secretKey),
   );
   try {
     expect(await abortStaleUploads(store, journal, 'p/', 24, NULL_LOGGER)).toBe(0);

@@ -73,6 +73,8 @@ export const COS_GATEWAY_REGION = 'ap-guangzhou';
 /** The APPID of the gateway's account: COS bucket `NAME-APPID` is RGW bucket `NAME`. */
 export const COS_GATEWAY_APPID = '1250000000';
 const SERVICE_HOST = `cos.${COS_GATEWAY_REGION}.myqcloud.com`;
+/** Global acceleration (436/38866): BUCKET-APPID.cos.accelerate.myqcloud.com, signed for the bucket's own region. */
+const ACCELERATE_HOST = 'cos.accelerate.myqcloud.com';
 const RGW_REGION = 'us-east-1';
 const MAX_SKEW_MS = 15 * 60 * 1000;
 const MAX_KEYS = 1000;
@@ -151,6 +153,8 @@ export interface GatewayRequest {
   readonly query: ReadonlyArray<readonly [string, string]>;
   /** The `x-cos-traffic-limit` the request carried (bit/s, as sent). */
   readonly trafficLimit?: string | undefined;
+  /** It came to the global acceleration host. */
+  readonly accelerated?: boolean | undefined;
   status: number;
   code: string | undefined;
 }
@@ -198,6 +202,8 @@ export interface CosGateway {
   readonly requests: GatewayRequest[];
   /** The COS name of an RGW bucket (`NAME` → `NAME-APPID`). */
   cosBucket(rgwBucket: string): string;
+  /** Turns on global acceleration for a bucket (until then its acceleration host answers BucketAccelerateNotEnabled). */
+  enableAcceleration(rgwBucket: string): void;
   /** Marks an object archived (ARCHIVE or DEEP_ARCHIVE), as a lifecycle transition would. */
   archiveObject(rgwBucket: string, key: string, storageClass?: 'ARCHIVE' | 'DEEP_ARCHIVE'): void;
   /** Finishes a restore that was asked for; the object reads until `days` pass (not emulated). */
@@ -285,7 +291,7 @@ function issueCertificate(caFile: string): { key: Buffer; cert: Buffer } {
   const requestFile = join(directory, 'gateway.csr');
   const extensionsFile = join(directory, 'gateway.ext');
   const certFile = join(directory, 'gateway.crt');
-  writeFileSync(extensionsFile, `subjectAltName=DNS:*.${SERVICE_HOST},DNS:${SERVICE_HOST}\nextendedKeyUsage=serverAuth\n`);
+  writeFileSync(extensionsFile, `subjectAltName=DNS:*.${SERVICE_HOST},DNS:${SERVICE_HOST},DNS:*.${ACCELERATE_HOST}\nextendedKeyUsage=serverAuth\n`);
   execFileSync('openssl', ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', keyFile, '-out', requestFile, '-subj', `/CN=*.${SERVICE_HOST}`], { stdio: 'pipe' });
   execFileSync(
     'openssl',
@@ -334,6 +340,8 @@ interface Address {
   /** The decoded object key, or undefined for bucket requests. */
   readonly key: string | undefined;
   readonly region: string;
+  /** Reached through the global acceleration host `BUCKET-APPID.cos.accelerate.myqcloud.com`. */
+  readonly accelerated: boolean;
 }
 
 /** A response from RGW. */
@@ -356,6 +364,7 @@ export async function startCosGateway(options: CosGatewayOptions): Promise<CosGa
   const realEtags = new Map<string, string>();
   const faults: Array<{ matches: (request: GatewayRequest) => boolean; fault: InjectedFault; times: number }> = [];
   const requests: GatewayRequest[] = [];
+  const acceleratedBuckets = new Set<string>();
   let clockOffsetMs = 0;
   const now = (): number => Date.now() + clockOffsetMs;
 
@@ -391,7 +400,14 @@ export async function startCosGateway(options: CosGatewayOptions): Promise<CosGa
     let cosBucket: string;
     let keyPath: string;
     let region: string;
-    if (virtual !== null) {
+    let accelerated = false;
+    if (virtual !== null && virtual[2] === 'accelerate') {
+      // The acceleration host names no region: the bucket's own (this gateway's) is signed for.
+      cosBucket = virtual[1] as string;
+      region = COS_GATEWAY_REGION;
+      accelerated = true;
+      keyPath = rawPath.slice(1);
+    } else if (virtual !== null) {
       cosBucket = virtual[1] as string;
       region = virtual[2] as string;
       keyPath = rawPath.slice(1);
@@ -411,7 +427,10 @@ export async function startCosGateway(options: CosGatewayOptions): Promise<CosGa
     if (!cosBucket.endsWith(suffix) || cosBucket.length === suffix.length) {
       throw new CosError(404, 'NoSuchBucket', `the bucket ${JSON.stringify(cosBucket)} does not exist: COS buckets are named NAME-APPID (APPID ${COS_GATEWAY_APPID} here)`);
     }
-    return { cosBucket, rgwBucket: cosBucket.slice(0, -suffix.length), key: keyPath === '' ? undefined : decodeURIComponent(keyPath), region };
+    const rgwBucket = cosBucket.slice(0, -suffix.length);
+    // Error codes (436/7730): 400 BucketAccelerateNotEnabled.
+    if (accelerated && !acceleratedBuckets.has(rgwBucket)) throw new CosError(400, 'BucketAccelerateNotEnabled', `global acceleration is not enabled for the bucket ${cosBucket}`);
+    return { cosBucket, rgwBucket, key: keyPath === '' ? undefined : decodeURIComponent(keyPath), region, accelerated };
   };
 
   // Checks the client's SigV4 signature, with the region taken from the host.
@@ -857,7 +876,7 @@ export async function startCosGateway(options: CosGatewayOptions): Promise<CosGa
     const query = parseQuery(rawQuery);
     Object.assign(record, { query });
     const address = addressOf(request, rawPath);
-    Object.assign(record, { bucket: address.cosBucket, key: address.key, trafficLimit: headerValue(request.headers, 'x-cos-traffic-limit') });
+    Object.assign(record, { bucket: address.cosBucket, key: address.key, trafficLimit: headerValue(request.headers, 'x-cos-traffic-limit'), accelerated: address.accelerated });
     authenticate(request, rawPath, rawQuery, address);
     refuseAmzHeaders(request.headers);
     checkTrafficLimit(request.headers);
@@ -928,6 +947,7 @@ export async function startCosGateway(options: CosGatewayOptions): Promise<CosGa
     secretKey,
     requests,
     cosBucket: (rgwBucket) => `${rgwBucket}-${COS_GATEWAY_APPID}`,
+    enableAcceleration: (rgwBucket) => void acceleratedBuckets.add(rgwBucket),
     archiveObject(rgwBucket, key, storageClass = 'ARCHIVE') {
       const state = objects.get(stateKey(rgwBucket, key));
       if (state === undefined) objects.set(stateKey(rgwBucket, key), { etag: undefined, crc64: undefined, encryption: undefined, storageClass, restore: undefined });
