@@ -48,11 +48,11 @@ describe('JobRegistry', () => {
     });
     await running;
     expect(jobs.cancel(id).state).toBe('running');
-    await expect.poll(() => jobs.list()[0]?.state).toBe('failed');
-    expect(jobs.list()[0]?.error).toMatchObject({ code: 'aborted' });
-    expect(changes.at(-1)).toMatchObject({ id, state: 'failed' });
+    await expect.poll(() => jobs.list()[0]?.state).toBe('cancelled');
+    expect(jobs.list()[0]?.error).toBeUndefined();
+    expect(changes.at(-1)).toMatchObject({ id, state: 'cancelled' });
     // An ended job stays as it ended; an unknown id is a usage error.
-    expect(jobs.cancel(id).state).toBe('failed');
+    expect(jobs.cancel(id).state).toBe('cancelled');
     expect(() => jobs.cancel('restore-nope')).toThrow(CosyncError);
   });
 });

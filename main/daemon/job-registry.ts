@@ -146,7 +146,7 @@ export class JobRegistry {
    */
   cancel(jobId: string): JobSummary {
     const job = this.#jobs.get(jobId);
-    if (job === undefined) throw new CosyncError('usage', `no job with id ${JSON.stringify(jobId)}`);
+    if (job === undefined) throw new CosyncError('usage', `no job with id ${JSON.stringify(jobId)}; sync:jobs lists the jobs`);
     if (job.progress.summary.state === 'running') job.controller.abort(new CosyncError('aborted', 'cancelled'));
     return job.progress.summary;
   }

@@ -93,16 +93,21 @@ export class JournalDatabase {
   }
 
   #migrate(): void {
-    const current = this.#db.pragma('user_version', { simple: true }) as number;
-    if (current > MIGRATIONS.length) {
-      throw new Error(`journal ${this.file} was written by a newer cosync (schema ${current}); upgrade cosync`);
-    }
-    for (let version = current; version < MIGRATIONS.length; version++) {
-      this.transaction(() => {
-        this.#db.exec(MIGRATIONS[version] as string);
-        this.#db.pragma(`user_version = ${version + 1}`);
-      });
-    }
+    // Read and migrate under the write lock (BEGIN IMMEDIATE): several processes opening a new
+    // journal at once (20 `folder add`s, say) would otherwise all read version 0 and all run
+    // CREATE TABLE, and all but one fail with "table … already exists".
+    this.#db
+      .transaction(() => {
+        const current = this.#db.pragma('user_version', { simple: true }) as number;
+        if (current > MIGRATIONS.length) {
+          throw new Error(`journal ${this.file} was written by a newer cosync (schema ${current}); upgrade cosync`);
+        }
+        for (let version = current; version < MIGRATIONS.length; version++) {
+          this.#db.exec(MIGRATIONS[version] as string);
+          this.#db.pragma(`user_version = ${version + 1}`);
+        }
+      })
+      .immediate();
   }
 
   close(): void {

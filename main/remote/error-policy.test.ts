@@ -50,7 +50,7 @@ describe('errorPolicy', () => {
 describe('retry scopes of codes', () => {
   it('the run stops for exactly the errors every other file would meet, and for a cancel', () => {
     const stopping = (Object.keys(RETRY_SCOPE) as ErrorCode[]).filter(stopsRun).sort();
-    expect(stopping).toEqual(['aborted', 'bucket-not-found', 'credentials-rejected', 'endpoint-unreachable', 'keychain-unavailable', 'tls-untrusted']);
+    expect(stopping).toEqual(['aborted', 'bucket-not-found', 'credentials-rejected', 'endpoint-unreachable', 'keychain-unavailable', 'proxy-refused', 'tls-untrusted']);
   });
 
   it('no code is retried per request once it is a CosyncError (the store has given up on it)', () => {
