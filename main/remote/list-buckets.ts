@@ -7,7 +7,7 @@
  * `ListAllMyBucketsResult`, with `<BucketRegion>` where they know it.
  */
 import type { BucketSummary } from '../../app/contract.js';
-import { addressingFor, parseEndpoint, type Endpoint } from '../../app/target.js';
+import { addressingFor, parseEndpoint, type Dialect, type Endpoint } from '../../app/target.js';
 import type { StoreCredentials } from '../secrets/secret-values.js';
 import { LeanPutClient, xmlBlocks, xmlText } from './lean-put.js';
 import { agentFor } from './proxy.js';
@@ -25,7 +25,7 @@ const MAX_PAGES = 100;
  */
 export async function listBuckets(
   endpoint: Endpoint,
-  requested: { readonly region?: string | undefined; readonly pathStyle?: boolean | undefined },
+  requested: { readonly region?: string | undefined; readonly pathStyle?: boolean | undefined; readonly dialect?: Dialect | undefined },
   credentials: StoreCredentials,
   options: { readonly environment?: NodeJS.ProcessEnv; readonly signal?: AbortSignal | undefined; readonly timeoutMs?: number } = {},
 ): Promise<BucketSummary[]> {
