@@ -156,10 +156,10 @@ export function FirstRun({ transport, onChosen }: { readonly transport: Transpor
           <form className="grid-form" onSubmit={submitWhere}>
             <fieldset>
               <legend>{t('firstRun.whereLegend')}</legend>
-              <label>
+              <label className="radio">
                 <input type="radio" name="store-kind" checked={kind === 'cos'} onChange={() => setKind('cos')} /> {t('firstRun.cos')}
               </label>
-              <label>
+              <label className="radio">
                 <input type="radio" name="store-kind" checked={kind === 's3'} onChange={() => setKind('s3')} /> {t('firstRun.s3')}
               </label>
             </fieldset>
@@ -180,7 +180,7 @@ export function FirstRun({ transport, onChosen }: { readonly transport: Transpor
                   {t('firstRun.endpoint')}
                   <input type="url" value={endpoint} onChange={(event) => setEndpoint(event.target.value)} placeholder={t('firstRun.endpointPlaceholder')} />
                 </label>
-                <label>
+                <label className="checkbox">
                   <input type="checkbox" checked={pathStyle} onChange={(event) => setPathStyle(event.target.checked)} /> {t('firstRun.pathStyle')}
                 </label>
               </>
@@ -244,7 +244,7 @@ export function FirstRun({ transport, onChosen }: { readonly transport: Transpor
               <fieldset className="bucket-list">
                 <legend>{t('firstRun.buckets', { count: shown.length })}</legend>
                 {shown.map((candidate) => (
-                  <label key={candidate.name}>
+                  <label key={candidate.name} className="radio">
                     <input type="radio" name="bucket" checked={bucket === candidate.name} onChange={() => setBucket(candidate.name)} /> {candidate.name}
                     {candidate.region === undefined ? null : <span className="muted"> · {candidate.region}</span>}
                   </label>
