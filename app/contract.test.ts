@@ -28,4 +28,31 @@ describe('contract', () => {
     expect(validate({ jobId: 'backup-1', force: true })).toEqual({ ok: false, reason: 'unknown field "force"' });
     expect(validate(null)).toEqual({ ok: false, reason: 'expected an object' });
   });
+
+  it('sync:credentials-set takes a SecretId and SecretKey, an optional token and account, nothing else', () => {
+    const validate = REQUEST_VALIDATORS['sync:credentials-set'];
+    expect(validate({ secretId: 'AKIDexample', secretKey: 'secret' })).toEqual({ ok: true, value: { secretId: 'AKIDexample', secretKey: 'secret', sessionToken: undefined, account: undefined } });
+    expect(validate({ secretId: 'AKIDexample', secretKey: 'secret', sessionToken: 'token', account: 'work' })).toMatchObject({ ok: true, value: { sessionToken: 'token', account: 'work' } });
+    expect(validate({ secretId: 'AKIDexample', secretKey: '  ' })).toEqual({ ok: false, reason: 'secretKey must not be empty' });
+    expect(validate({ secretId: '', secretKey: 'secret' })).toEqual({ ok: false, reason: 'secretId must not be empty' });
+    expect(validate({ secretKey: 'secret' })).toEqual({ ok: false, reason: 'secretId must be a string' });
+    expect(validate({ secretId: 'AKIDexample', secretKey: 'secret', region: 'ap-guangzhou' })).toEqual({ ok: false, reason: 'unknown field "region"' });
+  });
+
+  it('sync:credentials-delete takes an optional account and nothing else', () => {
+    const validate = REQUEST_VALIDATORS['sync:credentials-delete'];
+    expect(validate({})).toEqual({ ok: true, value: { account: undefined } });
+    expect(validate({ account: 'work' })).toEqual({ ok: true, value: { account: 'work' } });
+    expect(validate({ account: 7 })).toEqual({ ok: false, reason: 'account must be a string' });
+    expect(validate({ account: 'work', secretId: 'AKID' })).toEqual({ ok: false, reason: 'unknown field "secretId"' });
+  });
+
+  it('sync:list-buckets takes a region or an endpoint, not both', () => {
+    const validate = REQUEST_VALIDATORS['sync:list-buckets'];
+    expect(validate({ region: 'ap-guangzhou' })).toMatchObject({ ok: true, value: { region: 'ap-guangzhou', endpoint: undefined } });
+    expect(validate({ endpoint: 'http://127.0.0.1:7480', pathStyle: true, account: 'work' })).toMatchObject({ ok: true, value: { endpoint: 'http://127.0.0.1:7480', pathStyle: true } });
+    expect(validate({ region: 'ap-guangzhou', endpoint: 'http://127.0.0.1:7480' })).toEqual({ ok: false, reason: 'give region or endpoint, not both' });
+    expect(validate({ region: 'ap-guangzhou', pathStyle: 'yes' })).toEqual({ ok: false, reason: 'pathStyle must be true or false' });
+    expect(validate({ region: 'ap-guangzhou', bucket: 'photos' })).toEqual({ ok: false, reason: 'unknown field "bucket"' });
+  });
 });

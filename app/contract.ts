@@ -8,7 +8,8 @@
  * REQUEST_VALIDATORS (the compiler insists), and a handler in main/daemon/api-handlers.ts (the
  * compiler insists there too). Both bridges pick it up from there.
  *
- * What crosses here is never a secret: keys appear only as fingerprints, credentials not at all.
+ * No secret comes back across here: keys appear only as fingerprints; store credentials cross
+ * once, inward, through the write-only `sync:credentials-set`, and come back only as a masked SecretId.
  */
 import { CosyncError, err, ok, type CosyncErrorInfo, type Result } from './result.js';
 import { DELETE_POLICIES, type DeletePolicy } from './sync-model.js';
@@ -102,6 +103,32 @@ export interface RemoteEntry {
   readonly path: string;
   readonly kind: 'file' | 'folder';
   readonly sizeBytes: number;
+}
+
+/** One bucket the credentials can see, as GET Service / ListBuckets names it. */
+export interface BucketSummary {
+  readonly name: string;
+  /** The bucket's region where the store says (COS always does); undefined otherwise. */
+  readonly region: string | undefined;
+  readonly createdAt: string | undefined;
+}
+
+/** Store credentials as they come from the window: they go into the OS keychain and never come back. */
+export interface CredentialsRequest {
+  readonly secretId: string;
+  readonly secretKey: string;
+  /** For temporary credentials (STS). */
+  readonly sessionToken?: string | undefined;
+  /** The keychain account; undefined: `default`. */
+  readonly account?: string | undefined;
+}
+
+/** Where to list buckets: a COS region (every region's buckets, COS's GET Service) or an S3-compatible endpoint. */
+export interface BucketListRequest {
+  readonly region?: string | undefined;
+  readonly endpoint?: string | undefined;
+  readonly pathStyle?: boolean | undefined;
+  readonly account?: string | undefined;
 }
 
 /** A backup or restore started from the UI; its progress arrives as `job` events. */
@@ -212,6 +239,15 @@ export interface ContractChannels {
   'sync:jobs': { readonly request: null; readonly response: ReadonlyArray<JobSummary> };
   /** Stops a running job (backup, restore, key rotation) as Ctrl-C stops the CLI's; a job no longer running is left as it is. */
   'sync:cancel-job': { readonly request: { readonly jobId: string }; readonly response: null };
+  /**
+   * Stores the store's SecretId/SecretKey (and session token) in the OS keychain under `account`.
+   * Write-only: the answer names the SecretId masked ("AKID…cdef"), never the secret.
+   */
+  'sync:credentials-set': { readonly request: CredentialsRequest; readonly response: { readonly account: string; readonly secretId: string } };
+  /** Removes an account's credentials from the keychain; 'credentials-missing' when there were none. */
+  'sync:credentials-delete': { readonly request: { readonly account?: string | undefined }; readonly response: null };
+  /** The buckets the account's credentials can see, with their regions, sorted by name. */
+  'sync:list-buckets': { readonly request: BucketListRequest; readonly response: ReadonlyArray<BucketSummary> };
   /** Recent log entries, newest last. */
   'sync:activity': { readonly request: { readonly limit: number }; readonly response: ReadonlyArray<ActivityEntry> };
 }
@@ -312,7 +348,18 @@ const noPayload =
   (payload: unknown): Validation<null> =>
     payload === null || payload === undefined ? { ok: true, value: null } : { ok: false, reason: `${channel} takes no payload` };
 
+/** Refuses a payload that sets more than one of `names` (they are alternatives). */
+function exclusive<T>(names: ReadonlyArray<keyof T & string>, validate: (payload: unknown) => Validation<T>): (payload: unknown) => Validation<T> {
+  return (payload) => {
+    const validated = validate(payload);
+    if (!validated.ok) return validated;
+    const given = names.filter((name) => validated.value[name] !== undefined);
+    return given.length > 1 ? { ok: false, reason: `give ${given.join(' or ')}, not both` } : validated;
+  };
+}
+
 const folderId = text({ max: 200 });
+const account = text({ max: 200 });
 /** A kit passphrase: any text, spaces included (text() would refuse one of spaces only). */
 const passphrase = text({ allowEmpty: true, max: 1024 });
 const SSE_MODES: ReadonlyArray<SseMode> = ['none', 'cos', 'kms', 'c'];
@@ -325,7 +372,7 @@ const STORE_LOCATION = {
   prefix: text({ allowEmpty: true, max: 1024 }),
   pathStyle: boolean,
   dialect: optional(oneOf<Dialect>(['cos', 's3'])),
-  account: optional(text({ max: 200 })),
+  account: optional(account),
 };
 
 /** Validators for every channel (a missing entry is a compile error). */
@@ -362,6 +409,14 @@ export const REQUEST_VALIDATORS: { readonly [C in Channel]: PayloadValidator<C> 
   'sync:jobs': noPayload('sync:jobs'),
   'sync:cancel-job': record({ jobId: text({ max: 200 }) }),
   'sync:activity': record({ limit: integer(1, 10_000) }),
+  'sync:credentials-set': record({
+    secretId: text({ max: 256 }),
+    secretKey: text({ max: 1024 }),
+    sessionToken: optional(text({ max: 8192 })),
+    account: optional(account),
+  }),
+  'sync:credentials-delete': record({ account: optional(account) }),
+  'sync:list-buckets': exclusive(['region', 'endpoint'], record({ region: optional(text({ max: 100 })), endpoint: optional(text()), pathStyle: optional(boolean), account: optional(account) })),
 };
 
 /** True for strings that name a channel of the contract. */

@@ -10,6 +10,7 @@ import type { Session } from '../engine/session.js';
 import { exportRecoveryKit, generateKey, storeImportedKey } from '../keys/key-admin.js';
 import { readKit } from '../secrets/recovery-kit.js';
 import type { Daemon } from './daemon.js';
+import { deleteStoreCredentials, listStoreBuckets, setStoreCredentials } from './store-credentials.js';
 
 export function channelHandlers(daemon: Daemon, session: Session): ChannelHandlers {
   return {
@@ -74,5 +75,11 @@ export function channelHandlers(daemon: Daemon, session: Session): ChannelHandle
       return null;
     },
     'sync:activity': async ({ limit }) => daemon.activity(limit),
+    'sync:credentials-set': async (request) => setStoreCredentials(session, request),
+    'sync:credentials-delete': async ({ account }) => {
+      await deleteStoreCredentials(session, account);
+      return null;
+    },
+    'sync:list-buckets': async (request) => listStoreBuckets(session, request),
   };
 }

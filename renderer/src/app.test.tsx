@@ -64,10 +64,11 @@ describe('connection', () => {
 });
 
 describe('first steps', () => {
-  it('shows the empty state with a button that opens Settings', async () => {
+  it('shows the empty state with the first-run flow, and a button that opens Settings', async () => {
     const transport = connectedTransport([]);
     await renderConnected(transport);
     expect(screen.getByRole('heading', { name: 'No sync folders yet' })).toBeTruthy();
+    expect(screen.getByRole('heading', { name: 'Where are your files to go?' })).toBeTruthy();
     expect(screen.getByText(/cosync credentials set --secret-id/)).toBeTruthy();
     expect(tab('Folders').getAttribute('aria-selected')).toBe('true');
 

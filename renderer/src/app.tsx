@@ -8,6 +8,7 @@ import type { FolderOverview, KeySummary } from '../../app/contract.js';
 import { assertNever } from '../../app/result.js';
 import { EngineStore, type Connection } from './engine-store.js';
 import { FileList } from './file-list.js';
+import { FirstRun, type ChosenStore } from './first-run.js';
 import { useTranslation } from 'react-i18next';
 import { LanguagePanel } from './language.js';
 import { useFormat } from './i18n.js';
@@ -40,27 +41,37 @@ export function isView(name: string): name is View {
   return VIEWS.some((id) => id === name);
 }
 
-/** The first steps for someone with nothing set up, as the window and the CLI both do them. */
-function FirstSteps({ onAdd }: { readonly onAdd: () => void }) {
+/**
+ * The first steps for someone with nothing set up: the first-run flow (store, sign-in, bucket),
+ * then the add-folder form with what it chose; the terminal's way stays as a hint.
+ */
+function FirstSteps({ transport, keys, onAdd, onAdded }: { readonly transport: Transport; readonly keys: ReadonlyArray<KeySummary>; readonly onAdd: () => void; readonly onAdded: () => void }) {
   const { t } = useTranslation();
+  const [chosen, setChosen] = useState<ChosenStore | undefined>();
   return (
     <section className="empty-state" aria-labelledby="first-steps">
       <h2 id="first-steps">{t('first.title')}</h2>
-      <ol className="steps">
-        <li>
-          {t('first.credentials')}
-          <pre>
-            <code>cosync credentials set --secret-id YOUR_SECRET_ID &lt; secret-key.txt</code>
-          </pre>
-        </li>
-        <li>{t('first.key')}</li>
-        <li>
-          {t('first.add')}{' '}
-          <button type="button" className="primary" onClick={onAdd}>
-            {t('first.addButton')}
+      {chosen === undefined ? (
+        <FirstRun transport={transport} onChosen={setChosen} />
+      ) : (
+        <>
+          <p>{t('firstRun.folderTitle')}</p>
+          <AddFolderForm transport={transport} keys={keys} initial={chosen} onAdded={onAdded} />
+          <button type="button" onClick={() => setChosen(undefined)}>
+            {t('firstRun.back')}
           </button>
-        </li>
-      </ol>
+        </>
+      )}
+      <p className="hint">
+        {t('first.credentials')}{' '}
+        <code>cosync credentials set --secret-id YOUR_SECRET_ID &lt; secret-key.txt</code>
+      </p>
+      <p className="hint">
+        {t('first.key')}{' '}
+        <button type="button" onClick={onAdd}>
+          {t('first.addButton')}
+        </button>
+      </p>
       <p className="hint">
         {t('first.cli')} <code>cosync --help</code>
       </p>
@@ -154,7 +165,7 @@ export function App({ transport, initialView = 'folders' }: { readonly transport
     switch (view) {
       case 'folders':
         return folders.length === 0 ? (
-          <FirstSteps onAdd={() => setView('settings')} />
+          <FirstSteps transport={transport} keys={keys} onAdd={() => setView('settings')} onAdded={() => void store.refresh()} />
         ) : (
           <div className="folder-grid">
             {folders.map((folder) => (

@@ -17,9 +17,10 @@ import type { DeletePolicy } from '../../app/sync-model.js';
 import type { SseMode } from '../../app/target.js';
 import type { Transport } from './transport.js';
 
-type Feedback = { readonly kind: 'ok' | 'error' | 'busy' | 'info'; readonly text: string } | undefined;
+/** A line of feedback under a form: busy, done, or the engine's own message. */
+export type Feedback = { readonly kind: 'ok' | 'error' | 'busy' | 'info'; readonly text: string } | undefined;
 
-function FeedbackLine({ feedback, testId }: { readonly feedback: Feedback; readonly testId: string }) {
+export function FeedbackLine({ feedback, testId }: { readonly feedback: Feedback; readonly testId: string }) {
   if (feedback === undefined) return null;
   return (
     <p className={`notice notice-${feedback.kind === 'ok' ? 'ok' : feedback.kind === 'error' ? 'error' : 'info'}`} role={feedback.kind === 'error' ? 'alert' : 'status'} data-testid={testId}>
@@ -388,8 +389,19 @@ const EMPTY_FORM: AddFolderRequest = {
 };
 
 /** Adds a sync folder. With SSE-C, the key's recovery kit must be exported first (the engine checks too). */
-export function AddFolderForm({ transport, keys, onAdded }: { readonly transport: Transport; readonly keys: ReadonlyArray<KeySummary>; readonly onAdded: (id: string) => void }) {
-  const [form, setForm] = useState<AddFolderRequest>(EMPTY_FORM);
+export function AddFolderForm({
+  transport,
+  keys,
+  onAdded,
+  initial,
+}: {
+  readonly transport: Transport;
+  readonly keys: ReadonlyArray<KeySummary>;
+  readonly onAdded: (id: string) => void;
+  /** What an earlier step already chose (the first-run flow's store and bucket). */
+  readonly initial?: Partial<AddFolderRequest> | undefined;
+}) {
+  const [form, setForm] = useState<AddFolderRequest>({ ...EMPTY_FORM, ...initial });
   const [feedback, setFeedback] = useState<Feedback>();
   const [connection, setConnection] = useState<Feedback>();
   const { t } = useTranslation();
