@@ -48,26 +48,17 @@ export const FLOORS = [
     },
   },
   {
-    name: 'session',
-    // Transitional: Session is being folded into engine/. Once main/session/ is gone, drop this
-    // floor here and its row in docs/architecture.md (the layering test asks for both).
-    why: "one run's lazily built services (paths, logger, keychain, journal) and target settings; being folded into engine/",
-    rooms: {
-      session: 'the per-run service locator, target settings, credentials and encryption lookups',
-    },
-  },
-  {
     name: 'engine',
     why: 'the composition root: builds the store, the pool and the tracker once for every front end',
     rooms: {
-      engine: 'openEngine() and what it wires together',
+      engine: 'openEngine() and what it wires together, the per-run session, the engine lock',
     },
   },
   {
     name: 'daemon',
     why: 'the running engine behind the contract: use cases as jobs, the HTTP/WebSocket bridge',
     rooms: {
-      daemon: 'the daemon, its API handlers, folder admin and the engine lock',
+      daemon: 'the daemon, its API handlers and folder admin',
     },
   },
   {

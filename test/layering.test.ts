@@ -78,7 +78,6 @@ describe('the rooms of main/ (main/rooms.js)', () => {
     ['sync/ importing keys/ (one floor)', 'main/sync/bad.ts', using('../keys/verify-key.js', 'x'), false],
     ['sync/ importing the engine', 'main/sync/bad.ts', using('../engine/engine.js', 'openEngine'), false],
     ['the engine importing the daemon', 'main/engine/bad.ts', using('../daemon/daemon.js', 'Daemon'), false],
-    ['the engine importing the session (still there)', 'main/engine/good.ts', using('../session/session.js', 'Session'), true],
     ['the daemon importing the engine', 'main/daemon/good.ts', using('../engine/engine.js', 'openEngine'), true],
     ['the desktop shell importing the CLI', 'main/electron/bad.ts', using('../cli/cli.js', 'runCli'), false],
     ['the CLI importing the desktop shell', 'main/cli/bad.ts', using('../electron/ipc.js', 'x'), false],

@@ -16,7 +16,7 @@ export const EXIT_CODES = {
   // Not 3: nothing failed, and not 4: trying again soon does not help; the archive needs hours.
   stillRetrieving: { code: 5, meaning: 'finished, but some archived files are still being retrieved: the others were done; run the same restore again later (or with --wait)' },
   // 128 + SIGINT, as shells report a command ended by Ctrl-C and other CLIs exit on it.
-  interrupted: { code: 130, meaning: 'interrupted (Ctrl-C): backup or restore stopped cleanly; run the same command again to resume' },
+  interrupted: { code: 130, meaning: 'interrupted (Ctrl-C): backup, restore, sync --once or key rotate stopped cleanly; run the same command again to resume' },
 } as const;
 
 /**

@@ -7,6 +7,9 @@ import { setMaxListeners } from 'node:events';
 import { CosyncError } from '../../app/result.js';
 import { EXIT_CODES } from './exit-codes.js';
 
+/** What the first Ctrl-C of a transfer (backup, restore, sync --once) tells the user. */
+export const STOPPING_MESSAGE = 'cosync: stopping: no new file or part starts; parts in flight finish or are kept to resume (Ctrl-C again quits at once)\n';
+
 /** A run's cancellation by the user, until disposed. */
 export interface Interruption {
   readonly signal: AbortSignal;

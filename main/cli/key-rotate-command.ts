@@ -3,7 +3,6 @@
  * (main/secrets/key-rotation.ts does the work). Progress goes to stderr, the outcome to stdout;
  * with --json every event is one JSON line on stdout.
  */
-import { setMaxListeners } from 'node:events';
 import { resolve } from 'node:path';
 import { validateKeyName } from '../../app/keys.js';
 import { COS_LIMITS, S3_LIMITS } from '../../app/part-size.js';
@@ -18,6 +17,8 @@ import { checkedNewPassphrase } from '../secrets/passphrase-crypto.js';
 import type { KitStyle } from '../secrets/recovery-kit.js';
 import { kitPassphraseFrom, SEALED_KIT_ADVICE } from '../secrets/sealed-kit.js';
 import { positiveInteger, sizingFromFlags } from './cli-options.js';
+import { EXIT_CODES } from './exit-codes.js';
+import { listenForInterrupt } from './interrupt.js';
 import type { ParsedArguments } from './command-spec.js';
 import type { KEY_ROTATE_OPTIONS } from './commands.js';
 import { singleName } from './key-commands.js';
@@ -43,12 +44,8 @@ export async function keyRotateCommand({ values, positionals }: ParsedArguments<
   // No engine may write with the old key meanwhile: while serve, the desktop app or sync --once
   // runs, the rotation refuses to start (and they refuse to start while it runs).
   const engine = await openEngine(session, { claim: 'key-rotate', transfers: { parts: concurrency }, sizing });
-  const abort = new AbortController();
-  // Every request in flight listens for Ctrl-C; past 10 listeners Node would print a leak warning.
-  setMaxListeners(1000, abort.signal);
-  const onSignal = (): void => abort.abort(new CosyncError('aborted', 'interrupted'));
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  // Stopped between objects, a rotation leaves every object readable with the old or the new key (key-rotation.ts): a second Ctrl-C, exiting at once, keeps that too.
+  const interruption = listenForInterrupt(() => session.io.stderr.write('cosync: stopping: no new object is re-encrypted; those in flight finish (Ctrl-C again quits at once)\n'));
   try {
     const store = await engine.stores.open(target, credentials);
     const result = await rotateFolderKey(
@@ -63,7 +60,7 @@ export async function keyRotateCommand({ values, positionals }: ParsedArguments<
         sizing,
         concurrency,
         partQueue: engine.pool.parts,
-        signal: abort.signal,
+        signal: interruption.signal,
         onEvent: values.json === true ? (event) => void session.io.stdout.write(`${JSON.stringify(event)}\n`) : rotationPrinter(session.io),
       },
     );
@@ -75,9 +72,13 @@ export async function keyRotateCommand({ values, positionals }: ParsedArguments<
       );
     }
     return 0;
+  } catch (error) {
+    if (!interruption.interrupted) throw error;
+    // The rotation's own words say how to resume.
+    session.io.stderr.write(`cosync: ${(error as Error).message}\n`);
+    return EXIT_CODES.interrupted.code;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    interruption.dispose();
     await engine.close(0);
   }
 }

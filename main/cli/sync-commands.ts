@@ -23,7 +23,8 @@ import { bandwidthLimit, positiveInteger, sizingFromFlags } from './cli-options.
 import { targetFromFlags } from './target-flags.js';
 import type { ParsedArguments } from './command-spec.js';
 import type { FOLDER_ADD_OPTIONS, FOLDER_ID_OPTIONS, FOLDER_LIST_OPTIONS, LOGS_OPTIONS, PAUSE_OPTIONS, SERVE_OPTIONS, STATUS_OPTIONS, SYNC_OPTIONS } from './commands.js';
-import { exitCodeForRun } from './exit-codes.js';
+import { EXIT_CODES, exitCodeForRun } from './exit-codes.js';
+import { listenForInterrupt, STOPPING_MESSAGE } from './interrupt.js';
 
 /** `cosync pause [--folder ID]`. */
 export async function pauseCommand(parsed: ParsedArguments<typeof PAUSE_OPTIONS>, session: Session): Promise<number> {
@@ -156,13 +157,19 @@ export async function syncCommand({ values, positionals }: ParsedArguments<typeo
   const sync = engine.openSync(folders);
   const status = engine.tracker;
   const { io } = session;
-  const abort = new AbortController();
-  const onSignal = (): void => abort.abort(new CosyncError('aborted', 'interrupted'));
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  // The run's signal reaches every action of the plan: uploads in flight stop with their parts journaled.
+  const interruption = listenForInterrupt(() => io.stderr.write(STOPPING_MESSAGE));
   try {
     const started = Date.now();
-    const outcomes = await sync.runOnce({ signal: abort.signal });
+    const outcomes = await sync.runOnce({ signal: interruption.signal });
+    if (interruption.interrupted) {
+      const applied = outcomes.reduce((sum, outcome) => sum + (outcome.ok ? outcome.result.actionsRun : 0), 0);
+      session.logger.log('info', 'sync-interrupted', { applied });
+      io.stderr.write(
+        `cosync: sync interrupted: ${applied} change${applied === 1 ? '' : 's'} applied; run \`cosync sync --once\` again to resume — finished parts are kept, and nothing half-done looks complete\n`,
+      );
+      return EXIT_CODES.interrupted.code;
+    }
     const failures: ErrorCode[] = [];
     let inSync = 0;
     for (const outcome of outcomes) {
@@ -192,8 +199,7 @@ export async function syncCommand({ values, positionals }: ParsedArguments<typeo
     if (values.json !== true) io.stdout.write(`done in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
     return exitCodeForRun(failures, inSync);
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    interruption.dispose();
     await engine.close(0);
   }
 }

@@ -17,7 +17,7 @@ import { requireOption, targetFromFlags } from './target-flags.js';
 import type { ParsedArguments } from './command-spec.js';
 import type { BACKUP_OPTIONS, RESTORE_OPTIONS } from './commands.js';
 import { EXIT_CODES, exitCodeForRun } from './exit-codes.js';
-import { listenForInterrupt } from './interrupt.js';
+import { listenForInterrupt, STOPPING_MESSAGE } from './interrupt.js';
 import { transferPrinter } from './output.js';
 
 /** Passes a run's events on to the printer and keeps the error codes of the files that failed. */
@@ -35,8 +35,6 @@ class RunOutcome {
     return exitCodeForRun(this.#failures, succeeded, retrieving);
   }
 }
-
-const STOPPING = 'cosync: stopping: no new file or part starts; parts in flight finish or are kept to resume (Ctrl-C again quits at once)\n';
 
 /** Says that a run was interrupted and how to go on from there; exits EXIT_CODES.interrupted. */
 function reportInterrupted(session: Session, command: 'backup' | 'restore', done: number): number {
@@ -63,7 +61,7 @@ export async function backupCommand({ values, positionals }: ParsedArguments<typ
   const logger = session.logger;
   const engine = await openEngine(session, { transfers: { parts: partConcurrency, bandwidthBytesPerSecond: bandwidthLimit(values.bwlimit) }, sizing });
   const { journal } = engine;
-  const interruption = listenForInterrupt(() => session.io.stderr.write(STOPPING));
+  const interruption = listenForInterrupt(() => session.io.stderr.write(STOPPING_MESSAGE));
   const { signal } = interruption;
   try {
     const store = await engine.stores.open(target, credentials);
@@ -127,7 +125,7 @@ export async function restoreCommand({ values, positionals }: ParsedArguments<ty
   const credentials = await credentialsFor(session, values.account);
   const concurrency = positiveInteger(values.concurrency, 'concurrency', 8, 64);
   const engine = await openEngine(session, { transfers: { parts: concurrency, bandwidthBytesPerSecond: bandwidthLimit(values.bwlimit) } });
-  const interruption = listenForInterrupt(() => session.io.stderr.write(STOPPING));
+  const interruption = listenForInterrupt(() => session.io.stderr.write(STOPPING_MESSAGE));
   const { signal } = interruption;
   try {
     // The journal knows which key wrote each object: the factory's store reports a refused key with both fingerprints.

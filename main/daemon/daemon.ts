@@ -182,7 +182,7 @@ export class Daemon implements DaemonParts {
       paused: this.sync.pausedAll,
       bandwidthLimit: this.bandwidth.rate ?? null,
       concurrency: this.sync.concurrency,
-      folders: this.sync.describe().map((description) => folderOverview(description, this.status, this.sync.pausedAll, this.#throughput.bytesPerSecond(description.config.id))),
+      folders: this.sync.describe().map((description) => folderOverview(description, this.status, this.#throughput.bytesPerSecond(description.config.id))),
       throughput: this.#throughput.history(),
     };
   }
@@ -237,7 +237,7 @@ export class Daemon implements DaemonParts {
     await this.sync.addFolder(folder);
     const description = this.sync.describe().find((candidate) => candidate.config.id === folder.id) as FolderDescription;
     this.#tick();
-    return folderOverview(description, this.status, this.sync.pausedAll, this.#throughput.bytesPerSecond(folder.id));
+    return folderOverview(description, this.status, this.#throughput.bytesPerSecond(folder.id));
   }
 
   async removeFolder(folderId: string): Promise<void> {

@@ -1,9 +1,12 @@
-/** A folder as the overview shows it: what it is doing, its counts, bytes pending and its speed. */
-import type { FolderActivity, FolderOverview } from '../../app/contract.js';
+/**
+ * A folder as the overview shows it: what it is doing (the tracker's FolderSyncState, set by the
+ * folder's loop alone, global pause included), its counts, bytes pending and its speed.
+ */
+import type { FolderOverview } from '../../app/contract.js';
 import type { FolderDescription } from '../sync/sync-engine.js';
 import type { StatusTracker } from '../sync/status-tracker.js';
 
-export function folderOverview(description: FolderDescription, status: StatusTracker, pausedAll: boolean, bytesPerSecond: number): FolderOverview {
+export function folderOverview(description: FolderDescription, status: StatusTracker, bytesPerSecond: number): FolderOverview {
   const { config } = description;
   const counts = status.counts(config.id);
   let bytesTotal = 0;
@@ -15,17 +18,6 @@ export function folderOverview(description: FolderDescription, status: StatusTra
     if (state.state === 'uploading') bytesPending += Math.max(0, state.bytesTotal - state.bytesDone);
     else if (state.state === 'queued' || state.state === 'hashing') bytesPending += local?.get(entry.path)?.sizeBytes ?? 0;
   }
-  const inFlight = counts.queued + counts.hashing + counts.uploading + counts.verifying;
-  const activity: FolderActivity =
-    description.paused || pausedAll
-      ? 'paused'
-      : description.problem !== undefined
-        ? 'error'
-        : description.transferring || inFlight > 0
-          ? 'syncing'
-          : description.cycling
-            ? 'scanning'
-            : 'idle';
   return {
     id: config.id,
     localPath: config.localPath,
@@ -36,7 +28,7 @@ export function folderOverview(description: FolderDescription, status: StatusTra
     keyName: config.keyName,
     policy: config.policy,
     storageClass: config.storageClass,
-    activity,
+    activity: status.folderState(config.id).state,
     problem: description.problem,
     degraded: description.degraded,
     counts,

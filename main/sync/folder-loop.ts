@@ -48,6 +48,8 @@ export interface FolderLoopServices {
   readonly states: FolderStateSink;
   readonly logger: Logger;
   readonly timings: LoopTimings;
+  /** Whether every folder is held back (the engine's pauseAll): the folder is then paused too. */
+  readonly pausedAll?: () => boolean;
 }
 
 export class FolderLoop {
@@ -119,8 +121,9 @@ export class FolderLoop {
   }
 
   /**
-   * Tells the tracker what the folder is doing, by one rule: paused, else a folder problem, else
-   * files in flight, else a cycle running, else idle.
+   * Tells the tracker what the folder is doing, by one rule: paused (the folder or all of them),
+   * else a folder problem, else files in flight, else a cycle running, else idle. The tracker's
+   * state is the only one: the daemon's overview reads it.
    */
   publishState(): void {
     const { id } = this.config;
@@ -128,7 +131,7 @@ export class FolderLoop {
     const problem = this.sync?.problem ?? this.lastError;
     const inFlight = counts.queued + counts.hashing + counts.uploading + counts.verifying;
     const state: FolderSyncState =
-      (this.sync?.paused ?? this.config.paused)
+      this.services.pausedAll?.() === true || (this.sync?.paused ?? this.config.paused)
         ? { state: 'paused' }
         : problem !== undefined
           ? { state: 'error', code: problem.code, message: problem.message }

@@ -159,6 +159,9 @@ export class FolderObserver {
       trees.local.set(key, file);
       changes.push({ path: key, file });
       trees.changed.add(key);
+      // A failure the policy never retries by itself (retryAt null) is due again once the file changed: someone acted.
+      const held = trees.errors.get(key);
+      if (before !== undefined && held !== undefined && held.retryAt === null && !this.isRefusal(key, held)) trees.recordError(key, { ...held, retryAt: this.services.now() });
     }
     trees.store.writeLocalChanges(trees.config.id, changes);
     return gone;

@@ -100,4 +100,41 @@ describe('FolderScheduler', () => {
     expect([...folder.store.objects.keys()].sort()).toEqual(['p/a.txt', 'p/b.txt', 'p/c.txt', 'p/d.txt', 'p/e.txt']);
     folder.close();
   });
+  it('an error the policy never retries (no key to decrypt with) is failed at once with its message: no backoff, no second attempt', async () => {
+    const folder = await openMemoryFolder(work(), 'never');
+    await writeFile(join(folder.root, 'a.txt'), 'a');
+    folder.store.onCall = (call) => {
+      if (call.operation === 'put') throw new CosyncError('key-not-found', 'no SSE-C key "k1" in the keystore; import it with cosync key import');
+    };
+    const sleeps: number[] = [];
+    folder.clock.onDidSleep = (ms) => {
+      sleeps.push(ms);
+      queueMicrotask(() => folder.clock.advance(ms));
+    };
+    const result = await syncOnce(folder, { maxAttempts: 5 });
+    expect(sleeps).toEqual([]);
+    expect(result.failed).toEqual([{ path: 'a.txt', error: { code: 'key-not-found', message: 'no SSE-C key "k1" in the keystore; import it with cosync key import' } }]);
+    expect(folder.sync.errors.get('a.txt')).toMatchObject({ attempts: 1, retryAt: null });
+    expect(folder.status.get('f', 'a.txt')?.status).toMatchObject({ state: 'error', code: 'key-not-found', retryAt: null });
+    // Held until someone acts: a plan starts nothing for it; asked to retry, it runs again.
+    expect(folder.sync.startPlan()).toMatchObject({ ran: 0, waiting: 0, nextRetryAt: undefined });
+    folder.store.onCall = () => undefined;
+    expect(folder.sync.retryNow('a.txt')).toBe(true);
+    await folder.sync.startPlan().finished;
+    expect(folder.store.objects.get('p/a.txt')?.body.toString()).toBe('a');
+    folder.close();
+  });
+
+  it('an error of the whole folder (store unreachable) is the folder’s problem, not a failed path with its own backoff', async () => {
+    const folder = await openMemoryFolder(work(), 'folder-scope');
+    await writeFile(join(folder.root, 'a.txt'), 'a');
+    folder.store.onCall = (call) => {
+      if (call.operation === 'put') throw new CosyncError('endpoint-unreachable', 'cannot reach the store (ECONNREFUSED)');
+    };
+    await expect(syncOnce(folder)).rejects.toThrow(/cannot reach the store/);
+    expect(folder.sync.problem?.code).toBe('endpoint-unreachable');
+    expect(folder.sync.errors.size).toBe(0);
+    expect(folder.status.get('f', 'a.txt')?.status.state).toBe('queued');
+    folder.close();
+  });
 });

@@ -11,6 +11,7 @@ import type PQueue from 'p-queue';
 import type { CosyncErrorInfo } from '../../app/result.js';
 import { pathStamp, type LocalFile, type RemoteFile, type SyncAction, type SyncedFile } from '../../app/sync-model.js';
 import { holdsSyncedContent, pathsOf, planSync } from '../../app/sync-planner.js';
+import type { SyncErrorRecord } from '../journal/journal.js';
 import type { Clock } from './clock.js';
 import type { ExecutorContext } from './executor-context.js';
 import type { FolderObserver } from './folder-observer.js';
@@ -147,9 +148,10 @@ export class FolderScheduler {
       }
       const blocked = paths
         .map((path) => trees.errors.get(path))
-        .find((error) => error !== undefined && ((options.maxAttempts !== undefined && error.attempts >= options.maxAttempts) || (error.retryAt ?? 0) > now));
+        .find((error) => error !== undefined && (isHeld(error) || (options.maxAttempts !== undefined && error.attempts >= options.maxAttempts) || (error.retryAt ?? 0) > now));
       if (blocked !== undefined) {
-        if (options.maxAttempts === undefined || blocked.attempts < options.maxAttempts) {
+        // An error the policy never retries waits for someone to act (retryNow, a change of the file), not for a time.
+        if (!isHeld(blocked) && (options.maxAttempts === undefined || blocked.attempts < options.maxAttempts)) {
           waiting++;
           nextRetryAt = Math.min(nextRetryAt ?? Infinity, blocked.retryAt ?? now);
         }
@@ -262,6 +264,11 @@ export class FolderScheduler {
     this.#closed = true;
     return this.#running === 0 ? Promise.resolve() : new Promise((resolve) => this.#idleWaiters.push(resolve));
   }
+}
+
+/** A failure recorded with no retry time (error policy `never`): held until someone acts. */
+function isHeld(error: SyncErrorRecord): boolean {
+  return error.retryAt === null;
 }
 
 /** A function, not an inline test: TypeScript would keep `aborted` narrowed to false across the await in between. */

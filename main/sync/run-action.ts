@@ -1,10 +1,15 @@
 /**
- * Runs one planner action with its executor and records a failure as the path's error: state
- * `error` (or `conflict`) with a retry time that backs off 2, 4, 8 … seconds, at most 10 minutes.
+ * Runs one planner action with its executor and records a failure where the error policy
+ * (main/remote/error-policy.ts RETRY_SCOPE) says the next attempt happens: `path` — the path's
+ * error (state `error`, or `conflict`) with a retry time that backs off 2, 4, 8 … seconds, at most
+ * 10 minutes; `never` — the path's error with no retry time, failed at once until someone acts
+ * (retry, or the file changes); `folder` — no path error: the folder's problem (FolderSync) stops
+ * it and the path is planned again once the folder is retried.
  */
 import { assertNever, CosyncError } from '../../app/result.js';
 import type { SyncAction } from '../../app/sync-model.js';
 import type { SyncErrorRecord } from '../journal/journal.js';
+import { RETRY_SCOPE } from '../remote/error-policy.js';
 import { moveAction } from './copy-executor.js';
 import { deleteRemoteAction, forgetAction, refreshAction, trashRemoteAction } from './delete-executor.js';
 import { folderIdOf, type ExecutorContext } from './executor-context.js';
@@ -54,10 +59,18 @@ export function failureOf(path: string, error: unknown): CosyncError {
 export function recordFailure(context: ExecutorContext, path: string, error: unknown): CosyncError {
   const info = failureOf(path, error);
   const { trees } = context;
+  const scope = RETRY_SCOPE[info.code];
+  if (scope === 'folder') {
+    // Every other file would meet it too: the folder's problem says so, not a backoff per path.
+    trees.changed.add(path);
+    context.status.queued(path);
+    context.logger.log('error', 'sync-failed', { folder: folderIdOf(context), path, code: info.code, message: info.message, attempts: 0 });
+    return info;
+  }
   const attempts = (trees.errors.get(path)?.attempts ?? 0) + 1;
   // A file that changed under the upload is not a failure: it is observed again and re-planned soon.
   const delay = info.code === 'local-changed' ? 1000 : Math.min(MAX_RETRY_DELAY_MS, 1000 * 2 ** attempts);
-  const record: SyncErrorRecord = { code: info.code, message: info.message, attempts, retryAt: context.now() + delay };
+  const record: SyncErrorRecord = { code: info.code, message: info.message, attempts, retryAt: scope === 'never' ? null : context.now() + delay };
   trees.recordError(path, record);
   trees.changed.add(path);
   if (info.code === 'local-conflict') context.status.conflict(path, info.message);

@@ -49,10 +49,6 @@ export interface FolderDescription {
   /** A watcher problem: the folder relies on periodic rescans. */
   readonly degraded: string | undefined;
   readonly lastScanSeconds: number | undefined;
-  /** Files in flight. */
-  readonly transferring: boolean;
-  /** A cycle (scan, listing, plan) is running. */
-  readonly cycling: boolean;
   readonly paused: boolean;
   /** The folder's trees, once it has been opened. */
   readonly trees: FolderSync['trees'] | undefined;
@@ -87,8 +83,6 @@ export class SyncEngine {
       problem: (runtime.sync?.problem ?? runtime.lastError)?.toInfo(),
       degraded: runtime.degraded,
       lastScanSeconds: runtime.lastScanSeconds,
-      transferring: runtime.sync?.busy ?? false,
-      cycling: runtime.cycling,
       paused: runtime.sync?.paused ?? runtime.config.paused,
       trees: runtime.sync?.trees,
     }));
@@ -96,7 +90,7 @@ export class SyncEngine {
 
   #loopFor(config: SyncFolderConfig): FolderLoop {
     const { logger, status: states, stabilityMs, localRescanMs, remoteRescanMs, problemRetryMs } = this.#options;
-    const loop = new FolderLoop(config, { open: (opening) => this.#open(opening), states, logger, timings: { stabilityMs, localRescanMs, remoteRescanMs, problemRetryMs } });
+    const loop = new FolderLoop(config, { open: (opening) => this.#open(opening), states, logger, timings: { stabilityMs, localRescanMs, remoteRescanMs, problemRetryMs }, pausedAll: () => this.pausedAll });
     loop.publishState(); // a folder paused in the config is paused from the start
     return loop;
   }
@@ -264,10 +258,12 @@ export class SyncEngine {
   /** Pauses every folder: nothing new starts; what is in flight finishes (or resumes after a restart). */
   pauseAll(): void {
     this.#pool.files.pause();
+    for (const runtime of this.#folders.values()) runtime.publishState();
   }
 
   resumeAll(): void {
     this.#pool.files.start();
+    for (const runtime of this.#folders.values()) runtime.publishState();
   }
 
   /**
