@@ -195,7 +195,7 @@ describe('cosync serve', () => {
 });
 
 describe('cosync sync --once, interrupted', () => {
-  it('Ctrl-C stops feeding new files, exits 1 with "interrupted", and the next run finishes the job', async () => {
+  it('Ctrl-C stops feeding new files, exits 130 (interrupted), and the next run finishes the job', async () => {
     const root = join(work(), 'many');
     await mkdir(root);
     for (let index = 0; index < 2000; index++) await writeFile(join(root, `f${index}.txt`), `file ${index}\n`);
@@ -211,7 +211,7 @@ describe('cosync sync --once, interrupted', () => {
     // Interrupted once it is surely under way (its first file is in the bucket), however slow the start.
     await until(async () => (await listKeys(services, bucket, 'many/')).length > 0);
     child.kill('SIGINT');
-    expect(await exited).toBe(1);
+    expect(await exited).toBe(130);
     expect(stderr).toMatch(new RegExp(`${id}: interrupted`));
     const partial = (await listKeys(services, bucket, 'many/')).length;
     expect(partial).toBeLessThan(2000);

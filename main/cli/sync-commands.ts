@@ -163,11 +163,11 @@ export async function syncCommand({ values, positionals }: ParsedArguments<typeo
     const started = Date.now();
     const outcomes = await sync.runOnce({ signal: interruption.signal });
     if (interruption.interrupted) {
-      const applied = outcomes.reduce((sum, outcome) => sum + (outcome.ok ? outcome.result.actionsRun : 0), 0);
-      session.logger.log('info', 'sync-interrupted', { applied });
-      io.stderr.write(
-        `cosync: sync interrupted: ${applied} change${applied === 1 ? '' : 's'} applied; run \`cosync sync --once\` again to resume — finished parts are kept, and nothing half-done looks complete\n`,
-      );
+      // A folder cut off mid-plan has no count of what it applied (its finished actions are in the
+      // journal all the same), so each folder says only whether it finished.
+      for (const outcome of outcomes) io.stderr.write(`${outcome.folderId}: ${outcome.ok ? 'finished' : 'interrupted'}\n`);
+      session.logger.log('info', 'sync-interrupted', { folders: outcomes.filter((outcome) => !outcome.ok).map((outcome) => outcome.folderId) });
+      io.stderr.write('cosync: sync interrupted; run `cosync sync --once` again to resume — finished parts are kept, and nothing half-done looks complete\n');
       return EXIT_CODES.interrupted.code;
     }
     const failures: ErrorCode[] = [];
