@@ -6,7 +6,7 @@ import { CLI_FORMAT } from '../../app/format.js';
 import { CosyncError } from '../../app/result.js';
 import { runCredentialProcess } from '../secrets/credential-process.js';
 import { DEFAULT_ACCOUNT } from '../secrets/keychain.js';
-import { StoreCredentials } from '../secrets/secret-values.js';
+import { deleteStoreCredentials, setStoreCredentials } from '../daemon/store-credentials.js';
 import type { Session } from '../engine/session.js';
 import { requireOption } from './target-flags.js';
 import type { ParsedArguments } from './command-spec.js';
@@ -30,10 +30,8 @@ export async function credentialsSet({ values, positionals }: ParsedArguments<ty
     if (secretKey === '') throw new CosyncError('usage', 'no secret key on stdin: pipe it in, e.g. `cosync credentials set --secret-id ID < keyfile`, or use --secret-key-env VAR');
   }
   const sessionToken = values['session-token-env'] === undefined ? undefined : io.env[values['session-token-env']];
-  const credentials = new StoreCredentials(secretId, secretKey, sessionToken);
-  await session.keychain.setCredentials(account, credentials);
-  session.logger.log('info', 'credentials-set', { account, credentials });
-  io.stdout.write(`credentials for account ${account} stored in the OS keychain (${credentials.abbreviatedId})\n`);
+  const stored = await setStoreCredentials(session, { secretId, secretKey, sessionToken, account });
+  io.stdout.write(`credentials for account ${account} stored in the OS keychain (${stored.secretId})\n`);
   return 0;
 }
 
@@ -70,7 +68,7 @@ export async function credentialsShow({ values, positionals }: ParsedArguments<t
 export async function credentialsDelete({ values, positionals }: ParsedArguments<typeof CREDENTIALS_ACCOUNT_OPTIONS>, session: Session): Promise<number> {
   refusePositionals(positionals);
   const account = values.account ?? DEFAULT_ACCOUNT;
-  if (!(await session.keychain.deleteCredentials(account))) throw new CosyncError('credentials-missing', `no credentials stored for account ${account}`);
+  await deleteStoreCredentials(session, account);
   session.io.stdout.write(`credentials for account ${account} deleted\n`);
   return 0;
 }

@@ -1,5 +1,5 @@
 /**
- * What the first-run window asks of the store before any folder exists: keep its credentials in
+ * Store credentials for the window's first run and `cosync credentials set|delete` alike: keep them in
  * the OS keychain (write-only: only the masked SecretId comes back), forget them, and list the
  * buckets they can see.
  */
