@@ -3,10 +3,11 @@
  * the real gnome-keyring Secret Service.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { filesUnder } from '../../test/support/files.js';
 import { createBucket, listKeys, readObject, requireServices, runCosync, uniqueName, type RunResult, type Services } from '../../test/support/services.js';
 
 const MiB = 1024 * 1024;
@@ -31,10 +32,6 @@ function expectFailure(result: RunResult, message: RegExp): void {
   expect(lines[0]).toMatch(message);
 }
 
-async function filesUnder(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { withFileTypes: true, recursive: true });
-  return entries.filter((entry) => entry.isFile()).map((entry) => join(entry.parentPath, entry.name));
-}
 
 beforeAll(async () => {
   services = requireServices();

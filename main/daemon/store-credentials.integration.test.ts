@@ -4,9 +4,10 @@
  * them, the credentials are removed again — and the secret appears nowhere afterwards: not in an
  * answer, not in an event, not in a log or any other file under the machine's HOME.
  */
-import { readdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { filesUnder } from '../../test/support/files.js';
 import { startPrivateKeyring, type PrivateKeyring } from '../../test/support/private-keyring.js';
 import { createBucket, requireServices, servedUrl, spawnCosync, type Services } from '../../test/support/services.js';
 import { until } from '../../test/support/wait.js';
@@ -25,10 +26,6 @@ afterAll(async () => {
   await keyring?.stop();
 });
 
-async function filesUnder(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { withFileTypes: true, recursive: true });
-  return entries.filter((entry) => entry.isFile()).map((entry) => join(entry.parentPath, entry.name));
-}
 
 it('sets credentials, lists buckets with them and deletes them, and the secret is nowhere afterwards', async () => {
   // No credentials in the environment: only what the window sends.

@@ -8,10 +8,10 @@
  */
 import { HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { useWorkDir, writeRandomFile } from '../../test/support/files.js';
+import { filesUnder, useWorkDir, writeRandomFile } from '../../test/support/files.js';
 import { createBucket, DIALECTS, listKeys, onJsonEvents, rawClient, readObject, requireServices, runCosync, spawnCosync, storeAccess, uniqueName, type RunResult, type Services, type StoreAccess } from '../../test/support/services.js';
 import { bucketDigests, folderConfig, folderDigests } from '../../test/support/sync.js';
 import { contentDigest } from '../transfer/content-digest.js';
@@ -105,10 +105,6 @@ function syncActions(result: RunResult): number {
   return (JSON.parse(result.stdout.trim()) as { actions: number }).actions;
 }
 
-async function filesUnder(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { withFileTypes: true, recursive: true });
-  return entries.filter((entry) => entry.isFile()).map((entry) => join(entry.parentPath, entry.name));
-}
 
 beforeAll(() => {
   services = requireServices();

@@ -10,10 +10,11 @@
  *   folder byte-exact.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { filesUnder } from '../../test/support/files.js';
 import { startPrivateKeyring, type PrivateKeyring } from '../../test/support/private-keyring.js';
 import { createBucket, requireServices, runCosync, uniqueName, type RunResult, type Services } from '../../test/support/services.js';
 
@@ -52,10 +53,6 @@ function cosyncOn(keyring: PrivateKeyring, args: string[], extra: { env?: Record
   });
 }
 
-async function filesUnder(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { withFileTypes: true, recursive: true });
-  return entries.filter((entry) => entry.isFile()).map((entry) => join(entry.parentPath, entry.name));
-}
 
 function expectOk(result: RunResult): void {
   expect(result.code, `${result.stdout}\n${result.stderr}`).toBe(0);

@@ -5,13 +5,13 @@
  * no terminal. Afterwards the secret is in neither the page, the logs nor any file under HOME.
  * Screenshots of every step land in test-artifacts/first-run/.
  */
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { launchChromium } from '../../scripts/chromium.mjs';
-import { useWorkDir } from '../support/files.js';
+import { filesUnder, useWorkDir } from '../support/files.js';
 import { startPrivateKeyring, type PrivateKeyring } from '../support/private-keyring.js';
 import { createBucket, listKeys, requireServices, servedUrl, spawnCosync, type Services } from '../support/services.js';
 import { until } from '../support/wait.js';
@@ -96,8 +96,7 @@ it('a new user goes from the first screen to the first synced file without a ter
 
   expect(pages.includes(services.secretKey)).toBe(false);
   expect(serverOutput.includes(services.secretKey)).toBe(false);
-  const entries = await readdir(keyring.home, { withFileTypes: true, recursive: true });
-  const files = entries.filter((entry) => entry.isFile()).map((entry) => join(entry.parentPath, entry.name));
+  const files = await filesUnder(keyring.home);
   expect(files.some((path) => path.includes(join('cosync', 'logs'))), files.join('\n')).toBe(true);
   for (const path of files) expect((await readFile(path)).includes(services.secretKey), path).toBe(false);
 });
